@@ -1,0 +1,156 @@
+import { ArtifactError } from '../errors.js';
+import { decodeF16 } from './f16.js';
+import { dequantizeQ8 } from './q8.js';
+import {
+  BYTES_PER_ELEMENT,
+  DType,
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  TENSOR_ALIGNMENT,
+  type ItemsFile,
+  type Manifest,
+  type TensorEntry,
+} from './schema.js';
+import { sha256Hex } from './sha256.js';
+
+export interface DecodedTensor {
+  shape: number[];
+  /** Stored format (the values below are always dequantised f32). */
+  dtype: DType;
+  data: Float32Array;
+}
+
+export interface DecodedArtifact {
+  manifest: Manifest;
+  items: ItemsFile;
+  tensors: Map<string, DecodedTensor>;
+}
+
+/**
+ * Parses and validates an artifact: format and version, checksum, tensor table against the bytes, finiteness,
+ * and the id tables against the counts. Anything off is an ArtifactError naming the problem; nothing half-valid
+ * is returned.
+ */
+export async function decodeArtifact(
+  manifestText: string,
+  tensorBytes: Uint8Array,
+  itemsText: string,
+): Promise<DecodedArtifact> {
+  const manifest = parseJson<Manifest>(manifestText, 'manifest.json');
+  checkManifest(manifest);
+  if (tensorBytes.byteLength !== manifest.tensorsBytes) {
+    throw new ArtifactError(
+      `tensors.bin is ${tensorBytes.byteLength} bytes but the manifest says ${manifest.tensorsBytes}: the upload is truncated or from another version`,
+    );
+  }
+  const sum = await sha256Hex(tensorBytes);
+  if (sum !== manifest.tensorsSha256) {
+    throw new ArtifactError(`tensors.bin checksum mismatch: sha256 ${sum}, manifest says ${manifest.tensorsSha256}`);
+  }
+  const raw = new Map<string, TensorEntry>(manifest.tensors.map((t) => [t.name, t]));
+  const tensors = new Map<string, DecodedTensor>();
+  for (const t of manifest.tensors) {
+    checkEntry(t, tensorBytes.byteLength);
+    if (t.dtype === DType.q8) {
+      const scale = t.scale ? raw.get(t.scale) : undefined;
+      if (!scale || scale.dtype !== DType.f32 || scale.shape.length !== 1 || scale.shape[0] !== t.shape[0]) {
+        throw new ArtifactError(`tensor ${t.name}: q8 needs an f32 scale tensor of shape [${t.shape[0]}], found ${t.scale ?? 'none'}`);
+      }
+    }
+  }
+  for (const t of manifest.tensors) {
+    if (t.name.endsWith('.scale') && manifest.tensors.some((o) => o.scale === t.name)) continue;
+    const data = dequantize(t, tensorBytes, raw);
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) {
+        throw new ArtifactError(`tensor ${t.name}: value ${data[i]} at flat index ${i} is not finite`);
+      }
+    }
+    tensors.set(t.name, { shape: t.shape, dtype: t.dtype, data });
+  }
+  const items = parseJson<ItemsFile>(itemsText, 'items.json');
+  checkItems(items, manifest);
+  return { manifest, items, tensors };
+}
+
+function parseJson<T>(text: string, file: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new ArtifactError(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+function checkManifest(m: Manifest): void {
+  if (!m || typeof m !== 'object' || m.format !== FORMAT_NAME) {
+    throw new ArtifactError(`manifest.json is not an edgerec artifact manifest (format: ${JSON.stringify(m?.format)})`);
+  }
+  if (m.formatVersion !== FORMAT_VERSION) {
+    throw new ArtifactError(
+      `artifact format version ${m.formatVersion} is not supported (this build reads version ${FORMAT_VERSION}): retrain or upgrade edgerec`,
+    );
+  }
+  if (!Array.isArray(m.tensors) || typeof m.tensorsSha256 !== 'string' || !Number.isInteger(m.tensorsBytes)) {
+    throw new ArtifactError('manifest.json lacks its tensor table, tensorsSha256 or tensorsBytes');
+  }
+  if (!m.model || typeof m.model.kind !== 'string' || !m.counts) {
+    throw new ArtifactError('manifest.json lacks model.kind or counts');
+  }
+}
+
+function checkEntry(t: TensorEntry, total: number): void {
+  if (!(t.dtype in BYTES_PER_ELEMENT)) throw new ArtifactError(`tensor ${t.name}: unknown dtype ${JSON.stringify(t.dtype)}`);
+  if (!Array.isArray(t.shape) || t.shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new ArtifactError(`tensor ${t.name}: bad shape ${JSON.stringify(t.shape)}`);
+  }
+  const expected = t.shape.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[t.dtype];
+  if (t.length !== expected) {
+    throw new ArtifactError(`tensor ${t.name}: shape [${t.shape}] as ${t.dtype} needs ${expected} bytes, the table says ${t.length}`);
+  }
+  if (!Number.isInteger(t.offset) || t.offset % TENSOR_ALIGNMENT !== 0 || t.offset < 0 || t.offset + t.length > total) {
+    throw new ArtifactError(`tensor ${t.name}: bytes ${t.offset}..${t.offset + t.length} are not an aligned range inside tensors.bin (${total} bytes)`);
+  }
+}
+
+/** Copies out of the blob so the views are aligned whatever byteOffset the caller's Uint8Array has. */
+function slice(bytes: Uint8Array, t: TensorEntry): ArrayBuffer {
+  return bytes.slice(t.offset, t.offset + t.length).buffer;
+}
+
+function dequantize(t: TensorEntry, bytes: Uint8Array, table: Map<string, TensorEntry>): Float32Array {
+  switch (t.dtype) {
+    case DType.f32:
+      return new Float32Array(slice(bytes, t));
+    case DType.f16:
+      return decodeF16(new Uint16Array(slice(bytes, t)));
+    case DType.q8: {
+      const [rows, cols] = t.shape.length === 2 ? t.shape : [t.shape[0], 1];
+      const scales = new Float32Array(slice(bytes, table.get(t.scale!)!));
+      return dequantizeQ8({ values: new Int8Array(slice(bytes, t)), scales }, rows, cols);
+    }
+  }
+}
+
+function checkItems(items: ItemsFile, m: Manifest): void {
+  if (!items || !Array.isArray(items.items) || !Array.isArray(items.users)) {
+    throw new ArtifactError('items.json lacks its items or users list');
+  }
+  if (items.items.length !== m.counts.items) {
+    throw new ArtifactError(`items.json lists ${items.items.length} items, the manifest counts ${m.counts.items}`);
+  }
+  if (items.users.length !== m.counts.users) {
+    throw new ArtifactError(`items.json lists ${items.users.length} users, the manifest counts ${m.counts.users}`);
+  }
+  const { indptr, indices } = items.seen ?? { indptr: [], indices: [] };
+  if (m.counts.users > 0 && indptr.length !== m.counts.users + 1) {
+    throw new ArtifactError(`items.json seen.indptr has ${indptr.length} entries, expected users + 1 = ${m.counts.users + 1}`);
+  }
+  if (indptr.length && indptr[indptr.length - 1] !== indices.length) {
+    throw new ArtifactError(`items.json seen.indptr ends at ${indptr[indptr.length - 1]} but indices has ${indices.length}`);
+  }
+  for (const i of indices) {
+    if (!Number.isInteger(i) || i < 0 || i >= m.counts.items) {
+      throw new ArtifactError(`items.json seen.indices holds ${i}, outside 0..${m.counts.items - 1}`);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Symmetric int8 quantisation with one f32 scale per row: scale = max|row| / 127, q = round(x / scale).
+ * Worst-case error per element is scale / 2 = max|row| / 254. Per row rather than per tensor because
+ * embedding rows differ in norm by an order of magnitude (popular items grow long vectors).
+ */
+export interface Q8Matrix {
+  values: Int8Array;
+  scales: Float32Array;
+}
+
+export function quantizeQ8(data: Float32Array, rows: number, cols: number): Q8Matrix {
+  if (data.length !== rows * cols) {
+    throw new RangeError(`quantizeQ8: ${data.length} values do not make a ${rows}x${cols} matrix`);
+  }
+  const values = new Int8Array(rows * cols);
+  const scales = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    let max = 0;
+    for (let c = 0; c < cols; c++) max = Math.max(max, Math.abs(data[base + c]));
+    const scale = max / 127;
+    scales[r] = scale;
+    if (scale === 0) continue;
+    const inv = 1 / scale;
+    for (let c = 0; c < cols; c++) {
+      const q = Math.round(data[base + c] * inv);
+      values[base + c] = q > 127 ? 127 : q < -127 ? -127 : q;
+    }
+  }
+  return { values, scales };
+}
+
+export function dequantizeQ8(q: Q8Matrix, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const s = q.scales[r];
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) out[base + c] = q.values[base + c] * s;
+  }
+  return out;
+}

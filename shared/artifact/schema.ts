@@ -1,0 +1,75 @@
+/**
+ * The artifact contract: what training writes and the Worker reads. Plain data only (JSON + one binary blob),
+ * loaded without executing anything, validated on load.
+ */
+
+/** Storage formats of a tensor. `q8` is int8 with one f32 scale per row (stored as a separate `f32` tensor). */
+export const DType = { f32: 'f32', f16: 'f16', q8: 'q8' } as const;
+export type DType = (typeof DType)[keyof typeof DType];
+
+export const BYTES_PER_ELEMENT: Record<DType, number> = { f32: 4, f16: 2, q8: 1 };
+
+/** Bumped whenever the layout of manifest.json / tensors.bin / items.json changes incompatibly. */
+export const FORMAT_VERSION = 1;
+export const FORMAT_NAME = 'edgerec-artifact';
+
+/** Every tensor in tensors.bin starts at a multiple of this many bytes. */
+export const TENSOR_ALIGNMENT = 16;
+
+export const ARTIFACT_FILES = {
+  manifest: 'manifest.json',
+  tensors: 'tensors.bin',
+  items: 'items.json',
+} as const;
+
+export interface TensorEntry {
+  name: string;
+  dtype: DType;
+  /** Row-major shape; 1-D tensors have one entry. */
+  shape: number[];
+  /** Byte offset into tensors.bin (a multiple of TENSOR_ALIGNMENT). */
+  offset: number;
+  /** Byte length (elements x bytes per element, without padding). */
+  length: number;
+  /** For `q8`: the name of the f32 tensor holding one scale per row. */
+  scale?: string;
+}
+
+export interface Metrics {
+  [name: string]: number;
+}
+
+export interface Manifest {
+  format: typeof FORMAT_NAME;
+  formatVersion: number;
+  /** Model kind (`mf`, ...) and the hyper-parameters it was trained with. */
+  model: { kind: string; hyper: Record<string, number | string | boolean> };
+  /** Rating scale, for clipping predictions (explicit models). */
+  ratingRange?: [number, number];
+  counts: { users: number; items: number; tags?: number };
+  tensors: TensorEntry[];
+  /** Hex sha256 of tensors.bin. */
+  tensorsSha256: string;
+  tensorsBytes: number;
+  /** Figures measured at training time: the float model, the quantised artifact, and baselines. */
+  metrics: { float: Metrics; quantized: Metrics; baselines: Record<string, Metrics> };
+  dataset: { name: string; fingerprint: string; ratings: number; split: string };
+  createdAt: string;
+}
+
+export interface ItemMeta {
+  /** The dataset's original id, as a string. */
+  id: string;
+  title: string;
+  tags?: string[];
+}
+
+export interface ItemsFile {
+  items: ItemMeta[];
+  /** Users' original ids in index order. */
+  users: string[];
+  /** Items each user saw in training, CSR: user u saw indices[indptr[u] .. indptr[u+1]). */
+  seen: { indptr: number[]; indices: number[] };
+  /** Tag vocabulary in index order, when the model has tag embeddings. */
+  tags?: string[];
+}
