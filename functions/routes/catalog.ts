@@ -1,0 +1,45 @@
+import { Hono } from 'hono';
+import { ARTIFACT_FILES, type Manifest } from '../../shared/artifact/schema.js';
+import { registryKeys } from '../../shared/registry.js';
+import type { AppEnv } from '../env.js';
+
+/** GET /v1/models: what is published, read from the bucket (no model is loaded to answer). */
+export const catalogRoutes = new Hono<AppEnv>();
+
+catalogRoutes.get('/', async (c) => {
+  const names: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await c.env.MODELS.list({ delimiter: '/', cursor });
+    names.push(...page.delimitedPrefixes.map((p) => p.replace(/\/$/, '')));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  const models = [];
+  for (const name of names.sort()) {
+    const pointer = await c.env.MODELS.get(registryKeys.current(name));
+    if (!pointer) continue;
+    const version = (await pointer.text()).trim();
+    const manifestObj = await c.env.MODELS.get(registryKeys.file(name, version, ARTIFACT_FILES.manifest));
+    if (!manifestObj) {
+      models.push({ name, version, error: `manifest of version ${version} is missing` });
+      continue;
+    }
+    try {
+      const m = (await manifestObj.json()) as Manifest;
+      models.push({
+        name,
+        version,
+        kind: m.model.kind,
+        hyper: m.model.hyper,
+        counts: m.counts,
+        bytes: { tensors: m.tensorsBytes },
+        dataset: m.dataset,
+        metrics: m.metrics,
+        createdAt: m.createdAt,
+      });
+    } catch {
+      models.push({ name, version, error: `manifest of version ${version} is not valid JSON` });
+    }
+  }
+  return c.json({ models });
+});
