@@ -1,0 +1,147 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ArtifactError } from '../errors.js';
+import type { DecodedArtifact, DecodedTensor } from '../artifact/decode.js';
+import type { ItemMeta, Manifest } from '../artifact/schema.js';
+import { IdIndex } from './ids.js';
+
+/**
+ * A model resident in tfjs memory, laid out for fast queries (RECIPES.md "Layout for fast scoring"):
+ * item matrices are stored transposed, [d, N], so a query is one matMul of [1, d] by [d, N] and an item's
+ * vector is fetched with gather along axis 1 (slicing a row out of [N, d] copies the whole tensor).
+ */
+export interface LoadedModel {
+  name: string;
+  version: string;
+  manifest: Manifest;
+  items: IdIndex;
+  users: IdIndex;
+  itemMeta: ItemMeta[];
+  /** Seen items per user index (CSR), for excluding them from recommendations. */
+  seenIndptr: Int32Array;
+  seenIndices: Int32Array;
+  dim: number;
+  /** Unit-length item vectors, [d, N]: cosine similarity is one matMul. */
+  itemsUnitT: tf.Tensor2D;
+  /** [N] item vector lengths: u . v = |v| (u . v/|v|), so one matrix serves cosine and preference scores. */
+  itemNorms: tf.Tensor1D;
+  /** [N] item biases (zeros for models without biases). */
+  itemBias: tf.Tensor1D;
+  /** [U, d] user factors. */
+  userFactors: tf.Tensor2D;
+  /** [U] user biases. */
+  userBias: tf.Tensor1D;
+  globalBias: number;
+  ratingRange: [number, number] | undefined;
+  /** Bytes of tensor data held in the backend for this model. */
+  residentBytes: number;
+  dispose(): void;
+}
+
+/** Names of the tensors an embedding-factor artifact (`mf`) carries. */
+export const MF_TENSORS = {
+  userFactors: 'user_factors',
+  itemFactors: 'item_factors',
+  userBias: 'user_bias',
+  itemBias: 'item_bias',
+  globalBias: 'global_bias',
+} as const;
+
+export function loadModel(name: string, version: string, artifact: DecodedArtifact): LoadedModel {
+  const { manifest, items, tensors } = artifact;
+  const { users: nUsers, items: nItems } = manifest.counts;
+  const itemF = need(tensors, MF_TENSORS.itemFactors, 2);
+  const userF = need(tensors, MF_TENSORS.userFactors, 2);
+  const dim = itemF.shape[1];
+  expectShape(itemF, MF_TENSORS.itemFactors, [nItems, dim]);
+  expectShape(userF, MF_TENSORS.userFactors, [nUsers, dim]);
+  const itemB = optional(tensors, MF_TENSORS.itemBias, [nItems]);
+  const userB = optional(tensors, MF_TENSORS.userBias, [nUsers]);
+  const globalB = optional(tensors, MF_TENSORS.globalBias, [1]);
+
+  // Transpose (and normalise) in JS before upload so that only one copy of each matrix lands in the wasm heap.
+  const norms = rowNorms(itemF.data, nItems, dim);
+  const unit = transpose(normalizeRows(itemF.data, nItems, dim, norms), nItems, dim);
+  const held = [
+    tf.tensor2d(unit, [dim, nItems]),
+    tf.tensor1d(norms),
+    tf.tensor1d(itemB ?? new Float32Array(nItems)),
+    tf.tensor2d(userF.data, [nUsers, dim]),
+    tf.tensor1d(userB ?? new Float32Array(nUsers)),
+  ] as const;
+  const [itemsUnitT, itemNorms, itemBias, userFactors, userBias] = held;
+  return {
+    name,
+    version,
+    manifest,
+    items: new IdIndex('item', items.items.map((m) => m.id)),
+    users: new IdIndex('user', items.users),
+    itemMeta: items.items,
+    seenIndptr: Int32Array.from(items.seen.indptr),
+    seenIndices: Int32Array.from(items.seen.indices),
+    dim,
+    itemsUnitT,
+    itemNorms,
+    itemBias,
+    userFactors,
+    userBias,
+    globalBias: globalB ? globalB[0] : 0,
+    ratingRange: manifest.ratingRange,
+    residentBytes: held.reduce((s, t) => s + t.size * 4, 0),
+    dispose: () => held.forEach((t) => t.dispose()),
+  };
+}
+
+function need(tensors: Map<string, DecodedTensor>, name: string, rank: number): DecodedTensor {
+  const t = tensors.get(name);
+  if (!t) throw new ArtifactError(`artifact has no tensor ${name}: it is not an embedding-factor model`);
+  if (t.shape.length !== rank) throw new ArtifactError(`tensor ${name} has rank ${t.shape.length}, expected ${rank}`);
+  return t;
+}
+
+function optional(tensors: Map<string, DecodedTensor>, name: string, shape: number[]): Float32Array | undefined {
+  const t = tensors.get(name);
+  if (!t) return undefined;
+  expectShape(t, name, shape);
+  return t.data;
+}
+
+function expectShape(t: DecodedTensor, name: string, shape: number[]): void {
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new ArtifactError(`tensor ${name} has shape [${t.shape}], the manifest's counts need [${shape}]`);
+  }
+}
+
+export function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = data[base + c];
+  }
+  return out;
+}
+
+/** Rows scaled to unit length; an all-zero row stays zero (it is similar to nothing). */
+export function normalizeRows(
+  data: Float32Array,
+  rows: number,
+  cols: number,
+  norms = rowNorms(data, rows, cols),
+): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    const inv = norms[r] > 0 ? 1 / norms[r] : 0;
+    for (let c = 0; c < cols; c++) out[base + c] = data[base + c] * inv;
+  }
+  return out;
+}
+
+export function rowNorms(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let ss = 0;
+    for (let c = r * cols, end = c + cols; c < end; c++) ss += data[c] * data[c];
+    out[r] = Math.sqrt(ss);
+  }
+  return out;
+}

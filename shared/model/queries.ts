@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LoadedModel } from './loaded.js';
+
+/** One ranked answer: an item index and its score. */
+export interface Scored {
+  index: number;
+  score: number;
+}
+
+/** The k items whose vectors have the highest cosine with item `i` (the item itself excluded). */
+export function similarItems(model: LoadedModel, i: number, k: number, exclude: ReadonlySet<number> = new Set()): Scored[] {
+  const n = model.items.size;
+  const want = Math.min(n, k + 1 + exclude.size);
+  let values!: Float32Array, indices!: Int32Array;
+  tf.tidy(() => {
+    const q = tf.gather(model.itemsUnitT, [i], 1); // [d, 1]
+    const scores = tf.reshape(tf.matMul(q, model.itemsUnitT, true, false), [n]);
+    const top = tf.topk(scores, want);
+    values = top.values.dataSync() as Float32Array;
+    indices = top.indices.dataSync() as Int32Array;
+  });
+  return pick(values, indices, k, (j) => j === i || exclude.has(j));
+}
+
+/** Seen item indices of user `u` (from training), ascending. */
+export function seenItems(model: LoadedModel, u: number): Int32Array {
+  return model.seenIndices.subarray(model.seenIndptr[u], model.seenIndptr[u + 1]);
+}
+
+/**
+ * The k items with the highest predicted rating for user `u`; scores are the model's raw predictions
+ * (global + user bias + item bias + u . v), unclipped so that the order among top items stays visible.
+ */
+export function recommendForUser(model: LoadedModel, u: number, k: number, excludeSeen: boolean): Scored[] {
+  const n = model.items.size;
+  const seen = excludeSeen ? new Set(seenItems(model, u)) : new Set<number>();
+  const want = Math.min(n, k + seen.size);
+  let values!: Float32Array, indices!: Int32Array;
+  tf.tidy(() => {
+    const user = tf.gather(model.userFactors, [u]); // [1, d]
+    const offset = tf.add(tf.gather(model.userBias, [u]), model.globalBias); // [1]
+    const cosine = tf.reshape(tf.matMul(user, model.itemsUnitT), [n]);
+    const scores = tf.add(tf.add(tf.mul(cosine, model.itemNorms), model.itemBias), offset);
+    const top = tf.topk(scores, want);
+    values = top.values.dataSync() as Float32Array;
+    indices = top.indices.dataSync() as Int32Array;
+  });
+  return pick(values, indices, k, (j) => seen.has(j));
+}
+
+/** Predicted ratings for (user, item) index pairs, clipped to the model's rating range when it has one. */
+export function predictRatings(model: LoadedModel, users: Int32Array, items: Int32Array): Float32Array {
+  if (users.length !== items.length) throw new RangeError(`${users.length} users for ${items.length} items`);
+  if (users.length === 0) return new Float32Array(0);
+  return tf.tidy(() => {
+    const u = tf.gather(model.userFactors, users); // [B, d]
+    const v = tf.transpose(tf.gather(model.itemsUnitT, items, 1)); // [B, d], unit length
+    const dot = tf.mul(tf.sum(tf.mul(u, v), 1), tf.gather(model.itemNorms, items));
+    const biases = tf.add(tf.add(tf.gather(model.itemBias, items), tf.gather(model.userBias, users)), model.globalBias);
+    let pred = tf.add(dot, biases);
+    if (model.ratingRange) pred = tf.clipByValue(pred, model.ratingRange[0], model.ratingRange[1]);
+    return pred.dataSync() as Float32Array;
+  }) as unknown as Float32Array;
+}
+
+function pick(values: Float32Array, indices: Int32Array, k: number, skip: (j: number) => boolean): Scored[] {
+  const out: Scored[] = [];
+  for (let r = 0; r < indices.length && out.length < k; r++) {
+    if (!skip(indices[r])) out.push({ index: indices[r], score: values[r] });
+  }
+  return out;
+}
