@@ -1,0 +1,125 @@
+import { decodeArtifact } from '../../shared/artifact/decode.js';
+import { loadModel } from '../../shared/model/loaded.js';
+import { predictRatings } from '../../shared/model/queries.js';
+import { officialSplit, randomSplit } from '../data/split.js';
+import type { RatingsDataset, Split } from '../data/types.js';
+import { biasBaseline, globalMeanBaseline } from '../eval/baselines.js';
+import { clip, mae, rmse } from '../eval/metrics.js';
+import { writeArtifact } from '../export/artifact-files.js';
+import { buildMfArtifact, type Quantization } from '../export/mf-artifact.js';
+import { MF_DEFAULTS, predictMf, trainMf, type EpochReport, type MfOptions } from '../models/mf.js';
+import { useWasmBackend } from '../tf-node.js';
+
+export interface TrainMfRequest {
+  dataset: RatingsDataset;
+  /** 'random-80-20' (seeded) or an official split name (u1..u5, ua, ub). */
+  split: string;
+  options: Partial<MfOptions> & { seed: number };
+  quantization: Quantization;
+  out: string;
+  onEpoch?: (r: EpochReport) => void;
+}
+
+export interface TrainReport {
+  model: 'mf';
+  dataset: { name: string; users: number; items: number; ratings: number; train: number; test: number; fingerprint: string };
+  split: string;
+  hyper: Record<string, number | string | boolean>;
+  metrics: { rmse: number; mae: number };
+  baselines: { global_mean: { rmse: number; mae: number }; bias: { rmse: number; mae: number } };
+  quantized: { rmse: number; mae: number; quantization: Quantization };
+  bytes: { artifact: number; float32: number; files: number };
+  seconds: { train: number; total: number; epoch_median: number };
+  epochs: EpochReport[];
+  out: string;
+}
+
+export function chooseSplit(ds: RatingsDataset, name: string, seed: number): Split {
+  return name === 'random-80-20' ? randomSplit(ds.ratings.rating.length, 0.2, seed) : officialSplit(ds, name);
+}
+
+/** Train -> evaluate against baselines -> encode -> re-evaluate the encoded weights through shared/ -> write. */
+export async function trainMfPipeline(req: TrainMfRequest): Promise<TrainReport> {
+  const t0 = performance.now();
+  const ds = req.dataset;
+  const nUsers = ds.userIds.length;
+  const nItems = ds.itemIds.length;
+  const split = chooseSplit(ds, req.split, req.options.seed);
+  const truth = Float32Array.from(split.test, (r) => ds.ratings.rating[r]);
+  const score = (f: (u: number, i: number) => number) => {
+    const pred = Float32Array.from(split.test, (r) => clip(f(ds.ratings.user[r], ds.ratings.item[r]), ds.ratingRange));
+    return { rmse: rmse(pred, truth), mae: mae(pred, truth) };
+  };
+
+  const tTrain = performance.now();
+  const { params, epochs } = trainMf(ds.ratings, split.train, nUsers, nItems, req.options, {
+    validRows: split.test,
+    onEpoch: req.onEpoch,
+  });
+  const trainSeconds = (performance.now() - tTrain) / 1000;
+  const bias = req.options.bias ?? true;
+  const metrics = score((u, i) => predictMf(params, u, i, bias));
+  const baselines = {
+    global_mean: score(globalMeanBaseline(ds.ratings, split.train)),
+    bias: score(biasBaseline(ds.ratings, split.train, nUsers, nItems)),
+  };
+
+  const hyper = { ...MF_DEFAULTS, ...req.options } as Record<string, number | string | boolean>;
+  const built = await buildMfArtifact({
+    params,
+    dataset: ds,
+    trainRows: split.train,
+    split: split.name,
+    hyper,
+    quantization: req.quantization,
+    bias,
+  });
+  // Re-evaluate what the Worker will serve: the encoded bytes, decoded and scored by shared/ on tfjs wasm.
+  await useWasmBackend();
+  const decoded = await decodeArtifact(JSON.stringify(built.manifest), built.tensors, JSON.stringify(built.items));
+  const served = loadModel('eval', 'eval', decoded);
+  let quantPred: Float32Array;
+  try {
+    quantPred = predictRatings(
+      served,
+      Int32Array.from(split.test, (r) => ds.ratings.user[r]),
+      Int32Array.from(split.test, (r) => ds.ratings.item[r]),
+    );
+  } finally {
+    served.dispose();
+  }
+  const quantized = { rmse: rmse(quantPred, truth), mae: mae(quantPred, truth), quantization: req.quantization };
+
+  built.manifest.metrics = {
+    float: metrics,
+    quantized: { rmse: quantized.rmse, mae: quantized.mae },
+    baselines,
+  };
+  const sizes = await writeArtifact(req.out, built);
+  const sorted = epochs.map((e) => e.seconds).sort((a, b) => a - b);
+  return {
+    model: 'mf',
+    dataset: {
+      name: ds.name,
+      users: nUsers,
+      items: nItems,
+      ratings: ds.ratings.rating.length,
+      train: split.train.length,
+      test: split.test.length,
+      fingerprint: ds.fingerprint,
+    },
+    split: split.name,
+    hyper,
+    metrics,
+    baselines,
+    quantized,
+    bytes: { artifact: sizes.tensors, float32: built.float32Bytes, files: sizes.tensors + sizes.items + sizes.manifest },
+    seconds: {
+      train: trainSeconds,
+      total: (performance.now() - t0) / 1000,
+      epoch_median: sorted[Math.floor(sorted.length / 2)] ?? 0,
+    },
+    epochs,
+    out: req.out,
+  };
+}

@@ -1,0 +1,21 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+
+let ready: Promise<void> | undefined;
+
+/**
+ * The wasm backend in Node: the stock backend loads its .wasm from node_modules. Asserted, because tfjs
+ * silently falls back to the cpu backend when wasm fails, and scores must come from the same backend the
+ * Worker runs.
+ */
+export function useWasmBackend(): Promise<void> {
+  ready ??= (async () => {
+    const ok = await tf.setBackend('wasm');
+    await tf.ready();
+    if (!ok || tf.getBackend() !== 'wasm') {
+      ready = undefined;
+      throw new Error(`tfjs wasm backend failed to initialise in Node (active backend: ${tf.getBackend()})`);
+    }
+  })();
+  return ready;
+}
