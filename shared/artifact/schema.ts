@@ -54,6 +54,8 @@ export interface Manifest {
   /** Figures measured at training time: the float model, the quantised artifact, and baselines. */
   metrics: { float: Metrics; quantized: Metrics; baselines: Record<string, Metrics> };
   dataset: { name: string; fingerprint: string; ratings: number; split: string };
+  /** Per-epoch figures (losses, seconds) for reports. */
+  training?: { epochs: { epoch: number; seconds: number; trainLoss: number; validLoss?: number; [m: string]: number | undefined }[]; seconds: number };
   createdAt: string;
 }
 

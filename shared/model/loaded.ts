@@ -26,37 +26,43 @@ export interface LoadedModel {
   itemNorms: tf.Tensor1D;
   /** [N] item biases (zeros for models without biases). */
   itemBias: tf.Tensor1D;
-  /** [U, d] user factors. */
+  /** [U, d] user factors (a model without users, such as itemtag, has U = 0). */
   userFactors: tf.Tensor2D;
   /** [U] user biases. */
   userBias: tf.Tensor1D;
   globalBias: number;
   ratingRange: [number, number] | undefined;
+  /** Tag embeddings (itemtag, bpr): unit length, [dt, T]; absent when the model has none. */
+  tags?: { index: IdIndex; unitT: tf.Tensor2D; dim: number };
   /** Bytes of tensor data held in the backend for this model. */
   residentBytes: number;
   dispose(): void;
 }
 
-/** Names of the tensors an embedding-factor artifact (`mf`) carries. */
-export const MF_TENSORS = {
+/** Standard tensor names: every kind stores its final item (and user, tag) representations under these. */
+export const TENSOR_NAMES = {
   userFactors: 'user_factors',
   itemFactors: 'item_factors',
   userBias: 'user_bias',
   itemBias: 'item_bias',
   globalBias: 'global_bias',
+  tagFactors: 'tag_factors',
 } as const;
 
 export function loadModel(name: string, version: string, artifact: DecodedArtifact): LoadedModel {
   const { manifest, items, tensors } = artifact;
   const { users: nUsers, items: nItems } = manifest.counts;
-  const itemF = need(tensors, MF_TENSORS.itemFactors, 2);
-  const userF = need(tensors, MF_TENSORS.userFactors, 2);
+  const itemF = need(tensors, TENSOR_NAMES.itemFactors, 2);
   const dim = itemF.shape[1];
-  expectShape(itemF, MF_TENSORS.itemFactors, [nItems, dim]);
-  expectShape(userF, MF_TENSORS.userFactors, [nUsers, dim]);
-  const itemB = optional(tensors, MF_TENSORS.itemBias, [nItems]);
-  const userB = optional(tensors, MF_TENSORS.userBias, [nUsers]);
-  const globalB = optional(tensors, MF_TENSORS.globalBias, [1]);
+  expectShape(itemF, TENSOR_NAMES.itemFactors, [nItems, dim]);
+  const userF = tensors.get(TENSOR_NAMES.userFactors) ?? { shape: [0, dim], dtype: 'f32', data: new Float32Array(0) };
+  expectShape(userF, TENSOR_NAMES.userFactors, [nUsers, dim]);
+  const tagF = tensors.get(TENSOR_NAMES.tagFactors);
+  const tagIds = items.tags ?? [];
+  if (tagF) expectShape(tagF, TENSOR_NAMES.tagFactors, [tagIds.length, tagF.shape[1] ?? 0]);
+  const itemB = optional(tensors, TENSOR_NAMES.itemBias, [nItems]);
+  const userB = optional(tensors, TENSOR_NAMES.userBias, [nUsers]);
+  const globalB = optional(tensors, TENSOR_NAMES.globalBias, [1]);
 
   // Transpose (and normalise) in JS before upload so that only one copy of each matrix lands in the wasm heap.
   const norms = rowNorms(itemF.data, nItems, dim);
@@ -69,6 +75,14 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
     tf.tensor1d(userB ?? new Float32Array(nUsers)),
   ] as const;
   const [itemsUnitT, itemNorms, itemBias, userFactors, userBias] = held;
+  const all: tf.Tensor[] = [...held];
+  let tags: LoadedModel['tags'];
+  if (tagF) {
+    const [nTags, tagDim] = tagF.shape;
+    const unitT = tf.tensor2d(transpose(normalizeRows(tagF.data, nTags, tagDim), nTags, tagDim), [tagDim, nTags]);
+    all.push(unitT);
+    tags = { index: new IdIndex('tag', tagIds), unitT, dim: tagDim };
+  }
   return {
     name,
     version,
@@ -86,8 +100,9 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
     userBias,
     globalBias: globalB ? globalB[0] : 0,
     ratingRange: manifest.ratingRange,
-    residentBytes: held.reduce((s, t) => s + t.size * 4, 0),
-    dispose: () => held.forEach((t) => t.dispose()),
+    tags,
+    residentBytes: all.reduce((s, t) => s + t.size * 4, 0),
+    dispose: () => all.forEach((t) => t.dispose()),
   };
 }
 

@@ -3,7 +3,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateSynthetic } from '../../training/data/synthetic.js';
-import { trainMfPipeline, type TrainReport } from '../../training/pipeline/train-mf.js';
+import type { TrainReport } from '../../training/pipeline/kinds.js';
+import { trainMfPipeline } from '../../training/pipeline/train-mf.js';
 import type { Bucket } from '../../training/publish/publish.js';
 import type { LocalR2Bucket } from './worker.js';
 

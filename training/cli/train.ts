@@ -1,86 +1,86 @@
-import { loadDataset } from '../data/load.js';
-import { MF_DEFAULTS } from '../models/mf.js';
 import { Quantization } from '../export/mf-artifact.js';
-import { trainMfPipeline } from '../pipeline/train-mf.js';
-import { intOption, numberOption, parse, runCli, UsageError } from './args.js';
+import type { CliOption } from '../pipeline/kinds.js';
+import { PIPELINES } from '../pipeline/registry.js';
+import { intOption, parse, runCli, UsageError } from './args.js';
 
-const USAGE = `Usage: npm run train -- --data <dir-or-file> --model mf --out <dir> [options]
+const COMMON: Record<string, CliOption & { default?: string | boolean }> = {
+  data: { type: 'string', help: 'dataset: a MovieLens 100K folder or a user,item,rating[,timestamp] CSV' },
+  model: { type: 'string', help: `model kind: ${Object.keys(PIPELINES).join(', ')}`, default: 'mf' },
+  out: { type: 'string', help: 'artifact folder to write' },
+  format: { type: 'string', help: 'reader name, or auto', default: 'auto' },
+  split: { type: 'string', help: 'random-80-20 (seeded) or an official fold: u1..u5, ua, ub', default: 'random-80-20' },
+  epochs: { type: 'string', help: 'training epochs (default: per model)' },
+  dim: { type: 'string', help: 'embedding size (default: per model)' },
+  seed: { type: 'string', help: 'random seed (default 42)' },
+  quantization: { type: 'string', help: 'q8 (int8 per row), f16 or f32 for embedding tables', default: 'q8' },
+  json: { type: 'boolean', help: 'last line of stdout is one JSON object of metrics', default: false },
+};
 
-Trains a model, evaluates it on a held-out split against baselines, quantises it, re-evaluates the
-quantised weights through the serving code, and writes the artifact (manifest.json, tensors.bin, items.json).
-
-  --data <path>        MovieLens 100K folder (u.data, u.item, u.genre) or a user,item,rating[,timestamp] CSV
-  --model <kind>       mf (default mf)
-  --out <dir>          artifact folder to write
-  --split <name>       random-80-20 (default, seeded) or an official fold: u1..u5, ua, ub
-  --epochs <n>         default ${MF_DEFAULTS.epochs}
-  --dim <n>            embedding size, default ${MF_DEFAULTS.dim}
-  --lr <x>             SGD step, default ${MF_DEFAULTS.lr}
-  --reg <x>            L2 on factors, default ${MF_DEFAULTS.reg}
-  --no-bias            plain dot-product model (no biases)
-  --quantization <q>   q8 (default: int8 per row), f16 or f32 for the embedding tables
-  --seed <n>           default ${MF_DEFAULTS.seed}
-  --json               last line of stdout is one JSON object of metrics
-`;
+function usage(): string {
+  const lines = [
+    'Usage: npm run train -- --data <dir-or-file> --model <kind> --out <dir> [options]',
+    '',
+    'Trains a model, evaluates it on a held-out split against baselines, quantises it, re-evaluates the quantised',
+    'weights through the serving code, and writes the artifact (manifest.json, tensors.bin, items.json).',
+    '',
+  ];
+  const row = (name: string, o: CliOption & { default?: unknown }) =>
+    `  --${name}${o.type === 'string' ? ' <v>' : ''}`.padEnd(26) + o.help + (o.default !== undefined && o.type === 'string' ? ` (default ${o.default})` : '');
+  for (const [name, o] of Object.entries(COMMON)) lines.push(row(name, o));
+  for (const p of Object.values(PIPELINES)) {
+    lines.push('', `--model ${p.kind}: ${p.summary}`);
+    for (const [name, o] of Object.entries(p.options)) lines.push(row(name, o));
+  }
+  return lines.join('\n') + '\n';
+}
 
 runCli(async () => {
-  const { values } = parse(
-    process.argv.slice(2),
-    {
-      data: { type: 'string' },
-      model: { type: 'string', default: 'mf' },
-      out: { type: 'string' },
-      split: { type: 'string', default: 'random-80-20' },
-      epochs: { type: 'string' },
-      dim: { type: 'string' },
-      lr: { type: 'string' },
-      reg: { type: 'string' },
-      'no-bias': { type: 'boolean', default: false },
-      quantization: { type: 'string', default: 'q8' },
-      seed: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-    USAGE,
+  const specific = Object.assign({}, ...Object.values(PIPELINES).map((p) => p.options)) as Record<string, CliOption>;
+  const spec = Object.fromEntries(
+    Object.entries({ ...specific, ...COMMON }).map(([k, o]) => [k, { type: o.type, ...('default' in o ? { default: o.default } : {}) }]),
   );
-  if (!values.data) throw new UsageError('--data is required: a MovieLens 100K folder or a ratings CSV (see --help)');
-  if (!values.out) throw new UsageError('--out is required: the folder to write the artifact to (see --help)');
-  if (values.model !== 'mf') throw new UsageError(`--model ${JSON.stringify(values.model)} is not available yet; use mf`);
-  const quantization = values.quantization as Quantization;
+  const { values } = parse(process.argv.slice(2), spec as never, usage());
+  const v = values as Record<string, string | boolean | undefined>;
+  const pipeline = PIPELINES[v.model as string];
+  if (!pipeline) throw new UsageError(`--model ${JSON.stringify(v.model)} is not a model kind; choose one of ${Object.keys(PIPELINES).join(', ')}`);
+  if (!v.data) throw new UsageError('--data is required: a dataset file or folder (see --help)');
+  if (!v.out) throw new UsageError('--out is required: the folder to write the artifact to (see --help)');
+  for (const name of Object.keys(specific)) {
+    if (v[name] !== undefined && !(name in pipeline.options) && !(name in COMMON)) {
+      throw new UsageError(`--${name} does not apply to --model ${pipeline.kind} (see --help)`);
+    }
+  }
+  const quantization = v.quantization as Quantization;
   if (!Object.values(Quantization).includes(quantization)) {
-    throw new UsageError(`--quantization must be one of ${Object.values(Quantization).join(', ')}, got ${JSON.stringify(values.quantization)}`);
+    throw new UsageError(`--quantization must be one of ${Object.values(Quantization).join(', ')}, got ${JSON.stringify(v.quantization)}`);
   }
-  const options = {
-    epochs: intOption('epochs', values.epochs, MF_DEFAULTS.epochs, 1, 10_000),
-    dim: intOption('dim', values.dim, MF_DEFAULTS.dim, 1, 4096),
-    lr: numberOption('lr', values.lr, MF_DEFAULTS.lr, 1e-9, 10),
-    reg: numberOption('reg', values.reg, MF_DEFAULTS.reg, 0, 100),
-    bias: !values['no-bias'],
-    seed: intOption('seed', values.seed, MF_DEFAULTS.seed, 0, 2 ** 31 - 1),
-  };
-  const log = (s: string) => (values.json ? process.stderr : process.stdout).write(s + '\n');
-  const dataset = await loadDataset(values.data);
-  log(`${dataset.name}: ${dataset.ratings.rating.length} ratings, ${dataset.userIds.length} users, ${dataset.itemIds.length} items`);
-  const report = await trainMfPipeline({
-    dataset,
-    split: values.split!,
-    options,
+  const json = Boolean(v.json);
+  const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
+  const report = await pipeline.run({
+    data: v.data as string,
+    format: v.format as string,
+    split: v.split as string,
+    seed: intOption('seed', v.seed as string | undefined, 42, 0, 2 ** 31 - 1),
     quantization,
-    out: values.out,
+    out: v.out as string,
+    options: v,
+    log,
     onEpoch: (e) =>
-      log(`epoch ${e.epoch}/${options.epochs}  train rmse ${e.trainRmse.toFixed(4)}  test rmse ${e.validRmse?.toFixed(4)}  ${e.seconds.toFixed(2)}s`),
+      log(
+        `epoch ${e.epoch}  train loss ${e.trainLoss.toFixed(4)}` +
+          (e.validLoss !== undefined ? `  valid loss ${e.validLoss.toFixed(4)}` : '') +
+          `  ${e.seconds.toFixed(2)}s`,
+      ),
   });
-  const f = (x: number) => x.toFixed(4);
+  const f = (x: unknown) => (typeof x === 'number' ? x.toFixed(4) : String(x));
+  const table = (m: Record<string, unknown>) => Object.entries(m).map(([k, x]) => `${k} ${f(x)}`).join('  ');
+  log(`${report.model} on ${report.dataset.name} (${report.split}): ${table(report.metrics)}`);
+  for (const [name, m] of Object.entries(report.baselines)) log(`  baseline ${name}: ${table(m)}`);
+  log(`  quantised: ${table(report.quantized)}`);
   log(
-    [
-      `test RMSE ${f(report.metrics.rmse)}  MAE ${f(report.metrics.mae)}  (${report.split}, ${report.dataset.test} ratings)`,
-      `baselines: global mean RMSE ${f(report.baselines.global_mean.rmse)}, bias-only RMSE ${f(report.baselines.bias.rmse)}`,
-      `${report.quantized.quantization} artifact: RMSE ${f(report.quantized.rmse)}  MAE ${f(report.quantized.mae)}  (delta ${(report.quantized.rmse - report.metrics.rmse).toFixed(5)})`,
-      `tensors ${report.bytes.artifact} bytes = ${((100 * report.bytes.artifact) / report.bytes.float32).toFixed(1)}% of float32 (${report.bytes.float32}); all files ${report.bytes.files} bytes`,
-      `trained in ${report.seconds.train.toFixed(1)}s, total ${report.seconds.total.toFixed(1)}s; artifact in ${report.out}`,
-    ].join('\n'),
+    `tensors ${report.bytes.artifact} bytes = ${((100 * report.bytes.artifact) / report.bytes.float32).toFixed(1)}% of float32 ` +
+      `(${report.bytes.float32}); all files ${report.bytes.files} bytes`,
   );
-  if (values.json) {
-    const { epochs, ...summary } = report;
-    process.stdout.write(JSON.stringify({ ...summary, epochs: epochs.map((e) => ({ ...e })) }) + '\n');
-  }
+  log(`trained in ${report.seconds.train.toFixed(1)}s (median epoch ${report.seconds.epoch_median.toFixed(3)}s), total ${report.seconds.total.toFixed(1)}s; artifact in ${report.out}`);
+  if (json) process.stdout.write(JSON.stringify(report) + '\n');
 });

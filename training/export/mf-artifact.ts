@@ -1,6 +1,6 @@
 import { encodeTensors, float32Bytes, type TensorInput } from '../../shared/artifact/encode.js';
 import { DType, FORMAT_NAME, FORMAT_VERSION, type Manifest } from '../../shared/artifact/schema.js';
-import { MF_TENSORS } from '../../shared/model/loaded.js';
+import { TENSOR_NAMES } from '../../shared/model/loaded.js';
 import type { RatingsDataset } from '../data/types.js';
 import type { MfParams } from '../models/mf.js';
 import { buildItemsFile } from './items.js';
@@ -22,14 +22,14 @@ export interface MfArtifactInput {
 
 export function mfTensors(p: MfParams, quantization: Quantization, bias: boolean): TensorInput[] {
   const t: TensorInput[] = [
-    { name: MF_TENSORS.userFactors, data: p.userFactors, shape: [p.nUsers, p.dim], dtype: quantization },
-    { name: MF_TENSORS.itemFactors, data: p.itemFactors, shape: [p.nItems, p.dim], dtype: quantization },
+    { name: TENSOR_NAMES.userFactors, data: p.userFactors, shape: [p.nUsers, p.dim], dtype: quantization },
+    { name: TENSOR_NAMES.itemFactors, data: p.itemFactors, shape: [p.nItems, p.dim], dtype: quantization },
   ];
   if (bias) {
     t.push(
-      { name: MF_TENSORS.userBias, data: p.userBias, shape: [p.nUsers], dtype: DType.f32 },
-      { name: MF_TENSORS.itemBias, data: p.itemBias, shape: [p.nItems], dtype: DType.f32 },
-      { name: MF_TENSORS.globalBias, data: Float32Array.of(p.mu), shape: [1], dtype: DType.f32 },
+      { name: TENSOR_NAMES.userBias, data: p.userBias, shape: [p.nUsers], dtype: DType.f32 },
+      { name: TENSOR_NAMES.itemBias, data: p.itemBias, shape: [p.nItems], dtype: DType.f32 },
+      { name: TENSOR_NAMES.globalBias, data: Float32Array.of(p.mu), shape: [1], dtype: DType.f32 },
     );
   }
   return t;

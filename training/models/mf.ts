@@ -1,5 +1,6 @@
 import { createRng, shuffleInPlace } from '../data/random.js';
 import type { Ratings } from '../data/types.js';
+import type { EpochReport } from '../pipeline/kinds.js';
 import { allFinite, DivergenceError } from './divergence.js';
 
 /**
@@ -51,12 +52,6 @@ export interface MfParams {
   itemBias: Float32Array;
 }
 
-export interface EpochReport {
-  epoch: number;
-  seconds: number;
-  trainRmse: number;
-  validRmse?: number;
-}
 
 export function trainMf(
   ratings: Ratings,
@@ -110,8 +105,11 @@ export function trainMf(
     if (!Number.isFinite(trainRmse) || !allFinite(P) || !allFinite(Q)) {
       throw new DivergenceError('mf', epoch, `train RMSE ${trainRmse}`, lr);
     }
-    const report: EpochReport = { epoch, seconds: (performance.now() - t0) / 1000, trainRmse };
-    if (hooks.validRows) report.validRmse = rmseOf(params, ratings, hooks.validRows, o.bias);
+    const report: EpochReport = { epoch, seconds: (performance.now() - t0) / 1000, trainLoss: trainRmse ** 2, trainRmse };
+    if (hooks.validRows) {
+      const validRmse = rmseOf(params, ratings, hooks.validRows, o.bias);
+      Object.assign(report, { validLoss: validRmse ** 2, validRmse });
+    }
     epochs.push(report);
     hooks.onEpoch?.(report);
     lr *= o.lrDecay;

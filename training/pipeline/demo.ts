@@ -4,7 +4,8 @@ import { loadDataset } from '../data/load.js';
 import { generateSynthetic, writeSyntheticMovieLens } from '../data/synthetic.js';
 import { openLocalBucket } from '../publish/local-bucket.js';
 import { publishArtifact, type Published } from '../publish/publish.js';
-import { trainMfPipeline, type TrainReport } from './train-mf.js';
+import type { TrainReport } from './kinds.js';
+import { trainMfPipeline } from './train-mf.js';
 
 /** The generated stand-in for MovieLens: planted genre structure, readable titles, the ml-100k file format. */
 export const DEMO_SYNTHETIC = { users: 1200, items: 1000, ratingsPerUser: 60, seed: 7 } as const;
@@ -37,7 +38,7 @@ export async function prepareDemo(opts: { data?: string; workDir: string; model:
   const report = await trainMfPipeline({ dataset, split: 'random-80-20', options: { seed: 42 }, quantization: 'q8', out });
   opts.log(
     `trained mf in ${report.seconds.train.toFixed(1)}s: test RMSE ${report.metrics.rmse.toFixed(4)} ` +
-      `(bias-only ${report.baselines.bias.rmse.toFixed(4)}), int8 artifact ${report.quantized.rmse.toFixed(4)}, ${report.bytes.artifact} bytes of tensors`,
+      `(bias-only ${report.baselines.bias.rmse.toFixed(4)}), int8 artifact ${Number(report.quantized.rmse).toFixed(4)}, ${report.bytes.artifact} bytes of tensors`,
   );
   const bucket = await openLocalBucket({ persistDir: opts.persistDir });
   let published: Published;

@@ -1,14 +1,17 @@
 import { decodeArtifact } from '../../shared/artifact/decode.js';
 import { loadModel } from '../../shared/model/loaded.js';
 import { predictRatings } from '../../shared/model/queries.js';
+import { loadDataset } from '../data/load.js';
 import { officialSplit, randomSplit } from '../data/split.js';
 import type { RatingsDataset, Split } from '../data/types.js';
 import { biasBaseline, globalMeanBaseline } from '../eval/baselines.js';
 import { clip, mae, rmse } from '../eval/metrics.js';
 import { writeArtifact } from '../export/artifact-files.js';
 import { buildMfArtifact, type Quantization } from '../export/mf-artifact.js';
-import { MF_DEFAULTS, predictMf, trainMf, type EpochReport, type MfOptions } from '../models/mf.js';
+import { MF_DEFAULTS, predictMf, trainMf, type MfOptions } from '../models/mf.js';
 import { useWasmBackend } from '../tf-node.js';
+import { intOption, numberOption } from '../cli/args.js';
+import { medianSeconds, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
 
 export interface TrainMfRequest {
   dataset: RatingsDataset;
@@ -18,20 +21,6 @@ export interface TrainMfRequest {
   quantization: Quantization;
   out: string;
   onEpoch?: (r: EpochReport) => void;
-}
-
-export interface TrainReport {
-  model: 'mf';
-  dataset: { name: string; users: number; items: number; ratings: number; train: number; test: number; fingerprint: string };
-  split: string;
-  hyper: Record<string, number | string | boolean>;
-  metrics: { rmse: number; mae: number };
-  baselines: { global_mean: { rmse: number; mae: number }; bias: { rmse: number; mae: number } };
-  quantized: { rmse: number; mae: number; quantization: Quantization };
-  bytes: { artifact: number; float32: number; files: number };
-  seconds: { train: number; total: number; epoch_median: number };
-  epochs: EpochReport[];
-  out: string;
 }
 
 export function chooseSplit(ds: RatingsDataset, name: string, seed: number): Split {
@@ -90,13 +79,9 @@ export async function trainMfPipeline(req: TrainMfRequest): Promise<TrainReport>
   }
   const quantized = { rmse: rmse(quantPred, truth), mae: mae(quantPred, truth), quantization: req.quantization };
 
-  built.manifest.metrics = {
-    float: metrics,
-    quantized: { rmse: quantized.rmse, mae: quantized.mae },
-    baselines,
-  };
+  built.manifest.metrics = { float: metrics, quantized: { rmse: quantized.rmse, mae: quantized.mae }, baselines };
+  built.manifest.training = { epochs, seconds: trainSeconds };
   const sizes = await writeArtifact(req.out, built);
-  const sorted = epochs.map((e) => e.seconds).sort((a, b) => a - b);
   return {
     model: 'mf',
     dataset: {
@@ -114,12 +99,42 @@ export async function trainMfPipeline(req: TrainMfRequest): Promise<TrainReport>
     baselines,
     quantized,
     bytes: { artifact: sizes.tensors, float32: built.float32Bytes, files: sizes.tensors + sizes.items + sizes.manifest },
-    seconds: {
-      train: trainSeconds,
-      total: (performance.now() - t0) / 1000,
-      epoch_median: sorted[Math.floor(sorted.length / 2)] ?? 0,
-    },
+    seconds: { train: trainSeconds, total: (performance.now() - t0) / 1000, epoch_median: medianSeconds(epochs) },
     epochs,
     out: req.out,
   };
 }
+
+export const mfPipeline: ModelPipeline = {
+  kind: 'mf',
+  summary: 'explicit matrix factorisation with user/item biases and a global mean (--no-bias: plain dot product)',
+  options: {
+    lr: { type: 'string', help: `SGD step size (default ${MF_DEFAULTS.lr})` },
+    reg: { type: 'string', help: `L2 weight on factors (default ${MF_DEFAULTS.reg})` },
+    'reg-bias': { type: 'string', help: `L2 weight on biases (default ${MF_DEFAULTS.regBias})` },
+    'lr-decay': { type: 'string', help: `lr multiplier per epoch (default ${MF_DEFAULTS.lrDecay})` },
+    'no-bias': { type: 'boolean', help: 'plain dot-product model, no biases' },
+  },
+  async run(req) {
+    const o = req.options;
+    const dataset = await loadDataset(req.data);
+    req.log(`${dataset.name}: ${dataset.ratings.rating.length} ratings, ${dataset.userIds.length} users, ${dataset.itemIds.length} items`);
+    return trainMfPipeline({
+      dataset,
+      split: req.split,
+      quantization: req.quantization,
+      out: req.out,
+      onEpoch: req.onEpoch,
+      options: {
+        seed: req.seed,
+        epochs: intOption('epochs', o.epochs as string | undefined, MF_DEFAULTS.epochs, 1, 10_000),
+        dim: intOption('dim', o.dim as string | undefined, MF_DEFAULTS.dim, 1, 4096),
+        lr: numberOption('lr', o.lr as string | undefined, MF_DEFAULTS.lr, 1e-9, 10),
+        reg: numberOption('reg', o.reg as string | undefined, MF_DEFAULTS.reg, 0, 100),
+        regBias: numberOption('reg-bias', o['reg-bias'] as string | undefined, MF_DEFAULTS.regBias, 0, 100),
+        lrDecay: numberOption('lr-decay', o['lr-decay'] as string | undefined, MF_DEFAULTS.lrDecay, 0.01, 1),
+        bias: !o['no-bias'],
+      },
+    });
+  },
+};

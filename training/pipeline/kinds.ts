@@ -1,0 +1,63 @@
+import type { Quantization } from '../export/mf-artifact.js';
+
+/** One epoch's figures; every trainer reports at least these. Losses are the model's own (MSE for mf). */
+export interface EpochReport {
+  epoch: number;
+  seconds: number;
+  trainLoss: number;
+  validLoss?: number;
+  [metric: string]: number | undefined;
+}
+
+/** What `npm run train` hands a model pipeline. Raw option values are parsed by the pipeline that owns them. */
+export interface TrainRequest {
+  data: string;
+  /** Reader name, or 'auto'. */
+  format: string;
+  split: string;
+  seed: number;
+  quantization: Quantization;
+  out: string;
+  /** Values of the common and pipeline-specific CLI options, as typed (strings and booleans). */
+  options: Record<string, string | boolean | undefined>;
+  log: (line: string) => void;
+  onEpoch?: (r: EpochReport) => void;
+}
+
+/**
+ * The JSON contract of `train --json` (acceptance checks read it): these keys for every model kind; kinds add
+ * keys of their own. Metric names: rmse, mae, accuracy, auc, precision_at_10, recall_at_10, ndcg_at_10, map_at_10,
+ * tag_overlap_at_10, tag_overlap_at_10_random.
+ */
+export interface TrainReport {
+  model: string;
+  dataset: { name: string; fingerprint: string; [k: string]: unknown };
+  split: string;
+  hyper: Record<string, number | string | boolean>;
+  metrics: Record<string, number>;
+  baselines: Record<string, Record<string, number>>;
+  quantized: Record<string, number | string>;
+  bytes: { artifact: number; float32: number; files: number };
+  seconds: { train: number; total: number; epoch_median: number };
+  epochs: EpochReport[];
+  out: string;
+  [extra: string]: unknown;
+}
+
+export interface CliOption {
+  type: 'string' | 'boolean';
+  help: string;
+}
+
+export interface ModelPipeline {
+  kind: string;
+  summary: string;
+  /** Options only this kind reads (the common ones live in the CLI). */
+  options: Record<string, CliOption>;
+  run(req: TrainRequest): Promise<TrainReport>;
+}
+
+export function medianSeconds(epochs: EpochReport[]): number {
+  const s = epochs.map((e) => e.seconds).sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : 0;
+}
