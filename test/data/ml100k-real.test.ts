@@ -11,11 +11,9 @@ const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
 const DIR = resolve(REPO_ROOT, '../shared/data/ml-100k');
 
 describe.skipIf(!existsSync(DIR))('MovieLens 100K (real data, skipped when absent)', () => {
-  it('has the published counts and rating sum, and loads in well under a second', async () => {
-    await loadMovieLens100K(DIR); // warm-up: the first call also pays for module compilation
-    const t0 = performance.now();
+  // Load time is a benchmark figure, not a test assertion (timed tests fail on a busy machine).
+  it('has the published counts and rating sum', async () => {
     const ds = await loadMovieLens100K(DIR);
-    const ms = performance.now() - t0;
     expect(ds.name).toBe('ml-100k');
     expect(ds.ratings.rating.length).toBe(100_000);
     expect(ds.userIds.length).toBe(943);
@@ -24,7 +22,6 @@ describe.skipIf(!existsSync(DIR))('MovieLens 100K (real data, skipped when absen
     expect(ds.ratingRange).toEqual([1, 5]);
     expect(ds.userIds[0]).toBe('1');
     expect(ds.userIds[942]).toBe('943');
-    expect(ms).toBeLessThan(1000);
   });
 
   it('reads titles (latin-1) and genres', async () => {
