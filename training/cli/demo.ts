@@ -30,7 +30,8 @@ runCli(async () => {
   const wrangler = path.join(path.dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin/wrangler.js');
   const child = spawn(process.execPath, [wrangler, 'dev', '--port', values.port!], {
     stdio: ['inherit', 'inherit', 'inherit'],
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    // request.cf is unused here; without this wrangler tries to fetch it from Cloudflare and logs errors offline.
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
   });
   const stop = () => child.kill('SIGINT');
   process.on('SIGINT', stop);
