@@ -2,13 +2,30 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Hono } from 'hono';
 import { EdgerecError } from '../shared/errors.js';
 import type { AppEnv } from './env.js';
+import { httpCache } from './middleware/cache.js';
+import { readOnlyCors } from './middleware/read-cors.js';
 import { loadedModels } from './model-store.js';
+import { arithmeticRoutes } from './routes/arithmetic.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { embedRoutes } from './routes/embed.js';
+import { exampleRoutes } from './routes/examples.js';
+import { openApiRoutes } from './routes/openapi.js';
+import { predictRoutes } from './routes/predict.js';
 import { queryRoutes } from './routes/queries.js';
+import { tagRoutes } from './routes/tags.js';
+import { widgetRoutes } from './routes/widget.js';
 import { backendInfo, ensureWasmBackend } from './tf-backend.js';
+import { limitBody } from './validation/body.js';
 
 export function createApp() {
   const app = new Hono<AppEnv>();
+  // Cache-Control / ETag / 304 on GET answers, no-store on errors and /healthz (functions/middleware/cache.ts).
+  app.use('*', httpCache());
+  app.use('/v1/*', readOnlyCors());
+  app.use('/widget/*', readOnlyCors());
+  app.use('/embed.js', readOnlyCors());
+  // Every POST body: 413 in the JSON envelope past 64 KB (functions/validation/body.ts).
+  app.use('*', limitBody);
 
   // Once per isolate: a real kernel, so a backend whose kernels do not run fails health and not a query.
   let selfTest: number[][] | undefined;
@@ -19,6 +36,13 @@ export function createApp() {
   });
   app.route('/v1/models', catalogRoutes);
   app.route('/v1/models', queryRoutes);
+  app.route('/v1/models', tagRoutes);
+  app.route('/v1/models', arithmeticRoutes);
+  app.route('/v1/models', exampleRoutes);
+  app.route('/v1/models', predictRoutes);
+  app.route('/', openApiRoutes(() => app.routes));
+  app.route('/widget', widgetRoutes);
+  app.route('/', embedRoutes);
 
   app.notFound((c) =>
     c.json({ error: { code: 'no_route', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}: see the README's API table` } }, 404),

@@ -1,0 +1,123 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../env.js';
+import { QUERY_PARAMS } from '../params.js';
+import { MAX_BODY_BYTES } from '../validation/body.js';
+import { openApiDocument, type RouteSpec } from '../validation/openapi.js';
+import { arithmeticSpec } from './arithmetic.js';
+import { examplesSpec } from './examples.js';
+import { predictSpec } from './predict.js';
+import { similarTagsSpec } from './tags.js';
+
+const FILTERS = [QUERY_PARAMS.genre, QUERY_PARAMS.tag, QUERY_PARAMS.exclude];
+const VERSION = '20261124T101500Z-1a2b3c4d';
+
+/** Specs of the routes whose handlers live in app.ts, catalog.ts, queries.ts, widget.ts and embed.ts. */
+const CORE_SPECS: RouteSpec[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    operationId: 'health',
+    summary: 'liveness, the tfjs backend (wasm) and the models this isolate has loaded',
+    response: { description: 'ok, backend, self-test result, loaded models and versions (and any refused version)' },
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'openApi',
+    summary: 'this document',
+    response: { description: 'OpenAPI 3.1' },
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/v1/models',
+    operationId: 'listModels',
+    summary: 'published models: live version, kind, counts, hyper-parameters, training metrics',
+    response: { description: 'the published models' },
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/v1/models/:model/items/:item/similar',
+    operationId: 'similarItems',
+    summary: 'cosine top-k items, optionally filtered by tag and excluded ids',
+    query: [QUERY_PARAMS.k, ...FILTERS],
+    response: {
+      description: 'the item and its k nearest items, best first',
+      example: {
+        model: 'demo',
+        version: VERSION,
+        item: { id: '50', title: 'Star Wars (1977)', tags: ['Action', 'Sci-Fi'] },
+        k: 1,
+        results: [{ id: '181', title: 'Return of the Jedi (1983)', tags: ['Action', 'Sci-Fi'], score: 0.93 }],
+      },
+    },
+    errors: [400, 404, 503],
+  },
+  {
+    method: 'get',
+    path: '/v1/models/:model/users/:user/recommendations',
+    operationId: 'recommendForUser',
+    summary: 'personalised top-k by predicted score, optionally filtered by tag and excluded ids',
+    query: [QUERY_PARAMS.k, QUERY_PARAMS.excludeSeen, ...FILTERS],
+    response: { description: 'the user and the k best items with their raw (unclipped) predicted scores' },
+    errors: [400, 404, 503],
+  },
+  {
+    method: 'get',
+    path: '/v1/models/:model/users/:user/items/:item/rating',
+    operationId: 'predictRating',
+    summary: "one predicted rating, clipped to the dataset's rating range",
+    response: { description: 'the rating and the range', example: { model: 'demo', version: VERSION, user: '1', item: { id: '50', title: 'Star Wars (1977)' }, rating: 4.61, range: [1, 5] } },
+    errors: [400, 404, 503],
+  },
+  {
+    method: 'get',
+    path: '/widget/:model/items/:item',
+    operationId: 'widgetSimilarItems',
+    summary: "embeddable HTML fragment: items similar to an item (cached by the CDN; ETag tied to the model version)",
+    query: [QUERY_PARAMS.k, { name: 'theme', in: 'query', description: 'colour theme', schema: { type: 'string' } }],
+    response: { description: 'HTML', contentType: 'text/html' },
+    errors: [400, 404, 503],
+  },
+  {
+    method: 'get',
+    path: '/widget/:model/users/:user',
+    operationId: 'widgetRecommendations',
+    summary: 'embeddable HTML fragment: recommendations for a user (cached by the CDN; ETag tied to the model version)',
+    query: [QUERY_PARAMS.k, { name: 'theme', in: 'query', description: 'colour theme', schema: { type: 'string' } }],
+    response: { description: 'HTML', contentType: 'text/html' },
+    errors: [400, 404, 503],
+  },
+  {
+    method: 'get',
+    path: '/embed.js',
+    operationId: 'embedScript',
+    summary: 'the loader script host pages include to show a widget',
+    response: { description: 'JavaScript', contentType: 'text/javascript' },
+    errors: [],
+  },
+];
+
+export const ROUTE_SPECS: readonly RouteSpec[] = [...CORE_SPECS, similarTagsSpec, arithmeticSpec, examplesSpec, predictSpec];
+
+/**
+ * GET /openapi.json, built once per isolate from the route specs (the same schemas that validate bodies) and the
+ * routes the app actually registered, so a route added without a spec still shows up (marked x-undocumented).
+ */
+export function openApiRoutes(registered: () => readonly { method: string; path: string }[]) {
+  const routes = new Hono<AppEnv>();
+  let doc: ReturnType<typeof openApiDocument> | undefined;
+  routes.get('/openapi.json', (c) => {
+    doc ??= openApiDocument(ROUTE_SPECS, registered(), {
+      title: 'edgerec',
+      version: '1',
+      description:
+        'Embedding recommenders answered at the edge. All ids are the dataset\'s original ids. Errors are JSON ' +
+        `{"error": {"code", "message"}}. POST bodies are JSON, at most ${MAX_BODY_BYTES} bytes; unknown fields are refused.`,
+    });
+    return c.json(doc);
+  });
+  return routes;
+}

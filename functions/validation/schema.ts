@@ -1,0 +1,133 @@
+import { BadRequestError } from '../../shared/errors.js';
+
+/**
+ * A tiny declarative schema: each node validates a parsed JSON value and describes itself as JSON Schema 2020-12
+ * (what OpenAPI 3.1 embeds), so request validation and GET /openapi.json come from one definition.
+ * Chosen over zod + a generator: these few shapes need ~150 lines, error messages in the project's own form
+ * (field path, offending value, expected type) and nothing added to the bundle beyond them.
+ */
+export interface Schema<T> {
+  readonly json: JsonSchema;
+  /** Returns the value (normalised: ids as strings, defaults filled) or throws a 400 naming `path`. */
+  parse(value: unknown, path: string): T;
+  /** Set by optional(): the field may be absent from its object. */
+  readonly optional?: boolean;
+}
+
+export type JsonSchema = Record<string, unknown>;
+export type Infer<S> = S extends Schema<infer T> ? T : never;
+
+/** A wrong type or value: 400 `bad_field`, naming the field, the value and what was expected. */
+export function fieldError(path: string, expected: string, value: unknown): BadRequestError {
+  return new BadRequestError(`${path} must be ${expected}, got ${show(value)}`, 'bad_field');
+}
+
+function show(value: unknown): string {
+  const kind = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  let text = JSON.stringify(value) ?? String(value);
+  if (text.length > 60) text = `${text.slice(0, 57)}...`;
+  return kind === 'object' || kind === 'array' ? `${text} (an ${kind})` : `${text} (${kind})`;
+}
+
+export function integer(opts: { minimum: number; maximum: number; description?: string }): Schema<number> {
+  const { minimum, maximum, description } = opts;
+  return {
+    json: { type: 'integer', minimum, maximum, ...(description ? { description } : {}) },
+    parse(value, path) {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > maximum) {
+        throw fieldError(path, `an integer from ${minimum} to ${maximum}`, value);
+      }
+      return value;
+    },
+  };
+}
+
+/**
+ * An original id: a string of 1..256 printable characters, or an integer (written as a number in JSON, read as
+ * its decimal string), since datasets' ids are often numeric.
+ */
+export function id(kind: 'item' | 'user' | 'tag', description?: string): Schema<string> {
+  return {
+    json: {
+      type: kind === 'tag' ? 'string' : ['string', 'integer'],
+      minLength: 1,
+      maxLength: 256,
+      description: description ?? `${kind} id as in the dataset${kind === 'tag' ? ' (case-sensitive)' : ' (a string, or an integer)'}`,
+    },
+    parse(value, path) {
+      if (kind !== 'tag' && typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+      if (typeof value === 'string' && value.length >= 1 && value.length <= 256 && !/[\u0000-\u001f\u007f]/.test(value)) return value;
+      const what = kind === 'tag' ? 'a tag' : `${kind === 'item' ? 'an' : 'a'} ${kind} id`;
+      throw fieldError(path, `${what} (1..256 printable characters${kind === 'tag' ? '' : ', or an integer'})`, value);
+    },
+  };
+}
+
+export function array<T>(item: Schema<T>, opts: { minItems: number; maxItems: number; description?: string }): Schema<T[]> {
+  const { minItems, maxItems, description } = opts;
+  return {
+    json: { type: 'array', items: item.json, minItems, maxItems, ...(description ? { description } : {}) },
+    parse(value, path) {
+      if (!Array.isArray(value)) throw fieldError(path, `an array of ${minItems} to ${maxItems} items`, value);
+      if (value.length < minItems || value.length > maxItems) {
+        throw new BadRequestError(`${path} must hold ${minItems} to ${maxItems} items, got ${value.length}`, 'bad_field');
+      }
+      return value.map((v, i) => item.parse(v, `${path}[${i}]`));
+    },
+  };
+}
+
+export function pair<A, B>(first: Schema<A>, second: Schema<B>, description?: string): Schema<[A, B]> {
+  return {
+    json: { type: 'array', prefixItems: [first.json, second.json], minItems: 2, maxItems: 2, ...(description ? { description } : {}) },
+    parse(value, path) {
+      if (!Array.isArray(value) || value.length !== 2) throw fieldError(path, 'a pair [first, second]', value);
+      return [first.parse(value[0], `${path}[0]`), second.parse(value[1], `${path}[1]`)];
+    },
+  };
+}
+
+/** Absent (or null) reads as `fallback`; the JSON Schema records it as the default. */
+export function optional<T>(schema: Schema<T>, fallback: T): Schema<T> {
+  return {
+    json: { ...schema.json, default: fallback },
+    optional: true,
+    parse: (value, path) => (value === undefined || value === null ? fallback : schema.parse(value, path)),
+  };
+}
+
+type Shape = Record<string, Schema<unknown>>;
+type ObjectOf<S extends Shape> = { [K in keyof S]: Infer<S[K]> };
+
+/** A JSON object with exactly these fields: a misspelt field is refused rather than silently ignored. */
+export function object<S extends Shape>(shape: S, opts: { description?: string; example?: unknown } = {}): Schema<ObjectOf<S>> {
+  const names = Object.keys(shape);
+  const required = names.filter((n) => !shape[n].optional);
+  return {
+    json: {
+      type: 'object',
+      properties: Object.fromEntries(names.map((n) => [n, shape[n].json])),
+      required,
+      additionalProperties: false,
+      ...(opts.description ? { description: opts.description } : {}),
+      ...(opts.example !== undefined ? { examples: [opts.example] } : {}),
+    },
+    parse(value, path) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw fieldError(path, `a JSON object with fields ${names.join(', ')}`, value);
+      }
+      const record = value as Record<string, unknown>;
+      const unknown = Object.keys(record).find((key) => !Object.hasOwn(shape, key));
+      if (unknown !== undefined) {
+        throw new BadRequestError(`${path} has no field ${JSON.stringify(unknown)}: the fields are ${names.join(', ')}`, 'unknown_field');
+      }
+      const missing = required.find((n) => record[n] === undefined);
+      if (missing !== undefined) {
+        throw new BadRequestError(`${path}.${missing} is missing (required: ${required.join(', ')})`, 'missing_field');
+      }
+      const out: Record<string, unknown> = {};
+      for (const n of names) out[n] = shape[n].parse(record[n], `${path}.${n}`);
+      return out as ObjectOf<S>;
+    },
+  };
+}
