@@ -12,7 +12,8 @@ import { promisify } from 'node:util';
 import { Miniflare, convertV4MiniflareOptions, type RequestInit, type Response } from 'miniflare';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const TEST_DIST = path.join(REPO_ROOT, '.wrangler/test-dist');
+// One folder per test run (global-setup sets the variable), so concurrent runs do not rebuild each other's bundle.
+export const TEST_DIST = process.env.EDGEREC_TEST_DIST ?? path.join(REPO_ROOT, '.wrangler/test-dist');
 /** The persistence root `wrangler dev` uses (wrangler.toml's directory + .wrangler/state/v3); R2 lives in <root>/r2. */
 export const WRANGLER_DEV_PERSIST_DIR = path.join(REPO_ROOT, '.wrangler/state/v3');
 const META_FILE = 'worker-meta.json';

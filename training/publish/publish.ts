@@ -9,6 +9,8 @@ import { checkModelName, isVersion, registryKeys, versionName } from '../../shar
 export interface Bucket {
   put(key: string, data: Uint8Array | string): Promise<void>;
   get(key: string): Promise<Uint8Array | null>;
+  /** Every key that starts with prefix, in key order. Absent on the remote bucket: wrangler's CLI cannot list objects. */
+  list?(prefix: string): Promise<string[]>;
 }
 
 export class PublishError extends Error {

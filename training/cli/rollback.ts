@@ -1,0 +1,49 @@
+import { openLocalBucket, WRANGLER_DEV_PERSIST_DIR } from '../publish/local-bucket.js';
+import { openRemoteBucket } from '../publish/remote-bucket.js';
+import { rollback } from '../publish/registry-ops.js';
+import { parse, runCli, UsageError } from './args.js';
+
+const USAGE = `Usage: npm run rollback -- --model <name> [--to <version>] [--remote] [--json]
+
+Moves <name>/CURRENT back to an earlier version: by default the one just before CURRENT in version order
+(npm run models lists them). The target must be complete and pass the same validation the Worker applies
+(checksum, tensor table, finite weights); otherwise nothing moves and the complete versions are listed.
+The Worker picks the change up within CURRENT_TTL_SECONDS; widget answers already in the edge cache expire
+after CACHE_S_MAXAGE.
+
+  --model <name>     the model to roll back
+  --to <version>     the version to make CURRENT (required with --remote: wrangler cannot list the real bucket)
+  --remote           the real R2 bucket (wrangler's credentials) instead of the local one wrangler dev serves
+  --bucket <name>    bucket name (default edgerec-models, as in wrangler.toml)
+  --persist <dir>    local state root (default ${WRANGLER_DEV_PERSIST_DIR})
+  --json             print the result as one JSON line
+`;
+
+runCli(async () => {
+  const { values } = parse(
+    process.argv.slice(2),
+    {
+      model: { type: 'string' },
+      to: { type: 'string' },
+      remote: { type: 'boolean', default: false },
+      bucket: { type: 'string', default: 'edgerec-models' },
+      persist: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
+  if (!values.model) throw new UsageError('--model is required (see --help)');
+  const bucket = values.remote
+    ? await openRemoteBucket(values.bucket!)
+    : await openLocalBucket({ persistDir: values.persist, bucketName: values.bucket });
+  try {
+    const r = await rollback(bucket, values.model, values.to);
+    if (values.json) process.stdout.write(JSON.stringify({ ...r, remote: values.remote }) + '\n');
+    else
+      process.stdout.write(
+        `${r.model}: CURRENT moved from ${r.from ?? '(none)'} to ${r.to} (${r.kind}, created ${r.createdAt}) in the ${values.remote ? 'remote' : 'local'} bucket\n`,
+      );
+  } finally {
+    await bucket.close();
+  }
+});
