@@ -1,35 +1,88 @@
-import { stat } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve } from 'node:path';
-import { loadMovieLens100K } from './movielens100k.js';
-import { loadRatingsCsv } from './ratings-csv.js';
+import { relative, resolve } from 'node:path';
+import { DataError } from './errors.js';
+import { detectCandidates, explicitCandidate, FORMATS, isFormatName, pathKind, type Candidate, type Loaded } from './formats.js';
 import type { RatingsDataset } from './types.js';
+
+export type { Loaded } from './formats.js';
+export { FORMATS, type FormatName } from './formats.js';
 
 const EXPECTED =
   'expected a MovieLens 100K folder (with u.data, optionally u.item, u.genre and the u1..u5/ua/ub splits), ' +
-  'a folder holding such an ml-100k folder, or a .csv file of user,item,rating[,timestamp]';
+  'a folder holding such an ml-100k folder, a MovieLens folder with ratings.csv + movies.csv or ratings.dat + movies.dat, ' +
+  'or a .csv file of user,item,rating[,timestamp]';
+const EXPECTED_TAGS =
+  'item-tag data (for --model itemtag) is a .json {"item": ["tag", ...]}, an item,tag .csv, a Steam store .csv, or a links .ndjson';
 
-async function kind(path: string): Promise<'dir' | 'file' | undefined> {
-  try {
-    return (await stat(path)).isDirectory() ? 'dir' : 'file';
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+type Kind = Loaded['kind'];
+
+function formatList(kind?: Kind): string {
+  return Object.keys(FORMATS).filter((f) => !kind || FORMATS[f as keyof typeof FORMATS].kind === kind).join(', ');
+}
+
+async function readCandidate(c: Candidate): Promise<Loaded> {
+  const f = FORMATS[c.format];
+  const dataset = await f.load(c.path);
+  return { kind: f.kind, format: c.format, dataset } as Loaded;
 }
 
 /**
- * Loads ratings from `path`: a folder with u.data (MovieLens 100K), a folder whose ml-100k/ subfolder has one (what
- * the download command leaves), u.data itself, or a .csv file (generic user,item,rating[,timestamp]).
+ * Loads `path` with the named reader, or with `auto` by trying the readers that fit its shape (folder contents,
+ * file name and extension, a CSV header) most likely first. With one fitting reader its error is passed on as is;
+ * with several, a failure names each reader tried and why it failed. `kind` restricts auto to ratings or item-tag
+ * readers.
  */
-export async function loadDataset(path: string): Promise<RatingsDataset> {
-  const k = await kind(path);
-  if (k === undefined) throw new Error(`${resolve(path)} does not exist; ${EXPECTED}`);
-  if (k === 'file') {
-    if (basename(path) === 'u.data') return loadMovieLens100K(dirname(path));
-    if (extname(path).toLowerCase() === '.csv') return loadRatingsCsv(path);
-    throw new Error(`${resolve(path)} is neither u.data nor a .csv file; ${EXPECTED}`);
+export async function loadAny(path: string, format = 'auto', kind?: Kind): Promise<Loaded> {
+  const k = await pathKind(path);
+  const expected = kind === 'itemtag' ? EXPECTED_TAGS : kind === 'ratings' ? EXPECTED : `${EXPECTED}; ${EXPECTED_TAGS}`;
+  if (k === undefined) throw new Error(`${resolve(path)} does not exist; ${expected}`);
+  if (format !== 'auto') {
+    if (!isFormatName(format)) throw new Error(`--format ${JSON.stringify(format)} is not a reader; choose auto or one of ${formatList()}`);
+    if (kind && FORMATS[format].kind !== kind) {
+      throw new Error(`--format ${format} reads ${FORMATS[format].kind === 'itemtag' ? 'item-tag pairs' : 'ratings'}, but this model needs ${kind === 'itemtag' ? 'item-tag pairs' : 'ratings'} (${formatList(kind)})`);
+    }
+    return readCandidate(await explicitCandidate(format, path, k));
   }
-  if ((await kind(join(path, 'u.data'))) === 'file') return loadMovieLens100K(path);
-  if ((await kind(join(path, 'ml-100k', 'u.data'))) === 'file') return loadMovieLens100K(join(path, 'ml-100k'));
-  throw new Error(`${resolve(path)} has no u.data (looked in it and in its ml-100k/ subfolder); ${EXPECTED}`);
+  const fitting = await detectCandidates(path, k);
+  const candidates = fitting.filter((c) => !kind || FORMATS[c.format].kind === kind);
+  if (candidates.length === 0 && fitting.length > 0) {
+    const other = FORMATS[fitting[0].format].kind;
+    throw new Error(
+      `${resolve(path)} looks like ${other === 'itemtag' ? 'item-tag data' : 'ratings'} (${fitting.map((c) => c.format).join(' or ')}), ` +
+        `but this model needs ${kind === 'itemtag' ? 'item-tag pairs' : 'ratings'}: ${kind === 'ratings' ? 'train --model itemtag on it' : expected}`,
+    );
+  }
+  if (candidates.length === 0) {
+    const what = k === 'dir'
+      ? `${resolve(path)} has no u.data (looked in it and in its ml-100k/ subfolder); `
+      : `${resolve(path)} is neither u.data nor a .csv file (nor .dat, .json or .ndjson); `;
+    throw new Error(`${what}${expected}; or name a reader with --format (${formatList(kind)})`);
+  }
+  const dirs = new Set(candidates.map((c) => c.path));
+  if (k === 'dir' && dirs.size > 1) {
+    const names = [...dirs].map((d) => relative(path, d) || '.');
+    throw new Error(`${resolve(path)} holds several MovieLens folders (${names.join(', ')}): pass the one to read`);
+  }
+  if (candidates.length === 1) return readCandidate(candidates[0]);
+  const failures: string[] = [];
+  for (const c of candidates) {
+    try {
+      return await readCandidate(c);
+    } catch (e) {
+      if ((e as Error).name !== 'DataError') throw e;
+      failures.push(`as ${c.format}: ${(e as Error).message}`);
+    }
+  }
+  throw new DataError(path, undefined, undefined,
+    `could not be read by any reader that fits it; tried ${failures.join('; ')}`,
+    `pass --format <name> to read it with one reader and see only that error`);
+}
+
+/**
+ * Loads ratings from `path`: a MovieLens 100K folder (or a folder whose ml-100k/ subfolder has one, or u.data
+ * itself), a MovieLens CSV or `::` folder, or a generic user,item,rating[,timestamp] CSV; `format` names the
+ * reader or is `auto`.
+ */
+export async function loadDataset(path: string, format = 'auto'): Promise<RatingsDataset> {
+  const loaded = await loadAny(path, format, 'ratings');
+  return loaded.dataset as RatingsDataset;
 }
