@@ -41,6 +41,61 @@ export function officialSplit(ds: RatingsDataset, name: string): Split {
   return { name, train: split.train, test: split.test };
 }
 
+export const RANKING_SPLIT = 'ranking-75-25';
+
+/**
+ * Per-user stratified split for ranking evaluation, as the Microsoft "recommenders" benchmark tables make it
+ * (python_stratified_split, ratio 0.75): each user's ratings are shuffled (seeded) and the first
+ * round(0.75 * n) (half to even, as Python's round) stay in train, at least one; the rest are that user's test
+ * items. Every rating counts as an implicit positive. Both index arrays are sorted ascending.
+ */
+export function rankingSplit(ds: RatingsDataset, testFraction = 0.25, seed = 42): Split {
+  if (!(testFraction > 0 && testFraction < 1)) throw new RangeError(`testFraction must be in (0, 1), got ${testFraction}`);
+  const { user } = ds.ratings;
+  const n = user.length;
+  const nUsers = ds.userIds.length;
+  // Rows grouped by user (CSR, stable), so that each user's shuffle depends only on the seed and the row order.
+  const start = new Int32Array(nUsers + 1);
+  for (let r = 0; r < n; r++) start[user[r] + 1]++;
+  for (let u = 0; u < nUsers; u++) start[u + 1] += start[u];
+  const rows = new Int32Array(n);
+  const fill = start.slice(0, nUsers);
+  for (let r = 0; r < n; r++) rows[fill[user[r]]++] = r;
+  const rng = createRng(seed);
+  const isTest = new Uint8Array(n);
+  let nTest = 0;
+  for (let u = 0; u < nUsers; u++) {
+    const own = rows.subarray(start[u], start[u + 1]);
+    if (own.length === 0) continue;
+    shuffleInPlace(own, rng);
+    const keep = Math.max(1, roundHalfEven(own.length * (1 - testFraction)));
+    for (let k = keep; k < own.length; k++) isTest[own[k]] = 1;
+    nTest += own.length - keep;
+  }
+  const train = new Int32Array(n - nTest);
+  const test = new Int32Array(nTest);
+  for (let r = 0, a = 0, b = 0; r < n; r++) {
+    if (isTest[r]) test[b++] = r;
+    else train[a++] = r;
+  }
+  const pct = Number((testFraction * 100).toFixed(4));
+  return { name: `ranking-${Number((100 - pct).toFixed(4))}-${pct}`, train, test };
+}
+
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (Math.abs(d - 0.5) > 1e-9) return Math.round(x);
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/** The split named on the command line: 'random-80-20', 'ranking-75-25' (both seeded) or an official fold (u1..ub). */
+export function chooseSplit(ds: RatingsDataset, name: string, seed: number): Split {
+  if (name === 'random-80-20') return randomSplit(ds.ratings.rating.length, 0.2, seed);
+  if (name === RANKING_SPLIT) return rankingSplit(ds, 0.25, seed);
+  return officialSplit(ds, name);
+}
+
 /** The given rows of `ratings` as a new Ratings (e.g. the train half of a split). */
 export function selectRows(ratings: Ratings, rows: Int32Array): Ratings {
   const n = rows.length;

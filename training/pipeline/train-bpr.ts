@@ -1,0 +1,170 @@
+import { decodeArtifact } from '../../shared/artifact/decode.js';
+import { encodeTensors, float32Bytes, type TensorInput } from '../../shared/artifact/encode.js';
+import { FORMAT_NAME, FORMAT_VERSION, type Manifest } from '../../shared/artifact/schema.js';
+import { loadModel, TENSOR_NAMES } from '../../shared/model/loaded.js';
+import { scoreAllItems } from '../../shared/model/score-all.js';
+import { intOption, numberOption, UsageError } from '../cli/args.js';
+import { loadDataset } from '../data/load.js';
+import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
+import type { RatingsDataset } from '../data/types.js';
+import { dotScorer, evaluateRanking, mostPopularScorer, userItems } from '../eval/ranking.js';
+import { writeArtifact } from '../export/artifact-files.js';
+import { buildItemsFile } from '../export/items.js';
+import type { Quantization } from '../export/mf-artifact.js';
+import { BPR_DEFAULTS, BprOptimizer, bprFactors, itemTagIndex, trainBpr, type BprOptions } from '../models/bpr.js';
+import { useWasmBackend } from '../tf-node.js';
+import { medianSeconds, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
+
+export interface TrainBprRequest {
+  dataset: RatingsDataset;
+  /** Default 'ranking-75-25' (per-user 75/25); any split chooseSplit knows works. */
+  split?: string;
+  options: Partial<BprOptions> & { seed: number };
+  quantization: Quantization;
+  out: string;
+  /** Also measure the ranking metrics on the test split after every epoch (outside the epoch's timing). */
+  epochMetrics?: boolean;
+  onEpoch?: (r: EpochReport) => void;
+}
+
+/**
+ * Train -> rank the test split against most-popular -> encode the final representations -> re-rank through
+ * shared/ on tfjs wasm -> write. The artifact holds what the Worker serves unchanged: item_factors =
+ * ELU([item ; mean tag]) (cosine for similar items, as 002 does), user_factors = ELU(user) (dot product for
+ * recommendations), tag_factors with items.json `tags`; no biases and no rating range, since this is a ranker.
+ */
+export async function trainBprPipeline(req: TrainBprRequest): Promise<TrainReport> {
+  const t0 = performance.now();
+  const ds = req.dataset;
+  const nUsers = ds.userIds.length;
+  const nItems = ds.itemIds.length;
+  const split = chooseSplit(ds, req.split ?? RANKING_SPLIT, req.options.seed);
+  const seen = userItems(ds.ratings, split.train, nUsers);
+  const test = userItems(ds.ratings, split.test, nUsers);
+  const { vocabulary, itemTags } = itemTagIndex(ds.itemMeta);
+  const rank = (score: Parameters<typeof evaluateRanking>[0]) => evaluateRanking(score, seen, test, nItems);
+
+  const tTrain = performance.now();
+  const { params, epochs } = trainBpr(ds.ratings, split.train, seen, nUsers, nItems, itemTags, req.options, {
+    validRows: split.test,
+    onEpoch: req.onEpoch,
+    evaluate: req.epochMetrics
+      ? (p) => {
+          const f = bprFactors(p);
+          return rank(dotScorer(f.userFactors, f.itemFactors, f.dim));
+        }
+      : undefined,
+  });
+  const trainSeconds = (performance.now() - tTrain) / 1000;
+  const { userFactors, itemFactors, dim } = bprFactors(params);
+  const metrics = rank(dotScorer(userFactors, itemFactors, dim));
+  const baselines = { most_popular: rank(mostPopularScorer(ds.ratings, split.train, nItems)) };
+
+  const hasTags = params.nTags > 0 && params.tagDim > 0;
+  const tensors: TensorInput[] = [
+    { name: TENSOR_NAMES.userFactors, data: userFactors, shape: [nUsers, dim], dtype: req.quantization },
+    { name: TENSOR_NAMES.itemFactors, data: itemFactors, shape: [nItems, dim], dtype: req.quantization },
+  ];
+  if (hasTags) {
+    tensors.push({ name: TENSOR_NAMES.tagFactors, data: params.tag, shape: [params.nTags, params.tagDim], dtype: req.quantization });
+  }
+  const encoded = await encodeTensors(tensors);
+  const hyper = { ...BPR_DEFAULTS, ...req.options, tagDim: params.tagDim } as Record<string, number | string | boolean>;
+  const manifest: Manifest = {
+    format: FORMAT_NAME,
+    formatVersion: FORMAT_VERSION,
+    model: { kind: 'bpr', hyper: { ...hyper, quantization: req.quantization } },
+    counts: hasTags ? { users: nUsers, items: nItems, tags: params.nTags } : { users: nUsers, items: nItems },
+    tensors: encoded.entries,
+    tensorsSha256: encoded.sha256,
+    tensorsBytes: encoded.bytes.byteLength,
+    metrics: { float: {}, quantized: {}, baselines: {} },
+    dataset: { name: ds.name, fingerprint: ds.fingerprint, ratings: ds.ratings.rating.length, split: split.name },
+    createdAt: new Date().toISOString(),
+  };
+  const items = buildItemsFile(ds, split.train);
+  if (hasTags) items.tags = vocabulary;
+
+  // Re-measure what the Worker will serve: the encoded bytes, decoded and scored by shared/ on tfjs wasm.
+  await useWasmBackend();
+  const served = loadModel('eval', 'eval', await decodeArtifact(JSON.stringify(manifest), encoded.bytes, JSON.stringify(items)));
+  let quantMetrics: Record<string, number>;
+  try {
+    quantMetrics = rank((users, out) => out.set(scoreAllItems(served, users)));
+  } finally {
+    served.dispose();
+  }
+
+  manifest.metrics = { float: metrics, quantized: quantMetrics, baselines };
+  manifest.training = { epochs, seconds: trainSeconds };
+  const sizes = await writeArtifact(req.out, { manifest, tensors: encoded.bytes, items });
+  return {
+    model: 'bpr',
+    dataset: {
+      name: ds.name,
+      users: nUsers,
+      items: nItems,
+      tags: params.nTags,
+      ratings: ds.ratings.rating.length,
+      train: split.train.length,
+      test: split.test.length,
+      fingerprint: ds.fingerprint,
+    },
+    split: split.name,
+    hyper,
+    metrics,
+    baselines,
+    quantized: { ...quantMetrics, quantization: req.quantization },
+    bytes: { artifact: sizes.tensors, float32: float32Bytes(tensors), files: sizes.tensors + sizes.items + sizes.manifest },
+    seconds: { train: trainSeconds, total: (performance.now() - t0) / 1000, epoch_median: medianSeconds(epochs) },
+    epochs,
+    out: req.out,
+  };
+}
+
+const str = (v: string | boolean | undefined) => v as string | undefined;
+
+export const bprPipeline: ModelPipeline = {
+  kind: 'bpr',
+  defaultSplit: RANKING_SPLIT,
+  summary:
+    'triplet ranker (notebook 002): ELU([item ; mean genre]) . ELU(user), BPR loss over sampled negatives; --dim is the ' +
+    `item embedding width (default ${BPR_DEFAULTS.itemDim}); split ${RANKING_SPLIT} is the ranking benchmark's`,
+  options: {
+    'tag-dim': { type: 'string', help: `tag (genre) embedding width; users get dim + tag-dim (default ${BPR_DEFAULTS.tagDim})` },
+    lr: { type: 'string', help: `step size (default ${BPR_DEFAULTS.lr})` },
+    reg: { type: 'string', help: `L2 weight on the rows a step touches (default ${BPR_DEFAULTS.reg})` },
+    negatives: { type: 'string', help: `sampled negatives per positive and epoch (default ${BPR_DEFAULTS.negatives})` },
+    optimizer: { type: 'string', help: `adagrad, adam (row-wise, lazy moments) or sgd (default ${BPR_DEFAULTS.optimizer})` },
+    'lr-decay': { type: 'string', help: `lr multiplier per epoch (default ${BPR_DEFAULTS.lrDecay})` },
+    'epoch-metrics': { type: 'boolean', help: 'rank the test split after every epoch too (slower)' },
+  },
+  async run(req) {
+    const o = req.options;
+    const optimizer = str(o.optimizer) ?? BPR_DEFAULTS.optimizer;
+    if (!Object.values(BprOptimizer).includes(optimizer as BprOptimizer)) {
+      throw new UsageError(`--optimizer must be one of ${Object.values(BprOptimizer).join(', ')}, got ${JSON.stringify(optimizer)}`);
+    }
+    const dataset = await loadDataset(req.data, req.format);
+    req.log(`${dataset.name}: ${dataset.ratings.rating.length} ratings, ${dataset.userIds.length} users, ${dataset.itemIds.length} items`);
+    return trainBprPipeline({
+      dataset,
+      split: req.split,
+      quantization: req.quantization,
+      out: req.out,
+      onEpoch: req.onEpoch,
+      epochMetrics: Boolean(o['epoch-metrics']),
+      options: {
+        seed: req.seed,
+        epochs: intOption('epochs', str(o.epochs), BPR_DEFAULTS.epochs, 1, 10_000),
+        itemDim: intOption('dim', str(o.dim), BPR_DEFAULTS.itemDim, 1, 4096),
+        tagDim: intOption('tag-dim', str(o['tag-dim']), BPR_DEFAULTS.tagDim, 0, 4096),
+        lr: numberOption('lr', str(o.lr), BPR_DEFAULTS.lr, 1e-9, 10),
+        reg: numberOption('reg', str(o.reg), BPR_DEFAULTS.reg, 0, 100),
+        negatives: intOption('negatives', str(o.negatives), BPR_DEFAULTS.negatives, 1, 1000),
+        optimizer: optimizer as BprOptimizer,
+        lrDecay: numberOption('lr-decay', str(o['lr-decay']), BPR_DEFAULTS.lrDecay, 0.01, 1),
+      },
+    });
+  },
+};
