@@ -1,6 +1,6 @@
 import { ArtifactError } from '../errors.js';
-import { decodeF16 } from './f16.js';
-import { dequantizeQ8 } from './q8.js';
+import { decodeF16, fromHalf } from './f16.js';
+import { dequantizeQ8, type Q8Matrix } from './q8.js';
 import {
   BYTES_PER_ELEMENT,
   DType,
@@ -17,7 +17,10 @@ export interface DecodedTensor {
   shape: number[];
   /** Stored format (the values below are always dequantised f32). */
   dtype: DType;
+  /** The values as f32; for q8 and f16 tensors dequantised on first access (a loader may never need them). */
   data: Float32Array;
+  /** The stored int8 values and per-row scales of a q8 tensor: lets a loader skip the f32 copy. */
+  q8?: Q8Matrix;
 }
 
 export interface DecodedArtifact {
@@ -60,13 +63,7 @@ export async function decodeArtifact(
   }
   for (const t of manifest.tensors) {
     if (t.name.endsWith('.scale') && manifest.tensors.some((o) => o.scale === t.name)) continue;
-    const data = dequantize(t, tensorBytes, raw);
-    for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) {
-        throw new ArtifactError(`tensor ${t.name}: value ${data[i]} at flat index ${i} is not finite`);
-      }
-    }
-    tensors.set(t.name, { shape: t.shape, dtype: t.dtype, data });
+    tensors.set(t.name, decodeTensor(t, tensorBytes, raw));
   }
   const items = parseJson<ItemsFile>(itemsText, 'items.json');
   checkItems(items, manifest);
@@ -112,21 +109,66 @@ function checkEntry(t: TensorEntry, total: number): void {
   }
 }
 
-/** Copies out of the blob so the views are aligned whatever byteOffset the caller's Uint8Array has. */
-function slice(bytes: Uint8Array, t: TensorEntry): ArrayBuffer {
-  return bytes.slice(t.offset, t.offset + t.length).buffer;
+/**
+ * A view on the tensor's bytes when they are aligned for its element type (the usual case: tensors are 16-byte
+ * aligned in tensors.bin), otherwise a copy. Views avoid a copy of every table at load time.
+ */
+function view<T>(bytes: Uint8Array, t: TensorEntry, Ctor: { new (b: ArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number }): T {
+  const at = bytes.byteOffset + t.offset;
+  const n = t.length / Ctor.BYTES_PER_ELEMENT;
+  if (at % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(bytes.buffer as ArrayBuffer, at, n);
+  return new Ctor(bytes.slice(t.offset, t.offset + t.length).buffer, 0, n);
 }
 
-function dequantize(t: TensorEntry, bytes: Uint8Array, table: Map<string, TensorEntry>): Float32Array {
+function notFinite(t: TensorEntry, value: number, index: number): ArtifactError {
+  return new ArtifactError(`tensor ${t.name}: value ${value} at flat index ${index} is not finite`);
+}
+
+/**
+ * Validates a tensor's values without materialising them where the stored format allows: int8 values are always
+ * finite, so a q8 row is finite exactly when its scale is (x 127); an f16 value is finite unless its exponent bits
+ * are all ones. The f32 values of q8 and f16 tensors are computed on first access of `data`.
+ */
+function decodeTensor(t: TensorEntry, bytes: Uint8Array, table: Map<string, TensorEntry>): DecodedTensor {
+  const lazy = (make: () => Float32Array, extra: Partial<DecodedTensor> = {}): DecodedTensor => {
+    let data: Float32Array | undefined;
+    return {
+      shape: t.shape,
+      dtype: t.dtype,
+      get data() {
+        return (data ??= make());
+      },
+      ...extra,
+    };
+  };
   switch (t.dtype) {
-    case DType.f32:
-      return new Float32Array(slice(bytes, t));
-    case DType.f16:
-      return decodeF16(new Uint16Array(slice(bytes, t)));
+    case DType.f32: {
+      const data = view(bytes, t, Float32Array);
+      for (let i = 0; i < data.length; i++) {
+        const x = data[i];
+        if (x - x !== 0) throw notFinite(t, x, i);
+      }
+      return { shape: t.shape, dtype: t.dtype, data };
+    }
+    case DType.f16: {
+      const halves = view(bytes, t, Uint16Array);
+      for (let i = 0; i < halves.length; i++) {
+        if ((halves[i] & 0x7c00) === 0x7c00) throw notFinite(t, fromHalf(halves[i]), i);
+      }
+      return lazy(() => decodeF16(halves));
+    }
     case DType.q8: {
       const [rows, cols] = t.shape.length === 2 ? t.shape : [t.shape[0], 1];
-      const scales = new Float32Array(slice(bytes, table.get(t.scale!)!));
-      return dequantizeQ8({ values: new Int8Array(slice(bytes, t)), scales }, rows, cols);
+      const q: Q8Matrix = { values: view(bytes, t, Int8Array), scales: view(bytes, table.get(t.scale!)!, Float32Array) };
+      for (let r = 0; r < rows; r++) {
+        if (!Number.isFinite(q.scales[r] * 127)) {
+          // Report the first element that dequantises to a non-finite value, as a full scan would.
+          let c = 0;
+          while (c < cols - 1 && Number.isFinite(q.values[r * cols + c] * q.scales[r])) c++;
+          throw notFinite(t, Math.fround(q.values[r * cols + c] * q.scales[r]), r * cols + c);
+        }
+      }
+      return lazy(() => dequantizeQ8(q, rows, cols), { q8: q });
     }
   }
 }

@@ -56,7 +56,30 @@ export interface Manifest {
   dataset: { name: string; fingerprint: string; ratings: number; split: string };
   /** Per-epoch figures (losses, seconds) for reports. */
   training?: { epochs: { epoch: number; seconds: number; trainLoss: number; validLoss?: number; [m: string]: number | undefined }[]; seconds: number };
+  /** A dense network on top of the embeddings (deep, hybrid, classify); absent for dot-product models. */
+  head?: HeadSpec;
   createdAt: string;
+}
+
+/** Activations a head layer may apply; `softmax` only on the last layer of a `classes` head. */
+export const HeadActivation = { linear: 'linear', relu: 'relu', softmax: 'softmax' } as const;
+export type HeadActivation = (typeof HeadActivation)[keyof typeof HeadActivation];
+
+/** What a head reads, concatenated in the order listed: user_factors row, item_factors row, item_features row. */
+export const HeadInput = { user: 'user', item: 'item', itemFeatures: 'item_features' } as const;
+export type HeadInput = (typeof HeadInput)[keyof typeof HeadInput];
+
+/**
+ * A multi-layer perceptron: layer k computes act(x @ kernel + bias) with kernel [in, out] (row-major) and bias
+ * [out], both tensors of this artifact. The first layer's kernel rows follow `inputs`.
+ */
+export interface HeadSpec {
+  inputs: HeadInput[];
+  layers: { kernel: string; bias: string; activation: HeadActivation }[];
+  /** `regression`: one output, the rating. `classes`: one probability per rating value; the prediction is their expectation. */
+  output: { type: 'regression' } | { type: 'classes'; values: number[] };
+  /** Names of the item_features columns, for people reading the manifest. */
+  itemFeatures?: string[];
 }
 
 export interface ItemMeta {

@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArtifactError } from '../errors.js';
 import type { DecodedArtifact, DecodedTensor } from '../artifact/decode.js';
 import type { ItemMeta, Manifest } from '../artifact/schema.js';
+import { loadHead, type LoadedHead } from './head.js';
 import { IdIndex } from './ids.js';
+import { loadIvf, type IvfIndex } from './ivf.js';
 
 /**
  * A model resident in tfjs memory, laid out for fast queries (RECIPES.md "Layout for fast scoring"):
@@ -34,6 +36,10 @@ export interface LoadedModel {
   ratingRange: [number, number] | undefined;
   /** Tag embeddings (itemtag, bpr): unit length, [dt, T]; absent when the model has none. */
   tags?: { index: IdIndex; unitT: tf.Tensor2D; dim: number };
+  /** A dense head over user/item vectors (deep, hybrid, classify): ratings and recommendations come from it. */
+  head?: LoadedHead;
+  /** Coarse index for similar items in large catalogues (optional ivf_* tensors; shared/model/ivf.ts). */
+  ivf?: IvfIndex;
   /** Bytes of tensor data held in the backend for this model. */
   residentBytes: number;
   dispose(): void;
@@ -65,8 +71,7 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
   const globalB = optional(tensors, TENSOR_NAMES.globalBias, [1]);
 
   // Transpose (and normalise) in JS before upload so that only one copy of each matrix lands in the wasm heap.
-  const norms = rowNorms(itemF.data, nItems, dim);
-  const unit = transpose(normalizeRows(itemF.data, nItems, dim, norms), nItems, dim);
+  const { unit, norms } = unitTransposed(itemF, nItems, dim);
   const held = [
     tf.tensor2d(unit, [dim, nItems]),
     tf.tensor1d(norms),
@@ -82,6 +87,22 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
     const unitT = tf.tensor2d(transpose(normalizeRows(tagF.data, nTags, tagDim), nTags, tagDim), [tagDim, nTags]);
     all.push(unitT);
     tags = { index: new IdIndex('tag', tagIds), unitT, dim: tagDim };
+  }
+  // A head model scores through its network; loadHead validates the head against the tensors it names.
+  let head: LoadedHead | undefined;
+  try {
+    head = manifest.head ? loadHead(manifest.head, tensors, dim, itemF.data, nItems, dim) : undefined;
+  } catch (e) {
+    all.forEach((t) => t.dispose());
+    throw e;
+  }
+  if (head) all.push(...head.held);
+  let ivf: IvfIndex | undefined;
+  try {
+    ivf = loadIvf(tensors, itemF, norms, manifest.model.hyper?.ivfProbe);
+  } catch (e) {
+    all.forEach((t) => t.dispose());
+    throw e;
   }
   return {
     name,
@@ -101,6 +122,8 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
     globalBias: globalB ? globalB[0] : 0,
     ratingRange: manifest.ratingRange,
     tags,
+    head,
+    ivf,
     residentBytes: all.reduce((s, t) => s + t.size * 4, 0),
     dispose: () => all.forEach((t) => t.dispose()),
   };
@@ -123,6 +146,59 @@ function optional(tensors: Map<string, DecodedTensor>, name: string, shape: numb
 function expectShape(t: DecodedTensor, name: string, shape: number[]): void {
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new ArtifactError(`tensor ${name} has shape [${t.shape}], the manifest's counts need [${shape}]`);
+  }
+}
+
+/** Rows per block of unitTransposed: a block's source rows stay in cache while its columns are written. */
+const BLOCK_ROWS = 64;
+
+/**
+ * normalizeRows + transpose in one pass, reading q8 tensors straight from their int8 values: no dequantised or
+ * normalised [N, d] copy is made (at 250k x 64 those were two 64 MB transients). Values are bit-identical to the
+ * two-step path: each element is rounded to f32 as dequantisation stores it, norms are summed in double.
+ */
+function unitTransposed(t: DecodedTensor, rows: number, cols: number): { unit: Float32Array; norms: Float32Array } {
+  const unit = new Float32Array(rows * cols);
+  const norms = new Float32Array(rows);
+  if (t.q8) unitTransposedQ8(t.q8.values, t.q8.scales, rows, cols, unit, norms);
+  else unitTransposedF32(t.data, rows, cols, unit, norms);
+  return { unit, norms };
+}
+
+// Two monomorphic loops rather than one with a format branch inside: measured faster in a cold isolate.
+function unitTransposedQ8(values: Int8Array, scales: Float32Array, rows: number, cols: number, unit: Float32Array, norms: Float32Array): void {
+  const inv = new Float64Array(BLOCK_ROWS);
+  for (let r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
+    const r1 = Math.min(rows, r0 + BLOCK_ROWS);
+    for (let r = r0; r < r1; r++) {
+      const s = scales[r];
+      let ss = 0;
+      for (let c = r * cols, end = c + cols; c < end; c++) {
+        const x = Math.fround(values[c] * s);
+        ss += x * x;
+      }
+      norms[r] = Math.sqrt(ss);
+      inv[r - r0] = norms[r] > 0 ? 1 / norms[r] : 0;
+    }
+    for (let c = 0; c < cols; c++) {
+      for (let r = r0, out = c * rows + r0; r < r1; r++, out++) unit[out] = Math.fround(values[r * cols + c] * scales[r]) * inv[r - r0];
+    }
+  }
+}
+
+function unitTransposedF32(data: Float32Array, rows: number, cols: number, unit: Float32Array, norms: Float32Array): void {
+  const inv = new Float64Array(BLOCK_ROWS);
+  for (let r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
+    const r1 = Math.min(rows, r0 + BLOCK_ROWS);
+    for (let r = r0; r < r1; r++) {
+      let ss = 0;
+      for (let c = r * cols, end = c + cols; c < end; c++) ss += data[c] * data[c];
+      norms[r] = Math.sqrt(ss);
+      inv[r - r0] = norms[r] > 0 ? 1 / norms[r] : 0;
+    }
+    for (let c = 0; c < cols; c++) {
+      for (let r = r0, out = c * rows + r0; r < r1; r++, out++) unit[out] = data[r * cols + c] * inv[r - r0];
+    }
   }
 }
 

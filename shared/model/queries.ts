@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { headPredictPairs, headScoreAllItems } from './head.js';
+import { ivfSimilar } from './ivf.js';
 import type { LoadedModel } from './loaded.js';
 
 /** One ranked answer: an item index and its score. */
@@ -9,12 +11,15 @@ export interface Scored {
 
 /** The k items whose vectors have the highest cosine with item `i` (the item itself excluded). */
 export function similarItems(model: LoadedModel, i: number, k: number, exclude: ReadonlySet<number> = new Set()): Scored[] {
+  // Large catalogues with a coarse index: only the items of the probed partitions (shared/model/ivf.ts).
+  if (model.ivf) return ivfSimilar(model.ivf, i, k, (j) => j === i || exclude.has(j));
   const n = model.items.size;
   const want = Math.min(n, k + 1 + exclude.size);
   let values!: Float32Array, indices!: Int32Array;
   tf.tidy(() => {
     const q = tf.gather(model.itemsUnitT, [i], 1); // [d, 1]
-    const scores = tf.reshape(tf.matMul(q, model.itemsUnitT, true, false), [n]);
+    // [1, d] x [d, N] rather than transposeA on the [d, 1] column: measured 0.07 vs 0.44 ms at 10k items.
+    const scores = tf.reshape(tf.matMul(tf.reshape(q, [1, model.dim]), model.itemsUnitT), [n]);
     const top = tf.topk(scores, want);
     values = top.values.dataSync() as Float32Array;
     indices = top.indices.dataSync() as Int32Array;
@@ -29,7 +34,8 @@ export function seenItems(model: LoadedModel, u: number): Int32Array {
 
 /**
  * The k items with the highest predicted rating for user `u`; scores are the model's raw predictions
- * (global + user bias + item bias + u . v), unclipped so that the order among top items stays visible.
+ * (global + user bias + item bias + u . v, or the head's output), unclipped so that the order among top items stays
+ * visible.
  */
 export function recommendForUser(model: LoadedModel, u: number, k: number, excludeSeen: boolean): Scored[] {
   const n = model.items.size;
@@ -37,10 +43,16 @@ export function recommendForUser(model: LoadedModel, u: number, k: number, exclu
   const want = Math.min(n, k + seen.size);
   let values!: Float32Array, indices!: Int32Array;
   tf.tidy(() => {
-    const user = tf.gather(model.userFactors, [u]); // [1, d]
-    const offset = tf.add(tf.gather(model.userBias, [u]), model.globalBias); // [1]
-    const cosine = tf.reshape(tf.matMul(user, model.itemsUnitT), [n]);
-    const scores = tf.add(tf.add(tf.mul(cosine, model.itemNorms), model.itemBias), offset);
+    const user = tf.gather(model.userFactors, [u]) as tf.Tensor2D; // [1, d]
+    let scores: tf.Tensor1D;
+    if (model.head) {
+      // Head models (deep, hybrid, classify): every item through the network in one batched pass.
+      scores = headScoreAllItems(model.head, user);
+    } else {
+      const offset = tf.add(tf.gather(model.userBias, [u]), model.globalBias); // [1]
+      const cosine = tf.reshape(tf.matMul(user, model.itemsUnitT), [n]);
+      scores = tf.add(tf.add(tf.mul(cosine, model.itemNorms), model.itemBias), offset);
+    }
     const top = tf.topk(scores, want);
     values = top.values.dataSync() as Float32Array;
     indices = top.indices.dataSync() as Int32Array;
@@ -53,11 +65,16 @@ export function predictRatings(model: LoadedModel, users: Int32Array, items: Int
   if (users.length !== items.length) throw new RangeError(`${users.length} users for ${items.length} items`);
   if (users.length === 0) return new Float32Array(0);
   return tf.tidy(() => {
-    const u = tf.gather(model.userFactors, users); // [B, d]
-    const v = tf.transpose(tf.gather(model.itemsUnitT, items, 1)); // [B, d], unit length
-    const dot = tf.mul(tf.sum(tf.mul(u, v), 1), tf.gather(model.itemNorms, items));
-    const biases = tf.add(tf.add(tf.gather(model.itemBias, items), tf.gather(model.userBias, users)), model.globalBias);
-    let pred = tf.add(dot, biases);
+    const u = tf.gather(model.userFactors, users) as tf.Tensor2D; // [B, d]
+    let pred: tf.Tensor;
+    if (model.head) {
+      pred = headPredictPairs(model.head, u, items);
+    } else {
+      const v = tf.transpose(tf.gather(model.itemsUnitT, items, 1)); // [B, d], unit length
+      const dot = tf.mul(tf.sum(tf.mul(u, v), 1), tf.gather(model.itemNorms, items));
+      const biases = tf.add(tf.add(tf.gather(model.itemBias, items), tf.gather(model.userBias, users)), model.globalBias);
+      pred = tf.add(dot, biases);
+    }
     if (model.ratingRange) pred = tf.clipByValue(pred, model.ratingRange[0], model.ratingRange[1]);
     return pred.dataSync() as Float32Array;
   }) as unknown as Float32Array;

@@ -10,7 +10,7 @@ const DEFAULT_OUT = resolve(REPO_ROOT, 'data');
 /** Published figures of ml-100k; anything else means a different or damaged archive. */
 const EXPECTED = { ratings: 100_000, users: 943, items: 1_682 };
 
-const USAGE = `Usage: npx tsx training/cli/download-ml100k.ts [--out <dir>] [--force] [--url <url>]
+const USAGE = `Usage: npm run download-ml100k -- [--out <dir>] [--force] [--url <url>]
 
 Downloads MovieLens 100K from GroupLens, unpacks it to <dir>/ml-100k, and checks it loads.
 

@@ -1,19 +1,24 @@
 import { Quantization } from '../export/mf-artifact.js';
 import type { CliOption } from '../pipeline/kinds.js';
+import { crossValidate } from '../pipeline/cv.js';
 import { PIPELINES } from '../pipeline/registry.js';
+import { runReport } from '../report/run.js';
 import { intOption, parse, runCli, UsageError } from './args.js';
+import { Progress, progressMode } from './progress.js';
 
 const COMMON: Record<string, CliOption & { default?: string | boolean }> = {
   data: { type: 'string', help: 'dataset: a MovieLens 100K folder or a user,item,rating[,timestamp] CSV' },
   model: { type: 'string', help: `model kind: ${Object.keys(PIPELINES).join(', ')}`, default: 'mf' },
   out: { type: 'string', help: 'artifact folder to write' },
   format: { type: 'string', help: 'reader name, or auto', default: 'auto' },
-  split: { type: 'string', help: 'random-80-20 (seeded) or an official fold: u1..u5, ua, ub', default: 'random-80-20' },
+  split: { type: 'string', help: 'random-80-20 (seeded), ranking-75-25 (per-user stratified) or an official fold: u1..u5, ua, ub (default: random-80-20; bpr: ranking-75-25)' },
   epochs: { type: 'string', help: 'training epochs (default: per model)' },
   dim: { type: 'string', help: 'embedding size (default: per model)' },
   seed: { type: 'string', help: 'random seed (default 42)' },
   quantization: { type: 'string', help: 'q8 (int8 per row), f16 or f32 for embedding tables', default: 'q8' },
   json: { type: 'boolean', help: 'last line of stdout is one JSON object of metrics', default: false },
+  cv: { type: 'boolean', help: '5-fold CV over the official u1..u5 folds (replaces --split): metrics are fold means, "cv" has per-fold values and std; the artifact is the u5 model', default: false },
+  report: { type: 'boolean', help: 'then write <out>/report.html: charts of the model (see npm run report)', default: false },
 };
 
 function usage(): string {
@@ -56,31 +61,40 @@ runCli(async () => {
   }
   const json = Boolean(v.json);
   const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
-  const report = await pipeline.run({
+  // A bar with loss and ETA on a terminal; the plain epoch lines in CI, with --json, or into a file.
+  const epochs = Number(v.epochs);
+  const progress = new Progress({ mode: progressMode({ json }), unit: 'epoch', total: Number.isInteger(epochs) && epochs > 0 ? epochs : undefined, print: log });
+  const run = v.cv ? (req: Parameters<typeof pipeline.run>[0]) => crossValidate(pipeline, req) : pipeline.run.bind(pipeline);
+  const report = await run({
     data: v.data as string,
     format: v.format as string,
-    split: v.split as string,
+    split: (v.split as string | undefined) ?? pipeline.defaultSplit ?? 'random-80-20',
     seed: intOption('seed', v.seed as string | undefined, 42, 0, 2 ** 31 - 1),
     quantization,
     out: v.out as string,
     options: v,
-    log,
+    log: (s) => progress.print(s),
     onEpoch: (e) =>
-      log(
+      progress.update(
+        e.epoch,
+        { loss: e.trainLoss, valid: e.validLoss, auc: e.auc },
         `epoch ${e.epoch}  train loss ${e.trainLoss.toFixed(4)}` +
           (e.validLoss !== undefined ? `  valid loss ${e.validLoss.toFixed(4)}` : '') +
           `  ${e.seconds.toFixed(2)}s`,
       ),
   });
+  progress.finish();
   const f = (x: unknown) => (typeof x === 'number' ? x.toFixed(4) : String(x));
   const table = (m: Record<string, unknown>) => Object.entries(m).map(([k, x]) => `${k} ${f(x)}`).join('  ');
   log(`${report.model} on ${report.dataset.name} (${report.split}): ${table(report.metrics)}`);
   for (const [name, m] of Object.entries(report.baselines)) log(`  baseline ${name}: ${table(m)}`);
   log(`  quantised: ${table(report.quantized)}`);
+  if (report.cv) log(`  cv std: ${table((report.cv as { std: Record<string, number> }).std)}`);
   log(
     `tensors ${report.bytes.artifact} bytes = ${((100 * report.bytes.artifact) / report.bytes.float32).toFixed(1)}% of float32 ` +
       `(${report.bytes.float32}); all files ${report.bytes.files} bytes`,
   );
   log(`trained in ${report.seconds.train.toFixed(1)}s (median epoch ${report.seconds.epoch_median.toFixed(3)}s), total ${report.seconds.total.toFixed(1)}s; artifact in ${report.out}`);
+  if (v.report) await runReport({ artifactDir: report.out, data: v.data as string, format: v.format as string, json, log });
   if (json) process.stdout.write(JSON.stringify(report) + '\n');
 });

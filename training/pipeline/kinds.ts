@@ -52,6 +52,8 @@ export interface CliOption {
 export interface ModelPipeline {
   kind: string;
   summary: string;
+  /** The split this kind is evaluated on when --split is not given (rankers: ranking-75-25). */
+  defaultSplit?: string;
   /** Options only this kind reads (the common ones live in the CLI). */
   options: Record<string, CliOption>;
   run(req: TrainRequest): Promise<TrainReport>;

@@ -1,7 +1,21 @@
 import type { ModelPipeline } from './kinds.js';
 import { mfPipeline } from './train-mf.js';
+import { bprPipeline } from './train-bpr.js';
+import { itemTagPipeline } from './train-itemtag.js';
+import { probePipeline } from './train-probe.js';
+import { classifyPipeline } from './train-classify.js';
+import { deepPipeline } from './train-deep.js';
+import { hybridPipeline } from './train-hybrid.js';
+import { svdppPipeline } from './train-svdpp.js';
 
 /** Every model kind `npm run train --model` knows. A new kind adds its pipeline here. */
 export const PIPELINES: Record<string, ModelPipeline> = {
   [mfPipeline.kind]: mfPipeline,
+  [bprPipeline.kind]: bprPipeline,
+  [itemTagPipeline.kind]: itemTagPipeline,
+  [probePipeline.kind]: probePipeline,
+  [svdppPipeline.kind]: svdppPipeline,
+  [deepPipeline.kind]: deepPipeline,
+  [hybridPipeline.kind]: hybridPipeline,
+  [classifyPipeline.kind]: classifyPipeline,
 };

@@ -1,11 +1,13 @@
 import { decodeArtifact } from '../../shared/artifact/decode.js';
 import { loadModel } from '../../shared/model/loaded.js';
 import { predictRatings } from '../../shared/model/queries.js';
+import { scoreAllItems } from '../../shared/model/score-all.js';
 import { loadDataset } from '../data/load.js';
-import { officialSplit, randomSplit } from '../data/split.js';
-import type { RatingsDataset, Split } from '../data/types.js';
+import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
+import type { RatingsDataset } from '../data/types.js';
 import { biasBaseline, globalMeanBaseline } from '../eval/baselines.js';
 import { clip, mae, rmse } from '../eval/metrics.js';
+import { dotScorer, evaluateRanking, mostPopularScorer, userItems } from '../eval/ranking.js';
 import { writeArtifact } from '../export/artifact-files.js';
 import { buildMfArtifact, type Quantization } from '../export/mf-artifact.js';
 import { MF_DEFAULTS, predictMf, trainMf, type MfOptions } from '../models/mf.js';
@@ -23,9 +25,7 @@ export interface TrainMfRequest {
   onEpoch?: (r: EpochReport) => void;
 }
 
-export function chooseSplit(ds: RatingsDataset, name: string, seed: number): Split {
-  return name === 'random-80-20' ? randomSplit(ds.ratings.rating.length, 0.2, seed) : officialSplit(ds, name);
-}
+export { chooseSplit } from '../data/split.js';
 
 /** Train -> evaluate against baselines -> encode -> re-evaluate the encoded weights through shared/ -> write. */
 export async function trainMfPipeline(req: TrainMfRequest): Promise<TrainReport> {
@@ -48,10 +48,18 @@ export async function trainMfPipeline(req: TrainMfRequest): Promise<TrainReport>
   const trainSeconds = (performance.now() - tTrain) / 1000;
   const bias = req.options.bias ?? true;
   const metrics = score((u, i) => predictMf(params, u, i, bias));
-  const baselines = {
+  const baselines: Record<string, Record<string, number>> = {
     global_mean: score(globalMeanBaseline(ds.ratings, split.train)),
     bias: score(biasBaseline(ds.ratings, split.train, nUsers, nItems)),
   };
+  // On the per-user ranking split the rating model is also judged as a ranker (mu + b_u is constant per user).
+  const ranking = split.name === RANKING_SPLIT;
+  const seen = ranking ? userItems(ds.ratings, split.train, nUsers) : undefined;
+  const rank = (f: Parameters<typeof evaluateRanking>[0]) => evaluateRanking(f, seen!, userItems(ds.ratings, split.test, nUsers), nItems);
+  if (ranking) {
+    Object.assign(metrics, rank(dotScorer(params.userFactors, params.itemFactors, params.dim, bias ? params.itemBias : undefined)));
+    baselines.most_popular = rank(mostPopularScorer(ds.ratings, split.train, nItems));
+  }
 
   const hyper = { ...MF_DEFAULTS, ...req.options } as Record<string, number | string | boolean>;
   const built = await buildMfArtifact({
@@ -68,7 +76,9 @@ export async function trainMfPipeline(req: TrainMfRequest): Promise<TrainReport>
   const decoded = await decodeArtifact(JSON.stringify(built.manifest), built.tensors, JSON.stringify(built.items));
   const served = loadModel('eval', 'eval', decoded);
   let quantPred: Float32Array;
+  let quantRanking: Record<string, number> = {};
   try {
+    if (ranking) quantRanking = rank((users, out) => out.set(scoreAllItems(served, users)));
     quantPred = predictRatings(
       served,
       Int32Array.from(split.test, (r) => ds.ratings.user[r]),
@@ -77,9 +87,9 @@ export async function trainMfPipeline(req: TrainMfRequest): Promise<TrainReport>
   } finally {
     served.dispose();
   }
-  const quantized = { rmse: rmse(quantPred, truth), mae: mae(quantPred, truth), quantization: req.quantization };
+  const quantized = { rmse: rmse(quantPred, truth), mae: mae(quantPred, truth), ...quantRanking, quantization: req.quantization };
 
-  built.manifest.metrics = { float: metrics, quantized: { rmse: quantized.rmse, mae: quantized.mae }, baselines };
+  built.manifest.metrics = { float: metrics, quantized: { rmse: quantized.rmse, mae: quantized.mae, ...quantRanking }, baselines };
   built.manifest.training = { epochs, seconds: trainSeconds };
   const sizes = await writeArtifact(req.out, built);
   return {
@@ -117,7 +127,7 @@ export const mfPipeline: ModelPipeline = {
   },
   async run(req) {
     const o = req.options;
-    const dataset = await loadDataset(req.data);
+    const dataset = await loadDataset(req.data, req.format);
     req.log(`${dataset.name}: ${dataset.ratings.rating.length} ratings, ${dataset.userIds.length} users, ${dataset.itemIds.length} items`);
     return trainMfPipeline({
       dataset,
