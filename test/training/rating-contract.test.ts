@@ -7,7 +7,7 @@ import { randomSplit } from '../../training/data/split.js';
 import { rmse } from '../../training/eval/metrics.js';
 import type { Quantization } from '../../training/export/mf-artifact.js';
 import { buildRatingArtifact } from '../../training/export/rating-artifact.js';
-import { mfTuneKind } from '../../training/pipeline/mf-kind.js';
+import { mfRatingKind } from '../../training/pipeline/mf-kind.js';
 import type { FittedRatingModel, RatingKind } from '../../training/pipeline/rating-kind.js';
 import { classifyKind } from '../../training/pipeline/train-classify.js';
 import { deepKind } from '../../training/pipeline/train-deep.js';
@@ -25,8 +25,8 @@ const clip = (p: Float32Array) => Float32Array.from(p, (x) => Math.min(5, Math.m
 
 const SMALL = { dim: '8', epochs: '3', batch: '64', hidden: '16,8' };
 const KINDS: [string, RatingKind<unknown>, Record<string, string | boolean>][] = [
-  ['mf', mfTuneKind as RatingKind<unknown>, { dim: '8', epochs: '10' }],
-  ['mf --no-bias', mfTuneKind as RatingKind<unknown>, { dim: '8', epochs: '10', 'no-bias': true }],
+  ['mf', mfRatingKind as RatingKind<unknown>, { dim: '8', epochs: '10' }],
+  ['mf --no-bias', mfRatingKind as RatingKind<unknown>, { dim: '8', epochs: '10', 'no-bias': true }],
   ['svdpp', svdppKind as RatingKind<unknown>, { dim: '8', epochs: '10', seeds: '2' }],
   ['deep', deepKind as RatingKind<unknown>, SMALL],
   ['hybrid', hybridKind as RatingKind<unknown>, SMALL],

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadDataset } from '../data/load.js';
-import { mfTuneKind } from '../pipeline/mf-kind.js';
+import { mfRatingKind } from '../pipeline/mf-kind.js';
 import type { RatingKind } from '../pipeline/rating-kind.js';
 import { classifyKind } from '../pipeline/train-classify.js';
 import { deepKind } from '../pipeline/train-deep.js';
@@ -11,7 +11,7 @@ import { formatParams, tune } from '../pipeline/tune.js';
 import { intOption, numberOption, parse, runCli, UsageError } from './args.js';
 
 const KINDS: Record<string, RatingKind<unknown>> = Object.fromEntries(
-  [mfTuneKind, svdppKind, deepKind, hybridKind, classifyKind].map((k) => [k.kind, k as RatingKind<unknown>]),
+  [mfRatingKind, svdppKind, deepKind, hybridKind, classifyKind].map((k) => [k.kind, k as RatingKind<unknown>]),
 );
 
 const USAGE = `Usage: npm run tune -- --model <kind> --data <dir-or-file> --trials N [options]

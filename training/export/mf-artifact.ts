@@ -1,25 +1,13 @@
-import { encodeTensors, float32Bytes, type TensorInput } from '../../shared/artifact/encode.js';
-import { DType, FORMAT_NAME, FORMAT_VERSION, type Manifest } from '../../shared/artifact/schema.js';
+import type { TensorInput } from '../../shared/artifact/encode.js';
+import { DType } from '../../shared/artifact/schema.js';
 import { TENSOR_NAMES } from '../../shared/model/loaded.js';
-import type { RatingsDataset } from '../data/types.js';
 import type { MfParams } from '../models/mf.js';
-import { buildItemsFile } from './items.js';
-import type { ArtifactParts } from './artifact-files.js';
 
 /** How embedding tables are stored; biases always stay f32 (they are few and carry the most signal per byte). */
 export const Quantization = { q8: DType.q8, f16: DType.f16, f32: DType.f32 } as const;
 export type Quantization = (typeof Quantization)[keyof typeof Quantization];
 
-export interface MfArtifactInput {
-  params: MfParams;
-  dataset: RatingsDataset;
-  trainRows: Int32Array;
-  split: string;
-  hyper: Record<string, number | string | boolean>;
-  quantization: Quantization;
-  bias: boolean;
-}
-
+/** The tensors of a factor model (mf, svdpp) under the standard names the Worker serves. */
 export function mfTensors(p: MfParams, quantization: Quantization, bias: boolean): TensorInput[] {
   const t: TensorInput[] = [
     { name: TENSOR_NAMES.userFactors, data: p.userFactors, shape: [p.nUsers, p.dim], dtype: quantization },
@@ -33,30 +21,4 @@ export function mfTensors(p: MfParams, quantization: Quantization, bias: boolean
     );
   }
   return t;
-}
-
-/** Encodes an mf model; metrics are filled in by the caller once the encoded weights have been re-evaluated. */
-export async function buildMfArtifact(input: MfArtifactInput): Promise<ArtifactParts & { float32Bytes: number }> {
-  const tensors = mfTensors(input.params, input.quantization, input.bias);
-  const encoded = await encodeTensors(tensors);
-  const ds = input.dataset;
-  const manifest: Manifest = {
-    format: FORMAT_NAME,
-    formatVersion: FORMAT_VERSION,
-    model: { kind: 'mf', hyper: { ...input.hyper, quantization: input.quantization } },
-    ratingRange: ds.ratingRange,
-    counts: { users: ds.userIds.length, items: ds.itemIds.length },
-    tensors: encoded.entries,
-    tensorsSha256: encoded.sha256,
-    tensorsBytes: encoded.bytes.byteLength,
-    metrics: { float: {}, quantized: {}, baselines: {} },
-    dataset: { name: ds.name, fingerprint: ds.fingerprint, ratings: ds.ratings.rating.length, split: input.split },
-    createdAt: new Date().toISOString(),
-  };
-  return {
-    manifest,
-    tensors: encoded.bytes,
-    items: buildItemsFile(ds, input.trainRows),
-    float32Bytes: float32Bytes(tensors),
-  };
 }

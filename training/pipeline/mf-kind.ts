@@ -1,4 +1,5 @@
 import { intOption, numberOption } from '../cli/args.js';
+import { dotScorer } from '../eval/ranking.js';
 import { mfTensors } from '../export/mf-artifact.js';
 import { averageMf } from '../models/mf-ensemble.js';
 import { MF_DEFAULTS, predictMf, trainMf, type MfOptions } from '../models/mf.js';
@@ -60,6 +61,8 @@ export function mfKind(kind: string, summary: string, defaults: MfOptions, space
       const fitted: FittedRatingModel = {
         epochs,
         predict: (users, items) => Float32Array.from(users, (u, n) => predictMf(params, u, items[n], o.bias)),
+        // mu + b_u is the same for all of a user's items, so u . v + b_i ranks them.
+        rankScorer: () => dotScorer(params.userFactors, params.itemFactors, params.dim, o.bias ? params.itemBias : undefined),
         artifact: (q) => ({ tensors: mfTensors(params, q, o.bias) }),
       };
       return fitted;
@@ -74,4 +77,9 @@ export const MF_SPACE: SearchSpace = {
   dim: { type: 'choice', values: ['32', '64', '128'] },
 };
 
-export const mfTuneKind = mfKind('mf', 'explicit matrix factorisation with biases', MF_DEFAULTS, MF_SPACE);
+export const mfRatingKind = mfKind(
+  'mf',
+  'explicit matrix factorisation with user/item biases and a global mean (--no-bias: plain dot product)',
+  MF_DEFAULTS,
+  MF_SPACE,
+);

@@ -1,6 +1,7 @@
 import type { TensorInput } from '../../shared/artifact/encode.js';
 import type { HeadSpec } from '../../shared/artifact/schema.js';
 import type { RatingsDataset } from '../data/types.js';
+import type { BatchScorer } from '../eval/ranking.js';
 import type { Quantization } from '../export/mf-artifact.js';
 import { UsageError } from '../cli/args.js';
 import type { CliOption, EpochReport } from './kinds.js';
@@ -32,6 +33,8 @@ export interface FitHooks {
 export interface FittedRatingModel {
   /** The float model's predictions, unclipped (the expected rating for a classifier). */
   predict(users: Int32Array, items: Int32Array): Float32Array;
+  /** Scores every item for a batch of users, for ranking metrics of the float model (kinds that can do it cheaply). */
+  rankScorer?(): BatchScorer;
   /** Extra float-model metrics on test pairs (classify: accuracy, argmax errors). */
   extraMetrics?(users: Int32Array, items: Int32Array, truth: Float32Array, range: [number, number]): Record<string, number>;
   epochs: EpochReport[];

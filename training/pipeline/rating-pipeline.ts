@@ -4,10 +4,12 @@ import { headClassProbabilities } from '../../shared/model/head.js';
 import { loadModel, type LoadedModel } from '../../shared/model/loaded.js';
 import { predictRatings } from '../../shared/model/queries.js';
 import { loadDataset } from '../data/load.js';
-import { chooseSplit } from '../data/split.js';
+import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';
 import { biasBaseline, globalMeanBaseline } from '../eval/baselines.js';
 import { clip, mae, rmse } from '../eval/metrics.js';
+import { evaluateRanking, mostPopularScorer, userItems, type BatchScorer } from '../eval/ranking.js';
+import { scoreAllItems } from '../../shared/model/score-all.js';
 import { writeArtifact } from '../export/artifact-files.js';
 import type { Quantization } from '../export/mf-artifact.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
@@ -17,7 +19,7 @@ import type { RatingKind } from './rating-kind.js';
 
 export interface TrainRatingRequest<O> {
   dataset: RatingsDataset;
-  /** 'random-80-20' (seeded) or an official split name (u1..u5, ua, ub). */
+  /** 'random-80-20' (seeded), 'ranking-75-25' or an official split name (u1..u5, ua, ub). */
   split: string;
   seed: number;
   options: O;
@@ -61,10 +63,19 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
   const metrics = { ...score(fitted.predict(users, items)), ...fitted.extraMetrics?.(users, items, truth, ds.ratingRange) };
   const globalMean = globalMeanBaseline(ds.ratings, split.train);
   const bias = biasBaseline(ds.ratings, split.train, ds.userIds.length, ds.itemIds.length);
-  const baselines = {
+  const baselines: Record<string, Record<string, number>> = {
     global_mean: score(Array.from(users, (u, n) => globalMean(u, items[n]))),
     bias: score(Array.from(users, (u, n) => bias(u, items[n]))),
   };
+  // On the per-user ranking split a rating model is also judged as a ranker, beside the most-popular baseline.
+  let rank: ((s: BatchScorer) => Record<string, number>) | undefined;
+  if (split.name === RANKING_SPLIT) {
+    const nUsers = ds.userIds.length;
+    const [seen, held] = [userItems(ds.ratings, split.train, nUsers), userItems(ds.ratings, split.test, nUsers)];
+    rank = (s) => evaluateRanking(s, seen, held, ds.itemIds.length);
+    if (fitted.rankScorer) Object.assign(metrics, rank(fitted.rankScorer()));
+    baselines.most_popular = rank(mostPopularScorer(ds.ratings, split.train, ds.itemIds.length));
+  }
 
   const hyper = { ...k.hyper(req.options), seed: req.seed };
   const { tensors, head } = fitted.artifact(req.quantization);
@@ -74,7 +85,12 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
   const served = loadModel('eval', 'eval', decoded);
   let quantized: Record<string, number | string>;
   try {
-    quantized = { ...score(predictRatings(served, users, items)), ...servedClassMetrics(served, users, items, truth), quantization: req.quantization };
+    quantized = {
+      ...score(predictRatings(served, users, items)),
+      ...servedClassMetrics(served, users, items, truth),
+      ...rank?.((batch, out) => out.set(scoreAllItems(served, batch))),
+      quantization: req.quantization,
+    };
   } finally {
     served.dispose();
   }
