@@ -32,7 +32,9 @@ export function createApp() {
   app.get('/healthz', async (c) => {
     await ensureWasmBackend();
     selfTest ??= tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]])).arraySync() as number[][]);
-    return c.json({ ok: true, ...backendInfo(), selfTest, models: loadedModels() });
+    // Tensors resident in the backend: after a swap settles they are the live versions' alone (the old is disposed).
+    const { numTensors, numBytes } = tf.memory();
+    return c.json({ ok: true, ...backendInfo(), selfTest, memory: { numTensors, numBytes }, models: loadedModels() });
   });
   app.route('/v1/models', catalogRoutes);
   app.route('/v1/models', queryRoutes);

@@ -9,6 +9,9 @@ export const ML100K_SPLIT_NAMES = ['u1', 'u2', 'u3', 'u4', 'u5', 'ua', 'ub'] as 
 
 /** Column layout of u.item before the genre flags. */
 const ITEM_FIXED_FIELDS = 5;
+/** The ml-100k README: "5-star scale (whole-star ratings only)". */
+const RATING_MIN = 1;
+const RATING_MAX = 5;
 const MAX_ID = 0x7fff_ffff;
 
 /** u.data-format rows with the raw (file) ids, before they are mapped to indices. */
@@ -61,6 +64,14 @@ function parseRatingLines(buf: Uint8Array, file: string): RawRows {
     if (Number.isNaN(r)) {
       throw new DataError(file, line, latin1Text(buf, start, end),
         `rating ${JSON.stringify(latin1Text(buf, t2 + 1, t3))} is not a finite number`);
+    }
+    // A rating off the documented scale is a corrupt or foreign file; training on it would skew every prediction.
+    // Plain digits only: Number() would also take "0x4" or "4e0".
+    const star = parseUInt(buf, t2 + 1, t3);
+    if (star < RATING_MIN || star > RATING_MAX) {
+      throw new DataError(file, line, latin1Text(buf, start, end),
+        `rating ${JSON.stringify(latin1Text(buf, t2 + 1, t3))} is not one of ${RATING_MIN}..${RATING_MAX} (MovieLens 100K rates in whole stars)`,
+        'for other scales use a user,item,rating CSV');
     }
     const ts = parseNumber(buf, t3 + 1, end);
     if (Number.isNaN(ts)) {

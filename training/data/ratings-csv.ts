@@ -39,9 +39,12 @@ function splitCsvLine(line: string): string[] | undefined {
   }
 }
 
+/** Decimal notation only: Number() alone would also read "0x10" as 16 and "0b1" as 1. */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 function parseNumberField(text: string): number {
   const t = text.trim();
-  if (t === '') return NaN;
+  if (!DECIMAL.test(t)) return NaN;
   const v = Number(t);
   return Number.isFinite(v) ? v : NaN;
 }
@@ -68,6 +71,7 @@ export async function loadRatingsCsv(file: string): Promise<RatingsDataset> {
   const timestamp: number[] = [];
   let fieldCount = 0; // fixed by the first data line: 3 or 4
   let header: string | undefined;
+  const lineNos: number[] = [];
 
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
@@ -103,10 +107,13 @@ export async function loadRatingsCsv(file: string): Promise<RatingsDataset> {
     user.push(users.intern(u));
     item.push(items.intern(it));
     rating.push(r);
+    lineNos.push(lineNo);
   }
   if (user.length === 0) {
     throw new DataError(file, undefined, undefined, 'has a header line but no ratings', `expected lines of ${FORMAT} after ${JSON.stringify(header)}`);
   }
+
+  checkNoDuplicates(file, lines, user, item, lineNos, users.ids, items.ids);
 
   const ratingColumn = Float32Array.from(rating);
   return {
@@ -123,4 +130,24 @@ export async function loadRatingsCsv(file: string): Promise<RatingsDataset> {
     ratingRange: ratingRange(ratingColumn),
     fingerprint: sha256Hex(bytes),
   };
+}
+
+/**
+ * A second rating of one (user, item) pair is an error naming both lines, not a silently doubled weight. Keys are
+ * sorted in a typed array rather than put in a Map, which holds at most 2^24 entries.
+ */
+function checkNoDuplicates(file: string, lines: string[], user: number[], item: number[], lineNos: number[], userIds: string[], itemIds: string[]): void {
+  const n = user.length;
+  const keys = new Float64Array(n);
+  for (let r = 0; r < n; r++) keys[r] = user[r] * itemIds.length + item[r];
+  const sorted = keys.slice().sort();
+  for (let k = 1; k < n; k++) {
+    if (sorted[k] !== sorted[k - 1]) continue;
+    const first = keys.indexOf(sorted[k]);
+    const again = keys.indexOf(sorted[k], first + 1);
+    const text = lines[lineNos[again] - 1].replace(/\r$/, '');
+    throw new DataError(file, lineNos[again], text,
+      `user ${JSON.stringify(userIds[user[again]])} rated item ${JSON.stringify(itemIds[item[again]])} again (first on line ${lineNos[first]})`,
+      'keep one rating per (user, item)');
+  }
 }

@@ -18,7 +18,52 @@ export interface LocalBucket {
   /** Every key that starts with prefix, in key order. */
   list(prefix: string): Promise<string[]>;
   delete(key: string): Promise<void>;
+  /** The object and its etag (R2's: hex MD5 of the content, unquoted). */
+  getWithEtag(key: string): Promise<{ data: Uint8Array; etag: string } | null>;
+  /** Writes only if the object's etag is still expectedEtag (null: only if absent); false when it is not. */
+  putIf(key: string, data: Uint8Array | string, expectedEtag: string | null): Promise<boolean>;
   close(): Promise<void>;
+}
+
+export type R2Binding = Awaited<ReturnType<Miniflare['getR2Bucket']>>;
+
+/**
+ * The registry's view of an R2 binding (Miniflare's here; the Workers one has the same API). Conditional writes use
+ * put's onlyIf, which Miniflare 5 applies atomically (tested in test/robustness/publish-race.test.ts):
+ * { etagMatches } writes only over that exact etag, { etagDoesNotMatch: '*' } only when the key is absent; a failed
+ * condition answers null and writes nothing.
+ */
+export function bucketOverR2(bucket: R2Binding): Omit<LocalBucket, 'close'> {
+  return {
+    async put(key, data) {
+      await bucket.put(key, data);
+    },
+    async get(key) {
+      const obj = await bucket.get(key);
+      return obj ? new Uint8Array(await obj.arrayBuffer()) : null;
+    },
+    async list(prefix) {
+      const keys: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await bucket.list({ prefix, cursor });
+        for (const o of page.objects) keys.push(o.key);
+        cursor = page.truncated ? page.cursor : undefined;
+      } while (cursor);
+      return keys;
+    },
+    async delete(key) {
+      await bucket.delete(key);
+    },
+    async getWithEtag(key) {
+      const obj = await bucket.get(key);
+      return obj ? { data: new Uint8Array(await obj.arrayBuffer()), etag: obj.etag } : null;
+    },
+    async putIf(key, data, expectedEtag) {
+      const onlyIf = expectedEtag === null ? { etagDoesNotMatch: '*' } : { etagMatches: expectedEtag };
+      return (await bucket.put(key, data, { onlyIf })) !== null;
+    },
+  };
 }
 
 async function bucketNameFromWranglerToml(): Promise<string> {
@@ -48,34 +93,12 @@ export async function openLocalBucket(opts: { persistDir?: string; bucketName?: 
       resourcePersistencePath: path.resolve(opts.persistDir ?? WRANGLER_DEV_PERSIST_DIR),
     }),
   );
-  let bucket: Awaited<ReturnType<Miniflare['getR2Bucket']>>;
+  let bucket: R2Binding;
   try {
     bucket = await mf.getR2Bucket(BINDING);
   } catch (err) {
     await mf.dispose().catch(() => {});
     throw err;
   }
-  return {
-    async put(key, data) {
-      await bucket.put(key, data);
-    },
-    async get(key) {
-      const obj = await bucket.get(key);
-      return obj ? new Uint8Array(await obj.arrayBuffer()) : null;
-    },
-    async list(prefix) {
-      const keys: string[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await bucket.list({ prefix, cursor });
-        for (const o of page.objects) keys.push(o.key);
-        cursor = page.truncated ? page.cursor : undefined;
-      } while (cursor);
-      return keys;
-    },
-    async delete(key) {
-      await bucket.delete(key);
-    },
-    close: () => mf.dispose(),
-  };
+  return { ...bucketOverR2(bucket), close: () => mf.dispose() };
 }

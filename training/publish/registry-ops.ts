@@ -1,7 +1,7 @@
 import { decodeArtifact } from '../../shared/artifact/decode.js';
 import { ARTIFACT_FILES, type Manifest } from '../../shared/artifact/schema.js';
 import { checkModelName, isVersion, registryKeys } from '../../shared/registry.js';
-import type { Bucket } from './publish.js';
+import { moveCurrent, readCurrentPointer, type Bucket } from './publish.js';
 
 /** A registry command that cannot do what was asked; the message says why and what to do. */
 export class RegistryError extends Error {
@@ -146,7 +146,9 @@ export interface RolledBack {
 export async function rollback(bucket: Bucket, model: string, to?: string): Promise<RolledBack> {
   checkName(model);
   if (to === undefined && !bucket.list) throw new RegistryError(`pass --to <version> with --remote: ${NO_LIST_HELP}`);
-  const from = await readCurrent(bucket, model);
+  // Read once, before validating the target: CURRENT moves only if it still names `from` (see moveCurrent).
+  const seen = await readCurrentPointer(bucket, model);
+  const from = seen.version;
   const info = bucket.list ? await describeModel(bucket, model) : undefined;
   const available = () => {
     if (!info) return ' (the remote bucket cannot be listed: see npm run models -- --help)';
@@ -170,8 +172,12 @@ export async function rollback(bucket: Bucket, model: string, to?: string): Prom
   } catch (e) {
     throw new RegistryError(`refusing to roll ${model} back to ${target}: ${(e as Error).message}; CURRENT stays ${from ?? '(none)'}${available()}`);
   }
-  await bucket.put(registryKeys.current(model), target);
-  const back = await readCurrent(bucket, model);
-  if (back !== target) throw new RegistryError(`CURRENT of ${model} reads back ${JSON.stringify(back)} after writing ${target}: check the bucket`);
-  return { model, from, to: target, kind: manifest.model.kind, createdAt: manifest.createdAt };
+  const next = target;
+  await moveCurrent(bucket, model, seen, next, (now) =>
+    new RegistryError(
+      `CURRENT of ${model} moved while rolling back to ${next}: it named ${from ?? '(none)'} then and names ${now ?? '(none)'} now ` +
+        '(another publish or rollback won the race) and stays so: check npm run models, then run the rollback again if it is still wanted',
+    ),
+  );
+  return { model, from, to: next, kind: manifest.model.kind, createdAt: manifest.createdAt };
 }

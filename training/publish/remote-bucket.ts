@@ -4,13 +4,19 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Bucket } from './publish.js';
+import { NO_CONDITIONAL_WRITE_NOTE, type Bucket } from './publish.js';
 
 /**
  * The real R2 bucket, through `wrangler r2 object put/get --remote` (wrangler holds the account credentials:
  * `npx wrangler login` or CLOUDFLARE_API_TOKEN). One wrangler process per object: publishing is rare and small.
+ * wrangler's `r2 object put` has no conditional form, so this bucket offers no putIf (and does not pretend to):
+ * CURRENT is written plainly and read back, and opening it says so on stderr (`note` overrides where it goes).
  */
-export async function openRemoteBucket(bucketName: string): Promise<Bucket & { close(): Promise<void> }> {
+export async function openRemoteBucket(
+  bucketName: string,
+  note: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<Bucket & { close(): Promise<void> }> {
+  note(NO_CONDITIONAL_WRITE_NOTE);
   const bin = path.join(path.dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin/wrangler.js');
   const scratch = await mkdtemp(path.join(tmpdir(), 'edgerec-r2-'));
   const wrangler = (args: string[]) =>

@@ -1,0 +1,342 @@
+// Swap under load: requests flow at a few concurrent connections while CURRENT is moved back and forth between two
+// versions (a publish, then rollbacks), with a burst of concurrent requests fired at every move. Every answer must
+// be a 200 that names one of the two versions and whose results are exactly that version's (two artifacts with the
+// same ids and different vectors, answers precomputed on the Node side); /healthz, polled throughout, must show one
+// model's tensors resident, never two.
+//
+//   npx tsx bench/swap-under-load.ts [--seconds 20] [--connections 16] [--items 20000] [--json]
+//
+// test/robustness/swap-under-load.test.ts runs a 2.5 s form of it; bench/run.ts may call runSwapUnderLoad().
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadModel, type LoadedModel } from '../shared/model/loaded.js';
+import { recommendFromExamples } from '../shared/model/from-examples.js';
+import { predictRatings, recommendForUser, similarItems, type Scored } from '../shared/model/queries.js';
+import { readArtifact } from '../training/export/artifact-files.js';
+import { bucketOverR2 } from '../training/publish/local-bucket.js';
+import { publishArtifact } from '../training/publish/publish.js';
+import { rollback } from '../training/publish/registry-ops.js';
+import { useWasmBackend } from '../training/tf-node.js';
+import { writeHandmadeArtifact } from '../test/helpers/handmade-artifact.js';
+import { swapPair } from '../test/helpers/robust-models.js';
+import { buildWorkerBundle, REPO_ROOT, startWorker, TEST_DIST, type StartedWorker } from '../test/helpers/worker.js';
+
+export interface SwapLoadOptions {
+  /** How long requests flow (ms). */
+  durationMs?: number;
+  /** Concurrent request loops. */
+  connections?: number;
+  /** Time between CURRENT moves (ms). */
+  swapEveryMs?: number;
+  /** Requests fired at once right after each move, while the Worker notices it and swaps. */
+  burst?: number;
+  items?: number;
+  users?: number;
+  dim?: number;
+  /** A Worker bundle from buildWorkerBundle(); default: the test bundle if present, else one built now. */
+  distDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface Memory {
+  numTensors: number;
+  numBytes: number;
+}
+
+export interface SwapLoadResult {
+  requests: number;
+  /** Transport errors and non-200 answers. */
+  failed: number;
+  /** 200 answers naming no known version, or whose results are not the named version's. */
+  wrong: number;
+  byVersion: Record<string, number>;
+  versions: [string, string];
+  /** CURRENT moves (publish + rollbacks), and how many answers came in the bursts fired at them. */
+  swaps: number;
+  burstRequests: number;
+  /** Share of the queries whose answers differ between the two versions (a swap is visible in them). */
+  distinguishable: number;
+  memory: { before: Memory; after: Memory; oneModelBytes: number; samples: number; maxBytes: number; minBytes: number };
+  latencyMs: { p50: number; p99: number; max: number };
+  seconds: number;
+  /** The first few failures, for the report. */
+  failures: string[];
+}
+
+interface Query {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: string;
+  /** The answer's comparable part, for the model it came from. */
+  expected(m: LoadedModel): Answer;
+  read(body: Record<string, unknown>): Answer;
+}
+
+/** Ranked ids with scores, or ratings. */
+type Answer = { ids: string[]; scores: number[] };
+
+const TOLERANCE = 1e-4;
+
+function ranked(m: LoadedModel, s: Scored[]): Answer {
+  return { ids: s.map((x) => m.items.ids[x.index]), scores: s.map((x) => x.score) };
+}
+const fromResults = (r: unknown): Answer => {
+  const rows = r as { id: string; score: number }[];
+  return { ids: rows.map((x) => x.id), scores: rows.map((x) => x.score) };
+};
+
+/** Equal ids in order (a neighbouring pair may swap only on a score tie) and scores within TOLERANCE. */
+function same(got: Answer, want: Answer): boolean {
+  if (got.ids.length !== want.ids.length || got.scores.length !== want.scores.length) return false;
+  for (let j = 0; j < want.scores.length; j++) {
+    if (!(Math.abs(got.scores[j] - want.scores[j]) <= TOLERANCE)) return false;
+  }
+  for (let j = 0; j < want.ids.length; j++) {
+    if (got.ids[j] !== want.ids[j]) {
+      const tie = [j - 1, j + 1].some((n) => n >= 0 && n < want.ids.length && want.ids[n] === got.ids[j] && Math.abs(want.scores[n] - want.scores[j]) <= TOLERANCE);
+      if (!tie) return false;
+    }
+  }
+  return true;
+}
+
+function queries(items: number, users: number): Query[] {
+  const out: Query[] = [];
+  const pick = (n: number, count: number, salt: number) => Array.from({ length: count }, (_, i) => (i * 7919 + salt) % n);
+  for (const i of pick(items, 30, 1)) {
+    out.push({
+      method: 'GET',
+      path: `/v1/models/swap/items/i${i}/similar?k=5`,
+      expected: (m) => ranked(m, similarItems(m, i, 5)),
+      read: (b) => fromResults(b.results),
+    });
+  }
+  for (const u of pick(users, 20, 3)) {
+    out.push({
+      method: 'GET',
+      path: `/v1/models/swap/users/u${u}/recommendations?k=5`,
+      expected: (m) => ranked(m, recommendForUser(m, u, 5, true)),
+      read: (b) => fromResults(b.results),
+    });
+    const i = (u * 13 + 5) % items;
+    out.push({
+      method: 'GET',
+      path: `/v1/models/swap/users/u${u}/items/i${i}/rating`,
+      expected: (m) => ({ ids: [], scores: [...predictRatings(m, Int32Array.of(u), Int32Array.of(i))] }),
+      read: (b) => ({ ids: [], scores: [b.rating as number] }),
+    });
+  }
+  const pairs = pick(users, 5, 11).map((u, j) => [u, (u * 31 + j) % items]);
+  out.push({
+    method: 'POST',
+    path: '/v1/models/swap/predict',
+    body: JSON.stringify({ pairs: pairs.map(([u, i]) => [`u${u}`, `i${i}`]) }),
+    expected: (m) => ({ ids: [], scores: [...predictRatings(m, Int32Array.from(pairs, (p) => p[0]), Int32Array.from(pairs, (p) => p[1]))] }),
+    read: (b) => ({ ids: [], scores: (b.predictions as { rating: number }[]).map((p) => p.rating) }),
+  });
+  const liked = [1, 2].map((x) => (x * 17) % items);
+  const disliked = [(5 * 17) % items];
+  out.push({
+    method: 'POST',
+    path: '/v1/models/swap/recommendations/from-examples',
+    body: JSON.stringify({ liked: liked.map((i) => `i${i}`), disliked: disliked.map((i) => `i${i}`), k: 5 }),
+    expected: (m) => {
+      const a = recommendFromExamples(m, liked, disliked, 5);
+      const best = ranked(m, a.best);
+      const worst = ranked(m, a.worst);
+      return { ids: [...best.ids, ...worst.ids], scores: [...best.scores, ...worst.scores] };
+    },
+    read: (b) => {
+      const best = fromResults(b.best);
+      const worst = fromResults(b.worst);
+      return { ids: [...best.ids, ...worst.ids], scores: [...best.scores, ...worst.scores] };
+    },
+  });
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+/** The bundle to run: the one given, the one vitest built for this run, or a fresh build (never a stale one). */
+async function resolveDist(distDir: string | undefined, log: (l: string) => void): Promise<string> {
+  if (distDir) return distDir;
+  if (process.env.EDGEREC_TEST_DIST && existsSync(path.join(TEST_DIST, 'worker-meta.json'))) return TEST_DIST;
+  const dir = path.join(REPO_ROOT, '.wrangler/swap-bench-dist');
+  log(`building the Worker bundle into ${dir}`);
+  await buildWorkerBundle(dir);
+  return dir;
+}
+
+export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<SwapLoadResult> {
+  const o = { durationMs: 2500, connections: 4, swapEveryMs: 300, burst: 64, items: 300, users: 40, dim: 16, ...opts };
+  const log = opts.log ?? (() => {});
+  const [a, b] = swapPair({ items: o.items, users: o.users, dim: o.dim });
+  const dirs = await Promise.all([writeHandmadeArtifact(a), writeHandmadeArtifact(b)]);
+  let worker: StartedWorker | undefined;
+  const nodeModels: LoadedModel[] = [];
+  try {
+    const distDir = await resolveDist(opts.distDir, log);
+    // TTL 0: every request reads CURRENT, so each move is noticed by the very next requests (the worst case).
+    worker = await startWorker({ distDir, bindings: { CURRENT_TTL_SECONDS: '0' } });
+    const w = worker;
+    const bucket = bucketOverR2(w.bucket);
+    const vA = (await publishArtifact(bucket, dirs[0], 'swap')).version;
+
+    await useWasmBackend();
+    const qs = queries(o.items, o.users);
+    const models = await Promise.all(dirs.map(async (d) => loadModel('swap', 'node', await readArtifact(d))));
+    nodeModels.push(...models);
+    const expectedA = qs.map((q) => q.expected(models[0]));
+    const expectedB = qs.map((q) => q.expected(models[1]));
+    const distinguishable = qs.filter((_, j) => !same(expectedA[j], expectedB[j])).length / qs.length;
+
+    const health = async () => {
+      const h = (await (await w.fetch('/healthz')).json()) as { memory?: Memory; models: { model: string; version: string; residentBytes: number }[] };
+      if (!h.memory) throw new Error(`/healthz has no memory figures: is ${distDir} a bundle of this tree? (${JSON.stringify(h).slice(0, 200)})`);
+      return h as typeof h & { memory: Memory };
+    };
+    const warm = await w.fetch(qs[0].path);
+    await warm.arrayBuffer();
+    const h0 = await health();
+    const before = h0.memory;
+    const oneModelBytes = h0.models.find((m) => m.model === 'swap')!.residentBytes;
+
+    let vB = '';
+    const expectedFor = (version: string) => (version === vA ? expectedA : version === vB ? expectedB : undefined);
+    const latencies: number[] = [];
+    const byVersion: Record<string, number> = {};
+    const failures: string[] = [];
+    let requests = 0;
+    let failed = 0;
+    let wrong = 0;
+    let burstRequests = 0;
+    const fail = (what: string) => {
+      if (failures.length < 10) failures.push(what);
+    };
+
+    async function one(j: number): Promise<void> {
+      const q = qs[j % qs.length];
+      const t0 = performance.now();
+      requests++;
+      try {
+        const res = await w.fetch(q.path, q.body ? { method: 'POST', body: q.body, headers: { 'content-type': 'application/json' } } : undefined);
+        const text = await res.text();
+        latencies.push(performance.now() - t0);
+        if (res.status !== 200) {
+          failed++;
+          return fail(`${q.method} ${q.path} -> ${res.status} ${text.slice(0, 200)}`);
+        }
+        const body = JSON.parse(text) as Record<string, unknown>;
+        const version = body.version as string;
+        const expected = expectedFor(version);
+        byVersion[version] = (byVersion[version] ?? 0) + 1;
+        if (!expected || !same(q.read(body), expected[j % qs.length])) {
+          wrong++;
+          fail(`${q.method} ${q.path} -> version ${JSON.stringify(version)}: ${text.slice(0, 300)}`);
+        }
+      } catch (e) {
+        failed++;
+        fail(`${q.method} ${q.path} -> ${(e as Error).message}`);
+      }
+    }
+
+    const t0 = performance.now();
+    const deadline = t0 + o.durationMs;
+    let stop = false;
+    const loops = Array.from({ length: o.connections }, async (_, c) => {
+      for (let j = c * 7; !stop; j++) await one(j);
+    });
+    const samples: Memory[] = [];
+    const poller = (async () => {
+      while (!stop) {
+        samples.push((await health()).memory);
+        await sleep(20);
+      }
+    })();
+
+    let swaps = 0;
+    let live = vA;
+    const move = async (to: 'A' | 'B') => {
+      if (to === 'B' && !vB) vB = (await publishArtifact(bucket, dirs[1], 'swap')).version;
+      else await rollback(bucket, 'swap', to === 'A' ? vA : vB);
+      live = to === 'A' ? vA : vB;
+      swaps++;
+      const burst = Array.from({ length: o.burst }, (_, k) => one(swaps * 1000 + k));
+      burstRequests += o.burst;
+      await Promise.all(burst);
+    };
+    while (performance.now() + o.swapEveryMs < deadline) {
+      await sleep(o.swapEveryMs);
+      await move(live === vA ? 'B' : 'A');
+    }
+    if (live !== vA) await move('A');
+    stop = true;
+    await Promise.all([...loops, poller]);
+    const seconds = (performance.now() - t0) / 1000;
+
+    // Settled on A again: one request to be sure the Worker has seen it, then the memory it holds.
+    const last = await w.fetch(qs[0].path);
+    const lastVersion = ((await last.json()) as { version: string }).version;
+    if (lastVersion !== vA) fail(`after the swaps the Worker answers from ${lastVersion}, expected ${vA}`);
+    const after = (await health()).memory;
+    latencies.sort((x, y) => x - y);
+    const bytes = samples.map((s) => s.numBytes);
+    const result: SwapLoadResult = {
+      requests,
+      failed,
+      wrong,
+      byVersion,
+      versions: [vA, vB],
+      swaps,
+      burstRequests,
+      distinguishable,
+      memory: { before, after, oneModelBytes, samples: samples.length, maxBytes: Math.max(...bytes), minBytes: Math.min(...bytes) },
+      latencyMs: { p50: round(percentile(latencies, 0.5)), p99: round(percentile(latencies, 0.99)), max: round(latencies[latencies.length - 1] ?? Number.NaN) },
+      seconds: round(seconds),
+      failures,
+    };
+    log(
+      `swap under load: ${requests} requests in ${result.seconds} s at ${o.connections} connections, ${swaps} swaps (+${burstRequests} burst requests), ` +
+        `${failed} failed, ${wrong} wrong; p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms; ` +
+        `resident ${before.numBytes} B before, ${after.numBytes} B after (one model: ${oneModelBytes} B; ${samples.length} samples, max ${result.memory.maxBytes} B)`,
+    );
+    return result;
+  } finally {
+    nodeModels.forEach((m) => m.dispose());
+    await worker?.dispose();
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  }
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '20' },
+      connections: { type: 'string', default: '16' },
+      items: { type: 'string', default: '20000' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const result = await runSwapUnderLoad({
+    durationMs: Number(values.seconds) * 1000,
+    connections: Number(values.connections),
+    items: Number(values.items),
+    users: 2000,
+    dim: 64,
+    swapEveryMs: 1000,
+    burst: 256,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n`);
+  process.exitCode = result.failed || result.wrong ? 1 : 0;
+}

@@ -1,0 +1,89 @@
+// Models for the robustness tests and the swap-under-load bench: one whose ids, tags and titles are hostile (for
+// fuzzing every route), and a pair of versions with the same ids whose answers differ (for swapping under load).
+// Written by hand through the real encoder (test/helpers/handmade-artifact.ts), stored f32.
+import type { HandmadeModel } from './handmade-artifact.js';
+import { HOSTILE_TITLES } from './tiny-artifact.js';
+
+/** Item ids that stress URL encoding and escaping: every GET route must reach them when percent-encoded. */
+export const HOSTILE_ITEM_IDS = [
+  'a/b',
+  '100%',
+  '%2F',
+  '..%2F',
+  'ü-日本',
+  'x y',
+  '?q=1#f',
+  '<b>&"\'',
+  '+plus',
+  'emoji😀',
+  'L'.repeat(256),
+  'back\\slash',
+];
+
+/** Deterministic PRNG (mulberry32): the same vectors on every run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function vector(rand: () => number, dim: number): number[] {
+  // Rounded so that f32 storage keeps them exactly and no two items tie.
+  return Array.from({ length: dim }, () => Math.round((rand() * 2 - 1) * 1000) / 1000);
+}
+
+/**
+ * The fuzz target: 6 plain items plus the hostile ids, users (one with a hostile id), tags in the item space (so
+ * every route, arithmetic included, can answer 200), a rating range. Titles are the hostile ones.
+ */
+export function fuzzModel(): HandmadeModel {
+  const rand = prng(7);
+  const dim = 4;
+  const ids = ['1', '2', '3', '4', '5', '6', ...HOSTILE_ITEM_IDS];
+  const tags = ['Strategy', 'Fantasy', 'Sci/Fi', 'R&B 日本'];
+  return {
+    kind: 'handmade',
+    items: ids.map((id, i) => ({
+      id,
+      title: HOSTILE_TITLES[i % HOSTILE_TITLES.length],
+      tags: [tags[i % tags.length], ...(i % 3 === 0 ? [tags[(i + 1) % tags.length]] : [])],
+      vector: vector(rand, dim),
+      bias: Math.round((rand() - 0.5) * 100) / 100,
+    })),
+    tags: tags.map((id) => ({ id, vector: vector(rand, dim) })),
+    users: ['u1', 'u2', 'ü/ser'].map((id, u) => ({ id, vector: vector(rand, dim), bias: 0.1 * u, seen: [ids[u], ids[u + 6]] })),
+    globalBias: 3,
+    ratingRange: [1, 5],
+  };
+}
+
+/**
+ * Two versions of one catalogue: same item and user ids, independent random vectors, so nearly every query has a
+ * different answer in each (the swap test checks every answer against the version it names, and asserts that
+ * the two versions disagree on the queries it sends).
+ */
+export function swapPair(opts: { items: number; users: number; dim: number }): [HandmadeModel, HandmadeModel] {
+  const make = (seed: number): HandmadeModel => {
+    const rand = prng(seed);
+    const itemIds = Array.from({ length: opts.items }, (_, i) => `i${i}`);
+    return {
+      kind: 'mf',
+      items: itemIds.map((id) => ({ id, title: `Item ${id}`, vector: vector(rand, opts.dim), bias: Math.round((rand() - 0.5) * 100) / 100 })),
+      users: Array.from({ length: opts.users }, (_, u) => ({
+        id: `u${u}`,
+        // Short user vectors: predicted ratings stay inside 1..5, so clipping does not make the versions agree.
+        vector: vector(rand, opts.dim).map((x) => Math.round(x * 250) / 1000),
+        bias: Math.round((rand() - 0.5) * 100) / 100,
+        seen: [itemIds[u % opts.items], itemIds[(u * 7 + 3) % opts.items]],
+      })),
+      globalBias: 3,
+      ratingRange: [1, 5],
+    };
+  };
+  return [make(101), make(202)];
+}
