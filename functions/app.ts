@@ -47,7 +47,7 @@ export function createApp() {
   app.route('/', embedRoutes);
 
   app.notFound((c) =>
-    c.json({ error: { code: 'no_route', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}: see the README's API table` } }, 404),
+    c.json({ error: { code: 'no_route', message: `no route for ${c.req.method} ${clip(new URL(c.req.url).pathname)}: see GET /openapi.json` } }, 404),
   );
   app.onError((err, c) => {
     if (err instanceof EdgerecError && err.status !== 500) {
@@ -58,4 +58,9 @@ export function createApp() {
     return c.json({ error: { code: 'internal', message: 'internal error; see the Worker logs' } }, 500);
   });
   return app;
+}
+
+/** Echo at most 200 characters of a client's path: the message must not grow with whatever was sent. */
+function clip(path: string): string {
+  return path.length > 200 ? `${path.slice(0, 200)}... (${path.length} characters)` : path;
 }

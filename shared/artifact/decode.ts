@@ -183,6 +183,9 @@ function checkItems(items: ItemsFile, m: Manifest): void {
   if (items.users.length !== m.counts.users) {
     throw new ArtifactError(`items.json lists ${items.users.length} users, the manifest counts ${m.counts.users}`);
   }
+  checkIds('item', items.items.map((it, n) => checkItem(it, n)));
+  checkIds('user', items.users);
+  if (items.tags !== undefined) checkIds('tag', items.tags);
   const { indptr, indices } = items.seen ?? { indptr: [], indices: [] };
   if (m.counts.users > 0 && indptr.length !== m.counts.users + 1) {
     throw new ArtifactError(`items.json seen.indptr has ${indptr.length} entries, expected users + 1 = ${m.counts.users + 1}`);
@@ -195,4 +198,28 @@ function checkItems(items: ItemsFile, m: Manifest): void {
       throw new ArtifactError(`items.json seen.indices holds ${i}, outside 0..${m.counts.items - 1}`);
     }
   }
+}
+
+/** An item entry must be plain: a string id and title, tags a list of strings (or absent). Returns its id. */
+function checkItem(it: unknown, n: number): unknown {
+  const item = it as { id?: unknown; title?: unknown; tags?: unknown } | null;
+  if (!item || typeof item !== 'object') throw new ArtifactError(`items.json items[${n}] is ${JSON.stringify(it)}, not an object`);
+  if (typeof item.title !== 'string') throw new ArtifactError(`items.json items[${n}].title is ${JSON.stringify(item.title)}, not a string`);
+  if (item.tags !== undefined && !(Array.isArray(item.tags) && item.tags.every((t) => typeof t === 'string'))) {
+    throw new ArtifactError(`items.json items[${n}].tags is ${JSON.stringify(item.tags)}, not a list of strings`);
+  }
+  return item.id;
+}
+
+/** Ids are non-empty strings, each once: a duplicate would make lookups answer for the wrong row. */
+function checkIds(kind: string, ids: readonly unknown[]): void {
+  if (!Array.isArray(ids)) throw new ArtifactError(`items.json ${kind} ids are not a list`);
+  const seen = new Set<string>();
+  ids.forEach((id, n) => {
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new ArtifactError(`items.json ${kind} id at index ${n} is ${JSON.stringify(id)}, not a non-empty string`);
+    }
+    if (seen.has(id)) throw new ArtifactError(`items.json lists ${kind} id ${JSON.stringify(id)} twice (again at index ${n})`);
+    seen.add(id);
+  });
 }

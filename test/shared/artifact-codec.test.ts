@@ -113,4 +113,15 @@ describe('artifact encode/decode', () => {
       /items.json lists 2 items, the manifest counts 3/,
     );
   });
+
+  it.each([
+    ['a duplicate item id', { items: [{ id: 'a', title: 'A' }, { id: 'a', title: 'B' }, { id: 'c', title: 'C' }] }, /lists item id "a" twice \(again at index 1\)/],
+    ['a numeric item id', { items: [{ id: 1, title: 'A' }, { id: 'b', title: 'B' }, { id: 'c', title: 'C' }] }, /item id at index 0 is 1, not a non-empty string/],
+    ['a null item', { items: [null, { id: 'b', title: 'B' }, { id: 'c', title: 'C' }] }, /items\[0\] is null, not an object/],
+    ['tags that are not a list', { items: [{ id: 'a', title: 'A', tags: 'Action' }, { id: 'b', title: 'B' }, { id: 'c', title: 'C' }] }, /items\[0\].tags is "Action", not a list of strings/],
+    ['a duplicate user id', { users: ['u1', 'u1'], seen: { indptr: [0, 1, 2], indices: [0, 1] } }, /lists 2 users|lists user id "u1" twice/],
+  ] as [string, Record<string, unknown>, RegExp][])('refuses items.json with %s', async (_what, patch, message) => {
+    const { enc, manifest } = await build(patch.users ? { counts: { users: 2, items: 3 } } : {});
+    await expect(decodeArtifact(JSON.stringify(manifest), enc.bytes, JSON.stringify({ ...items, ...patch }))).rejects.toThrow(message);
+  });
 });
