@@ -13,6 +13,7 @@ import { publishArtifact } from '../training/publish/publish.js';
 import { bucketOf } from './helpers/artifact.js';
 import { HOSTILE_TITLES, writeTinyArtifact } from './helpers/tiny-artifact.js';
 import { REPO_ROOT, startWorker, type StartedWorker } from './helpers/worker.js';
+import { CHROMIUM_FLAGS } from '../training/report/browser.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test/artifacts');
@@ -72,16 +73,7 @@ describe('the widget in a real browser (chromium, embed.js from another origin)'
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_FLAGS,
       viewport: { width: 1000, height: 560 },
       timeout: 30_000,
     });

@@ -9,7 +9,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Headless, offline, nothing persisted: a report must open with no network at all. */
-const FLAGS = [
+export const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -45,7 +45,7 @@ export async function openInChromium(htmlPath: string, viewport = { width: 1280,
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: FLAGS,
+      args: CHROMIUM_FLAGS,
       viewport,
       timeout: 30_000,
     });
