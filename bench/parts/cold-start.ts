@@ -1,0 +1,145 @@
+// Part 3: cold start, from a fresh isolate (a new workerd) to the first answer, split into wasm init, R2 read,
+// decode (checksum, dequantise, validate, parse items.json) and upload (normalise, transpose, copy into the wasm
+// heap), for int8 and f32 artifacts; plus the same decode/load in Node, split finer.
+import path from 'node:path';
+import { decodeArtifact } from '../../shared/artifact/decode.js';
+import { sha256Hex } from '../../shared/artifact/sha256.js';
+import { loadModel } from '../../shared/model/loaded.js';
+import type { Quantization } from '../../training/export/mf-artifact.js';
+import { useWasmBackend } from '../../training/tf-node.js';
+import { modelName, type BenchContext, type Part, type PartResult } from '../lib/context.js';
+import { median, relativeSpread, sig } from '../lib/stats.js';
+import type { Table } from '../lib/table.js';
+import http from 'node:http';
+import { getJson, httpGet, PROD_DIST, seedModel, startBenchWorker } from '../lib/workers.js';
+
+const FORMATS: Quantization[] = ['q8', 'f32'];
+
+interface Health {
+  initMs: number;
+  models: { model: string; loadMs: number; phases?: { r2Ms: number; decodeMs: number; uploadMs: number } | null }[];
+}
+
+interface Rep {
+  startMs: number;
+  firstMs: number;
+  warmMs: number;
+  initMs: number;
+  loadMs: number;
+  r2Ms: number;
+  decodeMs: number;
+  uploadMs: number;
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const r = await f();
+  return [r, performance.now() - t0];
+}
+
+async function nodeBreakdown(ctx: BenchContext, n: number, q: Quantization) {
+  await useWasmBackend();
+  const e = await ctx.encoded(n, q);
+  const reps = ctx.quick ? 2 : 5;
+  const rows: Record<string, number[]> = { checksum: [], 'parse items.json': [], 'decode total': [], 'loadModel (normalise+transpose+upload)': [] };
+  for (let r = 0; r < reps; r++) {
+    rows.checksum.push((await timed(() => sha256Hex(e.tensors)))[1]);
+    const t0 = performance.now();
+    JSON.parse(e.itemsText);
+    rows['parse items.json'].push(performance.now() - t0);
+    const [decoded, dms] = await timed(() => decodeArtifact(e.manifestText, e.tensors, e.itemsText));
+    rows['decode total'].push(dms);
+    const t1 = performance.now();
+    const m = loadModel('cold', 'node', decoded);
+    rows['loadModel (normalise+transpose+upload)'].push(performance.now() - t1);
+    m.dispose();
+  }
+  return Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, sig(median(v))]));
+}
+
+export const coldStartPart: Part = {
+  name: 'cold-start',
+  title: 'Cold start: fresh isolate to first answer (similar items, k=10)',
+  async run(ctx: BenchContext): Promise<PartResult> {
+    const reps = ctx.quick ? 2 : 5;
+    const store = path.join(ctx.tmp, 'cold-start-r2');
+    const seeder = await startBenchWorker(PROD_DIST, store);
+    const bytes: Record<string, number> = {};
+    try {
+      for (const n of ctx.sizes) {
+        for (const q of FORMATS) {
+          const e = await ctx.encoded(n, q);
+          bytes[`${n}/${q}`] = e.tensors.byteLength + e.itemsText.length + e.manifestText.length;
+          await seedModel(seeder.bucket, modelName(n, q), e);
+        }
+      }
+    } finally {
+      await seeder.dispose();
+    }
+    const results: { items: number; quantization: Quantization; bytes: number; reps: Rep[]; median: Rep; spread: number; node: Record<string, number> }[] = [];
+    for (const n of ctx.sizes) {
+      for (const q of FORMATS) {
+        const m = modelName(n, q);
+        const list: Rep[] = [];
+        for (let r = 0; r < reps; r++) {
+          const w = await startBenchWorker(PROD_DIST, store);
+          const agent = new http.Agent({ keepAlive: true });
+          try {
+            // Open the connection first, so that TCP set-up is not counted.
+            await httpGet(w, '/__none', agent);
+            const ok = async (p: string) => {
+              const r = await httpGet(w, p, agent);
+              if (r.status !== 200) throw new Error(`GET ${p} -> ${r.status}: ${r.body.slice(0, 300)}`);
+            };
+            const [, firstMs] = await timed(() => ok(`/v1/models/${m}/items/1/similar?k=10`));
+            const [, warmMs] = await timed(() => ok(`/v1/models/${m}/items/2/similar?k=10`));
+            const h = await getJson<Health>(w, '/healthz');
+            const entry = h.models.find((x) => x.model === m)!;
+            const p = entry.phases ?? { r2Ms: NaN, decodeMs: NaN, uploadMs: NaN };
+            list.push({ startMs: w.startMs, firstMs, warmMs, initMs: h.initMs, loadMs: entry.loadMs, ...p });
+          } finally {
+            agent.destroy();
+            await w.dispose();
+          }
+        }
+        const med = Object.fromEntries(Object.keys(list[0]).map((k) => [k, sig(median(list.map((x) => x[k as keyof Rep])))])) as unknown as Rep;
+        const node = await nodeBreakdown(ctx, n, q);
+        results.push({ items: n, quantization: q, bytes: bytes[`${n}/${q}`], reps: list, median: med, spread: sig(relativeSpread(list.map((x) => x.firstMs)), 2), node });
+        ctx.log(`  ${n} ${q}: first answer ${med.firstMs} ms (init ${med.initMs}, r2 ${med.r2Ms}, decode ${med.decodeMs}, upload ${med.uploadMs})`);
+      }
+    }
+    const tables: Table[] = [
+      {
+        title: 'Cold start in workerd: ms, median of fresh isolates',
+        headers: ['items', 'format', 'MB', 'first answer', 'wasm init', 'R2 read', 'decode', 'upload', 'rest', 'warm query', 'spread'],
+        rows: results.map((r) => [
+          r.items,
+          r.quantization,
+          r.bytes / 1e6,
+          r.median.firstMs,
+          r.median.initMs,
+          r.median.r2Ms,
+          r.median.decodeMs,
+          r.median.uploadMs,
+          sig(r.median.firstMs - r.median.initMs - r.median.loadMs),
+          r.median.warmMs,
+          `±${Math.round(r.spread * 100)}%`,
+        ]),
+        notes: [
+          `${reps} fresh workerd processes per row (Miniflare, production bundle, R2 persisted on local disk); "first answer" is request to last body byte over an open loopback connection (node:http), so it includes HTTP; the isolate has served one 404 before (the connection opener), nothing else.`,
+          'Phases come from /healthz (functions/model-store.ts records them; wasm init from functions/tf-backend.ts). decode = checksum + dequantise + finiteness + JSON.parse(items.json); upload = loadModel: normalise, transpose, copy into the wasm heap.',
+          '"rest" = first answer - wasm init - load: routing, the first query (incl. any one-off weight packing) and HTTP. "warm query" = the second request, from outside. spread = IQR/2 of first answer over its median.',
+          `The Miniflare start itself (process spawn + script compile) is not counted; it was ${sig(median(results.flatMap((r) => r.reps.map((x) => x.startMs))))} ms median.`,
+        ],
+      },
+      {
+        title: 'The same load in Node: ms, median',
+        headers: ['items', 'format', ...Object.keys(results[0]?.node ?? {})],
+        rows: results.map((r) => [r.items, r.quantization, ...Object.values(r.node)]),
+      },
+    ];
+    const cold = Object.fromEntries(results.filter((r) => r.quantization === 'q8').map((r) => [String(r.items), r.median.firstMs]));
+    const coldF32 = Object.fromEntries(results.filter((r) => r.quantization === 'f32').map((r) => [String(r.items), r.median.firstMs]));
+    return { name: 'cold-start', tables, data: { reps, results }, summary: { cold_start_ms: cold, cold_start_f32_ms: coldF32 } };
+  },
+};

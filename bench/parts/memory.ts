@@ -1,0 +1,125 @@
+// Part 4: memory per catalogue size: the wasm heap and workerd's RSS, measured in the bench Worker, plus the JS heap
+// a loaded model keeps (measured in Node), and the largest catalogue that fits Workers' 128 MB per isolate.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../../test/helpers/worker.js';
+import { CATALOG_USERS, DIM, modelName, type BenchContext, type Part, type PartResult } from '../lib/context.js';
+import { fitPowerLaw, sig } from '../lib/stats.js';
+import { BENCH_DIST, getJson, rssBytes, seedModel, startBenchWorker } from '../lib/workers.js';
+
+const Q = 'q8' as const;
+const MB = 1024 * 1024;
+export const ISOLATE_LIMIT = 128 * MB;
+
+interface Mem {
+  wasmHeapBytes: number;
+}
+
+interface HeapChild {
+  items: number;
+  baseJs: number;
+  baseWasm: number;
+  filesBytes: number;
+  modelJs: number;
+  wasmAfterLoad: number;
+  wasmAfterQueries: number;
+  residentBytes: number;
+}
+
+async function heapChild(items: number): Promise<HeapChild> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', path.join(REPO_ROOT, 'bench/lib/heap-child.ts'), String(items), String(CATALOG_USERS), Q],
+    { cwd: REPO_ROOT, maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(stdout.trim().split('\n').pop()!) as HeapChild;
+}
+
+export const memoryPart: Part = {
+  name: 'memory',
+  title: 'Memory per catalogue size (int8 artifact, d=64) and the largest catalogue inside 128 MB',
+  async run(ctx: BenchContext): Promise<PartResult> {
+    const rows = [];
+    for (const n of ctx.sizes) {
+      const w = await startBenchWorker(BENCH_DIST, false);
+      try {
+        const m = modelName(n, Q);
+        await seedModel(w.bucket, m, await ctx.encoded(n, Q));
+        await getJson(w, '/healthz');
+        const heap0 = (await getJson<Mem>(w, '/__bench/memory')).wasmHeapBytes;
+        const rss0 = await rssBytes(w.pid);
+        await getJson(w, `/v1/models/${m}/items/1/similar?k=10`);
+        const heapSimilar = (await getJson<Mem>(w, '/__bench/memory')).wasmHeapBytes;
+        await getJson(w, `/v1/models/${m}/users/1/recommendations?k=10`);
+        const heapAll = (await getJson<Mem>(w, '/__bench/memory')).wasmHeapBytes;
+        const rss1 = await rssBytes(w.pid);
+        const node = await heapChild(n);
+        const row = {
+          items: n,
+          wasmHeapInit: heap0,
+          wasmHeapAfterSimilar: heapSimilar,
+          wasmHeapAfterRecommend: heapAll,
+          rssBefore: rss0?.rss ?? null,
+          rssAfter: rss1?.rss ?? null,
+          rssPeak: rss1?.peak ?? null,
+          tensorBytes: node.residentBytes,
+          modelJs: node.modelJs,
+          baseJs: node.baseJs,
+          filesBytes: node.filesBytes,
+          nodeWasmAfterQueries: node.wasmAfterQueries,
+        };
+        rows.push(row);
+        ctx.log(`  ${n}: wasm heap ${(heapAll / MB).toFixed(1)} MB, model JS ${(node.modelJs / MB).toFixed(1)} MB, RSS ${rss0 ? ((rss1!.rss - rss0.rss) / MB).toFixed(1) : '?'} MB more, peak ${rss1 ? (rss1.peak / MB).toFixed(0) : '?'} MB`);
+      } finally {
+        await w.dispose();
+      }
+    }
+    // Isolate memory ~ JS heap of the app + wasm heap + the model's JS objects; fitted linear in N over the sizes.
+    const total = rows.map((r) => r.wasmHeapAfterRecommend + r.modelJs + r.baseJs);
+    const ns = rows.map((r) => r.items);
+    const lin = linearFit(ns, total);
+    const maxItems = lin && lin.slope > 0 ? Math.floor((ISOLATE_LIMIT - lin.intercept) / lin.slope) : null;
+    const fit = fitPowerLaw(ns, total);
+    const notes = [
+      'wasm heap: the tfjs wasm Memory (it only grows), read in the bench Worker after /healthz, after the first similar-items query (which loads the model) and after a recommendation; it holds the item matrix [d, N], norms, biases, user factors, and the packed copy XNNPACK keeps of a matrix it multiplies.',
+      "RSS: workerd's resident set from /proc before and after (peak = VmHWM, the process's high-water mark, which includes load-time transients); includes workerd itself.",
+      `model JS: V8 heap + ArrayBuffers a loaded model keeps (ids, titles, tags, seen lists), measured in Node after GC (workerd's V8 holds the same objects); app JS: the app's modules and backend in Node, ${rows.length ? (rows[0].baseJs / MB).toFixed(1) : '?'} MB. Catalogues have ${CATALOG_USERS} users with 100 seen items each.`,
+      lin
+        ? `Estimate: isolate memory ~ app JS + wasm heap + model JS = ${(lin.intercept / MB).toFixed(1)} MB + ${(lin.slope / 1024).toFixed(2)} KiB per item (least squares over the sizes), so ${maxItems?.toLocaleString('en')} items of d=${DIM} fit in 128 MB after load. Load-time transients (the peak column) come on top.`
+        : 'Too few sizes for an estimate.',
+      'Where 250k goes: the [d, N] f32 item matrix (64 MB) and the packed copy XNNPACK makes of it for matMul (64 MB) alone fill 128 MB; exact search on tfjs-wasm cannot fit a 250k x 64 catalogue. A coarse index (ivf part) adds N x d bytes of int8 codes + 12 bytes per item in JS and never multiplies the full matrix, but recommendations still do.',
+    ];
+    return {
+      name: 'memory',
+      tables: [
+        {
+          title: 'Memory (MB)',
+          headers: ['items', 'wasm heap init', 'after similar', 'after recommend', 'tensors', 'model JS', 'isolate est.', 'RSS before', 'RSS after', 'RSS peak'],
+          rows: rows.map((r, i) => [r.items, r.wasmHeapInit / MB, r.wasmHeapAfterSimilar / MB, r.wasmHeapAfterRecommend / MB, r.tensorBytes / MB, r.modelJs / MB, total[i] / MB, mb(r.rssBefore), mb(r.rssAfter), mb(r.rssPeak)]),
+          notes,
+        },
+      ],
+      data: { rows, fit: lin, powerLaw: fit, maxItems },
+      summary: { max_items_128mb: maxItems, isolate_bytes: Object.fromEntries(rows.map((r, i) => [String(r.items), total[i]])) },
+    };
+  },
+};
+
+function mb(x: number | null): number | null {
+  return x === null ? null : sig(x / MB);
+}
+
+export function linearFit(xs: number[], ys: number[]): { slope: number; intercept: number } | null {
+  if (xs.length < 2) return null;
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < xs.length; i++) {
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    sxx += (xs[i] - mx) ** 2;
+  }
+  const slope = sxy / sxx;
+  return { slope, intercept: my - slope * mx };
+}
