@@ -97,6 +97,10 @@ export function parseRatingRows(buf: Uint8Array, file: string, sep: ',' | '::', 
     if (it < 0 || it > MAX_ID) throw new DataError(file, line, text(), `item id ${JSON.stringify(latin1Text(buf, at[0] + w, at[1]))} is not an integer from 0 to ${MAX_ID}`);
     const r = parseNumber(buf, at[1] + w, at[2]);
     if (Number.isNaN(r)) throw new DataError(file, line, text(), `rating ${JSON.stringify(latin1Text(buf, at[1] + w, at[2]))} is not a finite number`);
+    // MovieLens documents its scale: 0.5..5 stars in half-star steps (ML-1M uses whole stars, a subset).
+    if (!(r >= 0.5 && r <= 5 && Number.isInteger(r * 2))) {
+      throw new DataError(file, line, text(), `rating ${r} is outside MovieLens's 0.5..5 scale in half stars`, 'a generic ratings file with another scale reads with --format ratings-csv');
+    }
     const ts = parseNumber(buf, at[2] + w, end);
     if (Number.isNaN(ts)) throw new DataError(file, line, text(), `timestamp ${JSON.stringify(latin1Text(buf, at[2] + w, end))} is not a number (expected unix seconds)`);
     const k = rows.n++;
