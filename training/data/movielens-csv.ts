@@ -1,8 +1,6 @@
-import { basename, resolve } from 'node:path';
-import { fingerprintParts } from './common.js';
 import { columnIndex, csvRecords } from './csv-fields.js';
 import { DataError } from './errors.js';
-import { assembleRatings, MAX_ID, movieLensPaths, parseRatingRows, readIfPresent, splitGenres, type Catalogue } from './movielens-rows.js';
+import { loadMovieLensLayout, MAX_ID, splitGenres, type Catalogue } from './movielens-rows.js';
 import type { RatingsDataset } from './types.js';
 
 export const ML_CSV_FILES = { ratings: 'ratings.csv', movies: 'movies.csv' } as const;
@@ -42,21 +40,12 @@ export function parseMoviesCsv(text: string, file: string): Catalogue {
  * ratings file in it (any name; movies.csv beside it). Users are indexed in ascending id, items are the rated movies in movies.csv order; ratings keep file
  * order. The fingerprint covers both files.
  */
-export async function loadMovieLensCsv(path: string): Promise<RatingsDataset> {
-  const { dir, ratingsFile, moviesFile } = await movieLensPaths(path, ML_CSV_FILES.ratings, ML_CSV_FILES.movies);
-  const [ratingsBuf, moviesBuf] = await Promise.all([readIfPresent(ratingsFile), readIfPresent(moviesFile)]);
-  if (!ratingsBuf) throw new DataError(ratingsFile, undefined, undefined, `not found in ${resolve(dir)}`, 'expected a MovieLens CSV folder with ratings.csv and movies.csv');
-  const movies = moviesBuf ? parseMoviesCsv(moviesBuf.toString('utf8'), moviesFile) : undefined;
-  const raw = parseRatingRows(ratingsBuf, ratingsFile, ',', true);
-  return assembleRatings(
-    basename(resolve(dir)),
-    raw,
-    ratingsFile,
-    ratingsBuf,
-    movies && { file: moviesFile, movies },
-    fingerprintParts([
-      { name: ML_CSV_FILES.ratings, bytes: ratingsBuf },
-      ...(moviesBuf ? [{ name: ML_CSV_FILES.movies, bytes: moviesBuf }] : []),
-    ]),
-  );
+export function loadMovieLensCsv(path: string): Promise<RatingsDataset> {
+  return loadMovieLensLayout(path, {
+    files: ML_CSV_FILES,
+    sep: ',',
+    header: true,
+    parseMovies: (bytes, file) => parseMoviesCsv(Buffer.from(bytes).toString('utf8'), file),
+    expected: 'expected a MovieLens CSV folder with ratings.csv and movies.csv',
+  });
 }

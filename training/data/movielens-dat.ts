@@ -1,7 +1,5 @@
-import { basename, resolve } from 'node:path';
-import { fingerprintParts } from './common.js';
 import { DataError } from './errors.js';
-import { assembleRatings, MAX_ID, movieLensPaths, parseRatingRows, readIfPresent, splitGenres, type Catalogue } from './movielens-rows.js';
+import { loadMovieLensLayout, MAX_ID, splitGenres, type Catalogue } from './movielens-rows.js';
 import type { RatingsDataset } from './types.js';
 
 export const ML_DAT_FILES = { ratings: 'ratings.dat', movies: 'movies.dat' } as const;
@@ -49,21 +47,12 @@ export function parseMoviesDat(text: string, file: string): Catalogue {
  * movies.dat beside it). Users are indexed in ascending
  * id, items are the rated movies in movies.dat order. The fingerprint covers both files.
  */
-export async function loadMovieLensDat(path: string): Promise<RatingsDataset> {
-  const { dir, ratingsFile, moviesFile } = await movieLensPaths(path, ML_DAT_FILES.ratings, ML_DAT_FILES.movies);
-  const [ratingsBuf, moviesBuf] = await Promise.all([readIfPresent(ratingsFile), readIfPresent(moviesFile)]);
-  if (!ratingsBuf) throw new DataError(ratingsFile, undefined, undefined, `not found in ${resolve(dir)}`, 'expected a MovieLens folder with ratings.dat and movies.dat (ML-1M, ML-10M)');
-  const movies = moviesBuf ? parseMoviesDat(decodeUtf8OrLatin1(moviesBuf), moviesFile) : undefined;
-  const raw = parseRatingRows(ratingsBuf, ratingsFile, '::', false);
-  return assembleRatings(
-    basename(resolve(dir)),
-    raw,
-    ratingsFile,
-    ratingsBuf,
-    movies && { file: moviesFile, movies },
-    fingerprintParts([
-      { name: ML_DAT_FILES.ratings, bytes: ratingsBuf },
-      ...(moviesBuf ? [{ name: ML_DAT_FILES.movies, bytes: moviesBuf }] : []),
-    ]),
-  );
+export function loadMovieLensDat(path: string): Promise<RatingsDataset> {
+  return loadMovieLensLayout(path, {
+    files: ML_DAT_FILES,
+    sep: '::',
+    header: false,
+    parseMovies: (bytes, file) => parseMoviesDat(decodeUtf8OrLatin1(bytes), file),
+    expected: 'expected a MovieLens folder with ratings.dat and movies.dat (ML-1M, ML-10M)',
+  });
 }

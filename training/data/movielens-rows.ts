@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { countLines, forEachLine, isBlank, latin1Text, parseNumber, parseUInt, ratingRange, trimRows } from './common.js';
+import { basename, dirname, join, resolve } from 'node:path';
+import { countLines, fingerprintParts, forEachLine, isBlank, latin1Text, parseNumber, parseUInt, ratingRange, trimRows } from './common.js';
 import { DataError } from './errors.js';
 import type { RatingsDataset } from './types.js';
 
@@ -193,3 +193,33 @@ export function splitGenres(field: string): string[] {
 }
 
 export { MAX_ID };
+
+/** How one MovieLens flavour lays out its two files. */
+export interface MovieLensLayout {
+  files: { ratings: string; movies: string };
+  sep: ',' | '::';
+  header: boolean;
+  parseMovies(bytes: Uint8Array, file: string): Catalogue;
+  /** What to say when the ratings file is missing. */
+  expected: string;
+}
+
+/** Reads a MovieLens folder (or its ratings file): ratings rows, the optional catalogue, one fingerprint over both. */
+export async function loadMovieLensLayout(path: string, layout: MovieLensLayout): Promise<RatingsDataset> {
+  const { dir, ratingsFile, moviesFile } = await movieLensPaths(path, layout.files.ratings, layout.files.movies);
+  const [ratingsBuf, moviesBuf] = await Promise.all([readIfPresent(ratingsFile), readIfPresent(moviesFile)]);
+  if (!ratingsBuf) throw new DataError(ratingsFile, undefined, undefined, `not found in ${resolve(dir)}`, layout.expected);
+  const movies = moviesBuf ? layout.parseMovies(moviesBuf, moviesFile) : undefined;
+  const raw = parseRatingRows(ratingsBuf, ratingsFile, layout.sep, layout.header);
+  return assembleRatings(
+    basename(resolve(dir)),
+    raw,
+    ratingsFile,
+    ratingsBuf,
+    movies && { file: moviesFile, movies },
+    fingerprintParts([
+      { name: layout.files.ratings, bytes: ratingsBuf },
+      ...(moviesBuf ? [{ name: layout.files.movies, bytes: moviesBuf }] : []),
+    ]),
+  );
+}

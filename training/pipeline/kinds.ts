@@ -1,3 +1,4 @@
+import type { WrittenSizes } from '../export/artifact-files.js';
 import type { Quantization } from '../export/mf-artifact.js';
 
 /** One epoch's figures; every trainer reports at least these. Losses are the model's own (MSE for mf). */
@@ -62,4 +63,14 @@ export interface ModelPipeline {
 export function medianSeconds(epochs: EpochReport[]): number {
   const s = epochs.map((e) => e.seconds).sort((a, b) => a - b);
   return s.length ? s[Math.floor(s.length / 2)] : 0;
+}
+
+/** The bytes / seconds / epochs / out part every TrainReport ends with, from what the pipeline wrote and timed. */
+export function reportTail(a: { sizes: WrittenSizes; float32Bytes: number; trainSeconds: number; t0: number; epochs: EpochReport[]; out: string }) {
+  return {
+    bytes: { artifact: a.sizes.tensors, float32: a.float32Bytes, files: a.sizes.tensors + a.sizes.items + a.sizes.manifest },
+    seconds: { train: a.trainSeconds, total: (performance.now() - a.t0) / 1000, epoch_median: medianSeconds(a.epochs) },
+    epochs: a.epochs,
+    out: a.out,
+  };
 }

@@ -14,7 +14,7 @@ import { writeArtifact } from '../export/artifact-files.js';
 import type { Quantization } from '../export/mf-artifact.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
 import { useWasmBackend } from '../tf-node.js';
-import { medianSeconds, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
+import { reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
 import type { RatingKind } from './rating-kind.js';
 
 export interface TrainRatingRequest<O> {
@@ -115,10 +115,7 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
     metrics,
     baselines,
     quantized,
-    bytes: { artifact: sizes.tensors, float32: built.float32Bytes, files: sizes.tensors + sizes.items + sizes.manifest },
-    seconds: { train: trainSeconds, total: (performance.now() - t0) / 1000, epoch_median: medianSeconds(fitted.epochs) },
-    epochs: fitted.epochs,
-    out: req.out,
+    ...reportTail({ sizes, float32Bytes: built.float32Bytes, trainSeconds, t0, epochs: fitted.epochs, out: req.out }),
   };
 }
 

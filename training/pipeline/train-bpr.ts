@@ -13,7 +13,7 @@ import { buildItemsFile } from '../export/items.js';
 import type { Quantization } from '../export/mf-artifact.js';
 import { BPR_DEFAULTS, BprOptimizer, bprFactors, itemTagIndex, trainBpr, type BprOptions } from '../models/bpr.js';
 import { useWasmBackend } from '../tf-node.js';
-import { medianSeconds, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
+import { reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
 
 export interface TrainBprRequest {
   dataset: RatingsDataset;
@@ -115,10 +115,7 @@ export async function trainBprPipeline(req: TrainBprRequest): Promise<TrainRepor
     metrics,
     baselines,
     quantized: { ...quantMetrics, quantization: req.quantization },
-    bytes: { artifact: sizes.tensors, float32: float32Bytes(tensors), files: sizes.tensors + sizes.items + sizes.manifest },
-    seconds: { train: trainSeconds, total: (performance.now() - t0) / 1000, epoch_median: medianSeconds(epochs) },
-    epochs,
-    out: req.out,
+    ...reportTail({ sizes, float32Bytes: float32Bytes(tensors), trainSeconds, t0, epochs, out: req.out }),
   };
 }
 

@@ -13,7 +13,7 @@ import { writeArtifact, type ArtifactParts } from '../export/artifact-files.js';
 import type { Quantization } from '../export/mf-artifact.js';
 import { ADAM_LR, ITEMTAG_DEFAULTS, trainItemTag, type ItemTagOptions, type ItemTagParams } from '../models/itemtag.js';
 import { useWasmBackend } from '../tf-node.js';
-import { medianSeconds, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
+import { reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
 
 export interface TrainItemTagRequest {
   dataset: ItemTagDataset;
@@ -171,10 +171,7 @@ export async function trainItemTagPipeline(req: TrainItemTagRequest): Promise<Tr
     metrics,
     baselines,
     quantized,
-    bytes: { artifact: sizes.tensors, float32: built.float32Bytes, files: sizes.tensors + sizes.items + sizes.manifest },
-    seconds: { train: trainSeconds, total: (performance.now() - t0) / 1000, epoch_median: medianSeconds(epochs) },
-    epochs,
-    out: req.out,
+    ...reportTail({ sizes, float32Bytes: built.float32Bytes, trainSeconds, t0, epochs, out: req.out }),
   };
 }
 
