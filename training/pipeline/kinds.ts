@@ -1,4 +1,5 @@
 import type { WrittenSizes } from '../export/artifact-files.js';
+import type { RatingsDataset, Split } from '../data/types.js';
 import type { Quantization } from '../export/mf-artifact.js';
 
 /** One epoch's figures; every trainer reports at least these. Losses are the model's own (MSE for mf). */
@@ -72,5 +73,18 @@ export function reportTail(a: { sizes: WrittenSizes; float32Bytes: number; train
     seconds: { train: a.trainSeconds, total: (performance.now() - a.t0) / 1000, epoch_median: medianSeconds(a.epochs) },
     epochs: a.epochs,
     out: a.out,
+  };
+}
+
+/** The `dataset` block of a report for a ratings dataset and the split it was evaluated on. */
+export function ratingsSummary(ds: RatingsDataset, split: Split) {
+  return {
+    name: ds.name,
+    users: ds.userIds.length,
+    items: ds.itemIds.length,
+    ratings: ds.ratings.rating.length,
+    train: split.train.length,
+    test: split.test.length,
+    fingerprint: ds.fingerprint,
   };
 }

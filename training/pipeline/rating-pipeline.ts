@@ -14,7 +14,7 @@ import { writeArtifact } from '../export/artifact-files.js';
 import type { Quantization } from '../export/mf-artifact.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
 import { useWasmBackend } from '../tf-node.js';
-import { reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
+import { ratingsSummary, reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
 import type { RatingKind } from './rating-kind.js';
 
 export interface TrainRatingRequest<O> {
@@ -101,15 +101,7 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
   const sizes = await writeArtifact(req.out, built);
   return {
     model: k.kind,
-    dataset: {
-      name: ds.name,
-      users: ds.userIds.length,
-      items: ds.itemIds.length,
-      ratings: ds.ratings.rating.length,
-      train: split.train.length,
-      test: split.test.length,
-      fingerprint: ds.fingerprint,
-    },
+    dataset: ratingsSummary(ds, split),
     split: split.name,
     hyper,
     metrics,

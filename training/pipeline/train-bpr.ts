@@ -13,7 +13,7 @@ import { buildItemsFile } from '../export/items.js';
 import type { Quantization } from '../export/mf-artifact.js';
 import { BPR_DEFAULTS, BprOptimizer, bprFactors, itemTagIndex, trainBpr, type BprOptions } from '../models/bpr.js';
 import { useWasmBackend } from '../tf-node.js';
-import { reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
+import { ratingsSummary, reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
 
 export interface TrainBprRequest {
   dataset: RatingsDataset;
@@ -100,16 +100,7 @@ export async function trainBprPipeline(req: TrainBprRequest): Promise<TrainRepor
   const sizes = await writeArtifact(req.out, { manifest, tensors: encoded.bytes, items });
   return {
     model: 'bpr',
-    dataset: {
-      name: ds.name,
-      users: nUsers,
-      items: nItems,
-      tags: params.nTags,
-      ratings: ds.ratings.rating.length,
-      train: split.train.length,
-      test: split.test.length,
-      fingerprint: ds.fingerprint,
-    },
+    dataset: { ...ratingsSummary(ds, split), tags: params.nTags },
     split: split.name,
     hyper,
     metrics,
