@@ -58,7 +58,44 @@ export interface Manifest {
   training?: { epochs: { epoch: number; seconds: number; trainLoss: number; validLoss?: number; [m: string]: number | undefined }[]; seconds: number };
   /** A dense network on top of the embeddings (deep, hybrid, classify); absent for dot-product models. */
   head?: HeadSpec;
+  /**
+   * An implicit-feedback model trained beside a rating model on the same interactions (tensors rank_user_factors
+   * and rank_item_factors): recommendations are ranked by its dot product, ratings still come from the rating model.
+   * Its alpha and lambda are also what a visitor is folded in with (shared/model/foldin.ts).
+   */
+  ranker?: RankerSpec;
+  /** Regularisers for folding a visitor in at request time; absent: the model cannot fold visitors in. */
+  foldin?: FoldinSpec;
+  /**
+   * `all`: the shipped weights were refit on every row after the metrics above were measured on the split (the
+   * metrics describe the split model, trained with the same settings). `none` (or absent): the shipped weights are
+   * the split model's.
+   */
+  refit?: 'all' | 'none';
   createdAt: string;
+}
+
+export interface RankerSpec {
+  kind: 'ials';
+  dim: number;
+  /** Confidence of an observed interaction is 1 + alpha. */
+  alpha: number;
+  /** L2 regulariser of the least-squares solves. */
+  lambda: number;
+  epochs: number;
+}
+
+export interface FoldinSpec {
+  /**
+   * Implicit fold-in (the iALS user step) against the ranking item vectors (rank_item_factors when the artifact has a
+   * ranker, else item_factors): x = (YtY + alpha * sum y yt + lambda I)^-1 (1 + alpha) sum y over the visitor's items.
+   */
+  implicit?: { alpha: number; lambda: number };
+  /**
+   * Rating fold-in (the ALS user step) for dot-product rating kinds: the user vector and bias that minimise
+   * sum (r - mu - b_i - b_u - p.q_i)^2 + lambda (|p|^2 + b_u^2) against the fixed item factors and biases.
+   */
+  rating?: { lambda: number };
 }
 
 /** Activations a head layer may apply; `softmax` only on the last layer of a `classes` head. */

@@ -84,7 +84,7 @@ export function rankItems(
   opts: { filter?: ItemFilter; skip?: Iterable<number>; worst?: boolean } = {},
 ): Scored[] {
   const n = model.items.size;
-  const skip = new Set(opts.skip ?? []);
+  const skip = new Set([...(opts.skip ?? []), ...model.hidden]);
   const mask = opts.filter ? maskOf(n, opts.filter, skip) : undefined;
   const want = Math.min(n, mask ? k : k + skip.size);
   let values!: Float32Array, indices!: Int32Array;

@@ -38,6 +38,18 @@ export interface LoadedModel {
   tags?: { index: IdIndex; unitT: tf.Tensor2D; dim: number };
   /** A dense head over user/item vectors (deep, hybrid, classify): ratings and recommendations come from it. */
   head?: LoadedHead;
+  /**
+   * The implicit model a rating kind ships beside its rating model (manifest.ranker): recommendations rank by
+   * rankUser . rankItem. Item vectors raw (not unit), [r, N]; absent when the model ranks by its own scores.
+   */
+  ranker?: { userFactors: tf.Tensor2D; itemsT: tf.Tensor2D; dim: number };
+  /** Training interactions per item (from the seen lists): the popular list and the unknown-user fallback. */
+  popularity: Int32Array;
+  /**
+   * Items to leave out of every answer without retraining (`npm run hide`; <model>/HIDDEN beside CURRENT). The model
+   * store replaces the set when it re-reads the registry; queries only read it.
+   */
+  hidden: ReadonlySet<number>;
   /** Coarse index for similar items in large catalogues (optional ivf_* tensors; shared/model/ivf.ts). */
   ivf?: IvfIndex;
   /** Bytes of tensor data held in the backend for this model. */
@@ -53,6 +65,8 @@ export const TENSOR_NAMES = {
   itemBias: 'item_bias',
   globalBias: 'global_bias',
   tagFactors: 'tag_factors',
+  rankUserFactors: 'rank_user_factors',
+  rankItemFactors: 'rank_item_factors',
 } as const;
 
 export function loadModel(name: string, version: string, artifact: DecodedArtifact): LoadedModel {
@@ -97,6 +111,24 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
     throw e;
   }
   if (head) all.push(...head.held);
+  let ranker: LoadedModel['ranker'];
+  const rankItemF = tensors.get(TENSOR_NAMES.rankItemFactors);
+  if (rankItemF) {
+    const rankDim = rankItemF.shape[1] ?? 0;
+    const rankUserF = tensors.get(TENSOR_NAMES.rankUserFactors) ?? { shape: [0, rankDim], dtype: 'f32', data: new Float32Array(0) };
+    try {
+      if (!manifest.ranker) throw new ArtifactError(`artifact has tensor ${TENSOR_NAMES.rankItemFactors} but its manifest has no ranker`);
+      expectShape(rankItemF, TENSOR_NAMES.rankItemFactors, [nItems, manifest.ranker.dim]);
+      expectShape(rankUserF, TENSOR_NAMES.rankUserFactors, [nUsers, manifest.ranker.dim]);
+    } catch (e) {
+      all.forEach((t) => t.dispose());
+      throw e;
+    }
+    const userFactors = tf.tensor2d(rankUserF.data, [nUsers, rankDim]);
+    const itemsT = tf.tensor2d(transpose(rankItemF.data, nItems, rankDim), [rankDim, nItems]);
+    all.push(userFactors, itemsT);
+    ranker = { userFactors, itemsT, dim: rankDim };
+  }
   let ivf: IvfIndex | undefined;
   try {
     ivf = loadIvf(tensors, itemF, norms, manifest.model.hyper?.ivfProbe);
@@ -104,6 +136,8 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
     all.forEach((t) => t.dispose());
     throw e;
   }
+  const seenIndptr = Int32Array.from(items.seen.indptr);
+  const seenIndices = Int32Array.from(items.seen.indices);
   return {
     name,
     version,
@@ -111,8 +145,8 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
     items: new IdIndex('item', items.items.map((m) => m.id)),
     users: new IdIndex('user', items.users),
     itemMeta: items.items,
-    seenIndptr: Int32Array.from(items.seen.indptr),
-    seenIndices: Int32Array.from(items.seen.indices),
+    seenIndptr,
+    seenIndices,
     dim,
     itemsUnitT,
     itemNorms,
@@ -123,10 +157,19 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
     ratingRange: manifest.ratingRange,
     tags,
     head,
+    ranker,
+    popularity: countItems(seenIndices, nItems),
+    hidden: new Set<number>(),
     ivf,
     residentBytes: all.reduce((s, t) => s + t.size * 4, 0),
     dispose: () => all.forEach((t) => t.dispose()),
   };
+}
+
+function countItems(indices: Int32Array, nItems: number): Int32Array {
+  const counts = new Int32Array(nItems);
+  for (const i of indices) counts[i]++;
+  return counts;
 }
 
 function need(tensors: Map<string, DecodedTensor>, name: string, rank: number): DecodedTensor {

@@ -12,9 +12,9 @@ export interface Scored {
 /** The k items whose vectors have the highest cosine with item `i` (the item itself excluded). */
 export function similarItems(model: LoadedModel, i: number, k: number, exclude: ReadonlySet<number> = new Set()): Scored[] {
   // Large catalogues with a coarse index: only the items of the probed partitions (shared/model/ivf.ts).
-  if (model.ivf) return ivfSimilar(model.ivf, i, k, (j) => j === i || exclude.has(j));
+  if (model.ivf) return ivfSimilar(model.ivf, i, k, (j) => j === i || exclude.has(j) || model.hidden.has(j));
   const n = model.items.size;
-  const want = Math.min(n, k + 1 + exclude.size);
+  const want = Math.min(n, k + 1 + exclude.size + model.hidden.size);
   let values!: Float32Array, indices!: Int32Array;
   tf.tidy(() => {
     const q = tf.gather(model.itemsUnitT, [i], 1); // [d, 1]
@@ -24,7 +24,7 @@ export function similarItems(model: LoadedModel, i: number, k: number, exclude: 
     values = top.values.dataSync() as Float32Array;
     indices = top.indices.dataSync() as Int32Array;
   });
-  return pick(values, indices, k, (j) => j === i || exclude.has(j));
+  return pick(model, values, indices, k, (j) => j === i || exclude.has(j));
 }
 
 /** Seen item indices of user `u` (from training), ascending. */
@@ -33,31 +33,56 @@ export function seenItems(model: LoadedModel, u: number): Int32Array {
 }
 
 /**
- * The k items with the highest predicted rating for user `u`; scores are the model's raw predictions
- * (global + user bias + item bias + u . v, or the head's output), unclipped so that the order among top items stays
- * visible.
+ * The k items ranked highest for user `u`. With a ranker (manifest.ranker: rating kinds ship an implicit model
+ * beside the rating one) the score is the ranker's dot product; otherwise the model's raw prediction (global + user
+ * bias + item bias + u . v, or the head's output), unclipped so that the order among top items stays visible.
  */
 export function recommendForUser(model: LoadedModel, u: number, k: number, excludeSeen: boolean): Scored[] {
   const n = model.items.size;
   const seen = excludeSeen ? new Set(seenItems(model, u)) : new Set<number>();
-  const want = Math.min(n, k + seen.size);
+  const want = Math.min(n, k + seen.size + model.hidden.size);
   let values!: Float32Array, indices!: Int32Array;
   tf.tidy(() => {
-    const user = tf.gather(model.userFactors, [u]) as tf.Tensor2D; // [1, d]
     let scores: tf.Tensor1D;
-    if (model.head) {
-      // Head models (deep, hybrid, classify): every item through the network in one batched pass.
-      scores = headScoreAllItems(model.head, user);
+    if (model.ranker) {
+      scores = tf.reshape(tf.matMul(tf.gather(model.ranker.userFactors, [u]), model.ranker.itemsT), [n]);
     } else {
-      const offset = tf.add(tf.gather(model.userBias, [u]), model.globalBias); // [1]
-      const cosine = tf.reshape(tf.matMul(user, model.itemsUnitT), [n]);
-      scores = tf.add(tf.add(tf.mul(cosine, model.itemNorms), model.itemBias), offset);
+      const user = tf.gather(model.userFactors, [u]) as tf.Tensor2D; // [1, d]
+      if (model.head) {
+        // Head models without a ranker: every item through the network in one batched pass.
+        scores = headScoreAllItems(model.head, user);
+      } else {
+        const offset = tf.add(tf.gather(model.userBias, [u]), model.globalBias); // [1]
+        const cosine = tf.reshape(tf.matMul(user, model.itemsUnitT), [n]);
+        scores = tf.add(tf.add(tf.mul(cosine, model.itemNorms), model.itemBias), offset);
+      }
     }
     const top = tf.topk(scores, want);
     values = top.values.dataSync() as Float32Array;
     indices = top.indices.dataSync() as Int32Array;
   });
-  return pick(values, indices, k, (j) => seen.has(j));
+  return pick(model, values, indices, k, (j) => seen.has(j));
+}
+
+/**
+ * The k items with the highest dot product with `vector`, a point in the model's ranking space (the ranker's item
+ * vectors when it has one, else item_factors): how a folded-in visitor is ranked. `exclude` (the visitor's own
+ * items) and hidden items are left out.
+ */
+export function recommendForVector(model: LoadedModel, vector: Float32Array, k: number, exclude: ReadonlySet<number>): Scored[] {
+  const n = model.items.size;
+  const want = Math.min(n, k + exclude.size + model.hidden.size);
+  let values!: Float32Array, indices!: Int32Array;
+  tf.tidy(() => {
+    const q = tf.tensor2d(vector, [1, vector.length]);
+    const scores = model.ranker
+      ? tf.matMul(q, model.ranker.itemsT)
+      : tf.mul(tf.matMul(q, model.itemsUnitT), model.itemNorms);
+    const top = tf.topk(tf.reshape(scores, [n]), want);
+    values = top.values.dataSync() as Float32Array;
+    indices = top.indices.dataSync() as Int32Array;
+  });
+  return pick(model, values, indices, k, (j) => exclude.has(j));
 }
 
 /** Predicted ratings for (user, item) index pairs, clipped to the model's rating range when it has one. */
@@ -80,10 +105,11 @@ export function predictRatings(model: LoadedModel, users: Int32Array, items: Int
   }) as unknown as Float32Array;
 }
 
-function pick(values: Float32Array, indices: Int32Array, k: number, skip: (j: number) => boolean): Scored[] {
+/** The first k of a topk answer that are neither skipped nor hidden. */
+function pick(model: LoadedModel, values: Float32Array, indices: Int32Array, k: number, skip: (j: number) => boolean): Scored[] {
   const out: Scored[] = [];
   for (let r = 0; r < indices.length && out.length < k; r++) {
-    if (!skip(indices[r])) out.push({ index: indices[r], score: values[r] });
+    if (!skip(indices[r]) && !model.hidden.has(indices[r])) out.push({ index: indices[r], score: values[r] });
   }
   return out;
 }
