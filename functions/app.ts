@@ -12,6 +12,7 @@ import { exampleRoutes } from './routes/examples.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { predictRoutes } from './routes/predict.js';
 import { queryRoutes } from './routes/queries.js';
+import { recommendationRoutes } from './routes/recommendations.js';
 import { tagRoutes } from './routes/tags.js';
 import { widgetRoutes } from './routes/widget.js';
 import { backendInfo, ensureWasmBackend } from './tf-backend.js';
@@ -38,6 +39,7 @@ export function createApp() {
   });
   app.route('/v1/models', catalogRoutes);
   app.route('/v1/models', queryRoutes);
+  app.route('/v1/models', recommendationRoutes);
   app.route('/v1/models', tagRoutes);
   app.route('/v1/models', arithmeticRoutes);
   app.route('/v1/models', exampleRoutes);

@@ -2,7 +2,8 @@ import { decodeArtifact } from '../shared/artifact/decode.js';
 import { ARTIFACT_FILES } from '../shared/artifact/schema.js';
 import { ModelUnavailableError, NoModelError, NotFoundError } from '../shared/errors.js';
 import { loadModel, type LoadedModel } from '../shared/model/loaded.js';
-import { checkModelName, isVersion, registryKeys } from '../shared/registry.js';
+import { fnv1a64 } from '../shared/etag.js';
+import { checkModelName, isVersion, parseHidden, registryKeys } from '../shared/registry.js';
 import type { Env } from './env.js';
 import { ensureWasmBackend } from './tf-backend.js';
 
@@ -24,6 +25,10 @@ interface Slot {
   checkedAt: number;
   refreshing?: Promise<void>;
   failed?: { version: string; message: string; at: string };
+  /** Ids in <model>/HIDDEN when last read (applied to every version this slot loads). */
+  hiddenIds: string[];
+  /** Why the last HIDDEN read was not applied, if it was not. */
+  hiddenProblem?: string;
 }
 
 /** Per-isolate cache: one slot per model name, holding the live version's tensors. */
@@ -39,7 +44,7 @@ export async function withModel<T>(env: Env, name: string, use: (m: LoadedModel)
   checkModelName(name);
   await ensureWasmBackend();
   let slot = slots.get(name);
-  if (!slot) slots.set(name, (slot = { checkedAt: 0 }));
+  if (!slot) slots.set(name, (slot = { checkedAt: 0, hiddenIds: [] }));
   // A refused version with nothing live is not fetched again until the TTL passes: under a traffic spike every
   // request would otherwise download and decode the bad artifact once more, only to answer 503 again.
   if ((!slot.live && !slot.failed) || Date.now() - slot.checkedAt >= ttlMs(env)) {
@@ -56,9 +61,12 @@ export async function withModel<T>(env: Env, name: string, use: (m: LoadedModel)
 async function refresh(env: Env, name: string, slot: Slot): Promise<void> {
   let pointer: R2ObjectBody | null;
   let version: string | undefined;
+  // HIDDEN is read beside CURRENT, so hiding an item takes effect within the same TTL as a publish.
+  const hidden = readHidden(env, name, slot);
   try {
     pointer = await env.MODELS.get(registryKeys.current(name));
     if (pointer) version = (await pointer.text()).trim();
+    await hidden;
   } catch (e) {
     // The bucket failing for a moment must not take a live model down; without one it is a 503, not a 500.
     slot.checkedAt = Date.now();
@@ -67,6 +75,7 @@ async function refresh(env: Env, name: string, slot: Slot): Promise<void> {
     throw new ModelUnavailableError(`model ${JSON.stringify(name)}: the model bucket could not be read (${(e as Error).message}); retry shortly`);
   }
   slot.checkedAt = Date.now();
+  if (slot.live) applyHidden(slot.live.model, slot.hiddenIds);
   if (!pointer) {
     // A live model keeps serving if CURRENT vanishes: losing the pointer must not take recommendations down.
     if (slot.live) return;
@@ -88,6 +97,7 @@ async function refresh(env: Env, name: string, slot: Slot): Promise<void> {
       throw new Error(`${registryKeys.current(name)} holds ${JSON.stringify(version.slice(0, 80))}, which is not a version name: publish or roll back to fix it`);
     }
     const next = await loadVersion(env, name, version);
+    applyHidden(next.model, slot.hiddenIds);
     const previous = slot.live;
     slot.live = next;
     slot.failed = undefined;
@@ -120,6 +130,39 @@ async function loadVersion(env: Env, name: string, version: string): Promise<Liv
   return { version, model, loadedAt: new Date().toISOString(), loadMs: t3 - t0, phases };
 }
 
+/**
+ * Reads <model>/HIDDEN into the slot. Absent: nothing hidden. Unreadable or malformed: the previous list stays
+ * (a bad write must neither take answers down nor un-hide what was hidden) and /healthz says why.
+ */
+async function readHidden(env: Env, name: string, slot: Slot): Promise<void> {
+  try {
+    const obj = await env.MODELS.get(registryKeys.hidden(name));
+    slot.hiddenIds = obj ? parseHidden(await obj.text()).items : [];
+    slot.hiddenProblem = undefined;
+  } catch (e) {
+    slot.hiddenProblem = `${registryKeys.hidden(name)} was not applied: ${(e as Error).message}`;
+    console.error(`edgerec: ${slot.hiddenProblem}`);
+  }
+}
+
+const hiddenTags = new WeakMap<LoadedModel, string>();
+
+/** Hidden ids the model knows become its hidden set; ids of items it does not have are ignored. */
+function applyHidden(model: LoadedModel, ids: readonly string[]): void {
+  const known = ids.filter((id) => model.items.has(id));
+  model.hidden = new Set(known.map((id) => model.items.indexOf(id, model.name)));
+  hiddenTags.set(model, known.length ? fnv1a64([...known].sort().join('\n')).slice(0, 8) : '');
+}
+
+/**
+ * What an answer from `model` depends on besides the request: its version and, when items are hidden, the hidden
+ * set. Routes record it as modelVersion, so hiding an item changes every ETag (and widget cache key) of the model.
+ */
+export function answerVersion(model: LoadedModel): string {
+  const tag = hiddenTags.get(model);
+  return tag ? `${model.version}+hidden.${tag}` : model.version;
+}
+
 function ttlMs(env: Env): number {
   const s = Number(env.CURRENT_TTL_SECONDS ?? DEFAULT_TTL_SECONDS);
   return (Number.isFinite(s) && s >= 0 ? s : DEFAULT_TTL_SECONDS) * 1000;
@@ -136,6 +179,9 @@ export function loadedModels() {
     loadMs: s.live ? Math.round(s.live.loadMs * 100) / 100 : null,
     // Tensor bytes this version holds: once swaps settle, /healthz memory.numBytes is the sum of these.
     residentBytes: s.live?.model.residentBytes ?? 0,
+    // Items left out of every answer (npm run hide): those the live version has.
+    hidden: s.live?.model.hidden.size ?? 0,
+    ...(s.hiddenProblem ? { hiddenProblem: s.hiddenProblem } : {}),
     phases: s.live ? Object.fromEntries(Object.entries(s.live.phases).map(([k, v]) => [k, Math.round(v * 100) / 100])) : null,
     ...(s.failed ? { refused: s.failed } : {}),
   }));

@@ -58,6 +58,21 @@ export const QUERY_PARAMS = {
     description: 'leave out the items the user rated in training (true|false|1|0)',
     schema: { type: 'boolean', default: true },
   },
+  explain: {
+    name: 'explain',
+    in: 'query',
+    description: 'add `because` to every result: the one to three of the basis items (the user\'s rated items, or the given ones) most similar to it',
+    schema: { type: 'boolean', default: false },
+  },
+  items: {
+    name: 'items',
+    in: 'query',
+    required: true,
+    description: "the visitor's viewed or liked item ids, comma-separated (at most 100); they are excluded from the answer; an unknown id is a 404",
+    schema: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 100 },
+    style: 'form',
+    explode: false,
+  },
   genre: {
     name: 'genre',
     in: 'query',

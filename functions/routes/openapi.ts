@@ -6,6 +6,7 @@ import { openApiDocument, type RouteSpec } from '../validation/openapi.js';
 import { arithmeticSpec } from './arithmetic.js';
 import { examplesSpec } from './examples.js';
 import { predictSpec } from './predict.js';
+import { RECOMMENDATION_SPECS } from './recommendations.js';
 import { similarTagsSpec } from './tags.js';
 
 const FILTERS = [QUERY_PARAMS.genre, QUERY_PARAMS.tag, QUERY_PARAMS.exclude];
@@ -57,15 +58,6 @@ const CORE_SPECS: RouteSpec[] = [
   },
   {
     method: 'get',
-    path: '/v1/models/:model/users/:user/recommendations',
-    operationId: 'recommendForUser',
-    summary: 'personalised top-k by predicted score, optionally filtered by tag and excluded ids',
-    query: [QUERY_PARAMS.k, QUERY_PARAMS.excludeSeen, ...FILTERS],
-    response: { description: 'the user and the k best items with their raw (unclipped) predicted scores' },
-    errors: [400, 404, 503],
-  },
-  {
-    method: 'get',
     path: '/v1/models/:model/users/:user/items/:item/rating',
     operationId: 'predictRating',
     summary: "one predicted rating, clipped to the dataset's rating range",
@@ -100,7 +92,7 @@ const CORE_SPECS: RouteSpec[] = [
   },
 ];
 
-export const ROUTE_SPECS: readonly RouteSpec[] = [...CORE_SPECS, similarTagsSpec, arithmeticSpec, examplesSpec, predictSpec];
+export const ROUTE_SPECS: readonly RouteSpec[] = [...CORE_SPECS, ...RECOMMENDATION_SPECS, similarTagsSpec, arithmeticSpec, examplesSpec, predictSpec];
 
 /**
  * GET /openapi.json, built once per isolate from the route specs (the same schemas that validate bodies) and the

@@ -42,6 +42,30 @@ export function integer(opts: { minimum: number; maximum: number; description?: 
   };
 }
 
+/** A finite JSON number in [minimum, maximum]. */
+export function number(opts: { minimum: number; maximum: number; description?: string }): Schema<number> {
+  const { minimum, maximum, description } = opts;
+  return {
+    json: { type: 'number', minimum, maximum, ...(description ? { description } : {}) },
+    parse(value, path) {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < minimum || value > maximum) {
+        throw fieldError(path, `a number from ${minimum} to ${maximum}`, value);
+      }
+      return value;
+    },
+  };
+}
+
+export function boolean(description?: string): Schema<boolean> {
+  return {
+    json: { type: 'boolean', ...(description ? { description } : {}) },
+    parse(value, path) {
+      if (typeof value !== 'boolean') throw fieldError(path, 'true or false', value);
+      return value;
+    },
+  };
+}
+
 /**
  * An original id: a string of 1..256 printable characters, or an integer (written as a number in JSON, read as
  * its decimal string), since datasets' ids are often numeric.

@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encodeTensors, type TensorInput } from '../../shared/artifact/encode.js';
-import { FORMAT_NAME, FORMAT_VERSION, type Manifest } from '../../shared/artifact/schema.js';
+import { FORMAT_NAME, FORMAT_VERSION, type FoldinSpec, type Manifest, type RankerSpec } from '../../shared/artifact/schema.js';
 import { loadModel, TENSOR_NAMES, type LoadedModel } from '../../shared/model/loaded.js';
 import { readArtifact, writeArtifact } from '../../training/export/artifact-files.js';
 import { useWasmBackend } from '../../training/tf-node.js';
@@ -17,6 +17,9 @@ export interface HandmadeModel {
   tags?: { id: string; vector: number[] }[];
   globalBias?: number;
   ratingRange?: [number, number];
+  foldin?: FoldinSpec;
+  /** An implicit ranker beside the model: rank_item_factors / rank_user_factors rows in items' and users' order. */
+  ranker?: { spec: Omit<RankerSpec, 'dim'>; items: number[][]; users: number[][] };
 }
 
 /** Writes the model as an artifact folder (a fresh temp dir) and returns its path. */
@@ -40,6 +43,14 @@ export async function writeHandmadeArtifact(m: HandmadeModel): Promise<string> {
     const tagDim = m.tags[0].vector.length;
     inputs.push({ name: TENSOR_NAMES.tagFactors, data: flat(m.tags, tagDim), shape: [m.tags.length, tagDim], dtype: 'f32' });
   }
+  if (m.ranker) {
+    const r = m.ranker.items[0].length;
+    const rows = (vs: number[][]) => vs.map((vector) => ({ vector }));
+    inputs.push(
+      { name: TENSOR_NAMES.rankItemFactors, data: flat(rows(m.ranker.items), r), shape: [m.items.length, r], dtype: 'f32' },
+      { name: TENSOR_NAMES.rankUserFactors, data: flat(rows(m.ranker.users), r), shape: [users.length, r], dtype: 'f32' },
+    );
+  }
   const enc = await encodeTensors(inputs);
   const itemIndex = new Map(m.items.map((it, i) => [it.id, i]));
   const indptr = [0];
@@ -54,6 +65,8 @@ export async function writeHandmadeArtifact(m: HandmadeModel): Promise<string> {
     model: { kind: m.kind, hyper: { dim } },
     ...(m.ratingRange ? { ratingRange: m.ratingRange } : {}),
     counts: { users: users.length, items: m.items.length, ...(m.tags ? { tags: m.tags.length } : {}) },
+    ...(m.foldin ? { foldin: m.foldin } : {}),
+    ...(m.ranker ? { ranker: { ...m.ranker.spec, dim: m.ranker.items[0].length } } : {}),
     tensors: enc.entries,
     tensorsSha256: enc.sha256,
     tensorsBytes: enc.bytes.byteLength,
