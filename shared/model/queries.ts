@@ -74,15 +74,16 @@ export function recommendForVector(model: LoadedModel, vector: Float32Array, k: 
   const want = Math.min(n, k + exclude.size + model.hidden.size);
   let values!: Float32Array, indices!: Int32Array;
   tf.tidy(() => {
-    const q = tf.tensor2d(vector, [1, vector.length]);
-    const scores = model.ranker
-      ? tf.matMul(q, model.ranker.itemsT)
-      : tf.mul(tf.matMul(q, model.itemsUnitT), model.itemNorms);
-    const top = tf.topk(tf.reshape(scores, [n]), want);
+    const top = tf.topk(tf.reshape(rankingScores(model, tf.tensor2d(vector, [1, vector.length])), [n]), want);
     values = top.values.dataSync() as Float32Array;
     indices = top.indices.dataSync() as Int32Array;
   });
   return pick(model, values, indices, k, (j) => exclude.has(j));
+}
+
+/** [B, N] dot products of B points of the ranking space with every item's ranking vector. Call inside a tidy. */
+export function rankingScores(model: LoadedModel, q: tf.Tensor2D): tf.Tensor2D {
+  return model.ranker ? tf.matMul(q, model.ranker.itemsT) : tf.mul(tf.matMul(q, model.itemsUnitT), model.itemNorms);
 }
 
 /** Predicted ratings for (user, item) index pairs, clipped to the model's rating range when it has one. */

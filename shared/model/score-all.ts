@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { headScoreAllItems } from './head.js';
 import type { LoadedModel } from './loaded.js';
+import { rankingScores } from './queries.js';
 
 /**
  * Every item's score for each of `users`, row-major [users.length, N]: the score recommendForUser ranks by
@@ -33,4 +34,16 @@ export function scoreAllItems(model: LoadedModel, users: Int32Array): Float32Arr
     out = scores.dataSync() as Float32Array;
   });
   return out;
+}
+
+/**
+ * Every item's score for each of `count` points of the ranking space (row-major [count, r] in `vectors`, e.g.
+ * folded-in visitors): the dot product recommendForVector ranks by, as [count, N].
+ */
+export function scoreVectors(model: LoadedModel, vectors: Float32Array, count: number): Float32Array {
+  if (count === 0) return new Float32Array(0);
+  const dim = vectors.length / count;
+  return tf.tidy(() => {
+    return rankingScores(model, tf.tensor2d(vectors, [count, dim])).dataSync() as Float32Array;
+  }) as unknown as Float32Array;
 }

@@ -3,10 +3,11 @@ import { loadModel, type LoadedModel } from '../../shared/model/loaded.js';
 import { predictRatings } from '../../shared/model/queries.js';
 import { scoreAllItems } from '../../shared/model/score-all.js';
 import { loadDataset } from '../data/load.js';
-import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
+import { chooseSplit, RANKING_SPLIT, USERS_SPLIT } from '../data/split.js';
 import type { Ratings, RatingsDataset } from '../data/types.js';
 import { biasBaseline, globalMeanBaseline } from '../eval/baselines.js';
 import { mae, rmse } from '../eval/metrics.js';
+import { evaluateFoldIn, FOLDIN_GIVEN, foldInOverlap } from '../eval/foldin.js';
 import { evaluateRanking, mostPopularScorer, userItems } from '../eval/ranking.js';
 import { readArtifact } from '../export/artifact-files.js';
 import { useWasmBackend } from '../tf-node.js';
@@ -19,9 +20,15 @@ split of a dataset. Rating models (with a rating range) get rmse and mae against
 baselines; rankers, and every model on ${RANKING_SPLIT}, get auc and precision/recall/ndcg/map at 10 against
 most-popular. --split and --seed default to what the artifact was trained with.
 
+On ${USERS_SPLIT} (users held out of training entirely: train with --split ${USERS_SPLIT}) it measures fold-in
+instead, as the Worker folds a visitor in: each held-out user's ratings shuffled, ${FOLDIN_GIVEN.join(', ')} of them given,
+the rest predicted (rmse against the bias-only model that saw the same ratings) and ranked (ndcg/precision at 10
+and auc against most-popular); plus the overlap of a training user's top-10 with the top-10 of folding in their
+own items.
+
   --artifact <dir>        artifact folder (manifest.json, tensors.bin, items.json); required
   --data <dir-or-file>    dataset to evaluate on; required
-  --split <S>             random-80-20, ${RANKING_SPLIT} or an official fold u1..u5, ua, ub (default: the artifact's split)
+  --split <S>             random-80-20, ${RANKING_SPLIT}, ${USERS_SPLIT} or an official fold u1..u5, ua, ub (default: the artifact's split)
   --seed <N>              seed of a random split (default: the artifact's seed)
   --json                  print the result as one JSON line on stdout
 `;
@@ -46,6 +53,20 @@ runCli(async () => {
   await useWasmBackend();
   const model = loadModel('eval', 'eval', artifact);
   try {
+    if (splitName === USERS_SPLIT) {
+      const split = chooseSplit(ds, splitName, seed);
+      const rows = evaluateFoldIn(model, ds, split, seed);
+      const overlap = foldInOverlap(model);
+      const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
+      log(`${m.model.kind} artifact on ${ds.name} (${splitName}): fold-in of ${rows[0]?.users ?? 0} held-out users`);
+      log('given  users  rmse    bias_rmse  ndcg@10  popular  p@10    popular  auc');
+      for (const r of rows) {
+        log([String(r.given).padEnd(7), String(r.users).padEnd(7), f(r.rmse).padEnd(8), f(r.bias_rmse).padEnd(11), f(r.ndcg_at_10).padEnd(9), f(r.popular_ndcg_at_10).padEnd(9), f(r.precision_at_10).padEnd(8), f(r.popular_precision_at_10).padEnd(9), f(r.auc)].join(''));
+      }
+      log(`top-10 overlap, trained vector vs folding in the user's own items: ${overlap.overlap_at_10.toFixed(3)} over ${overlap.users} users`);
+      if (v.json) process.stdout.write(JSON.stringify({ model: m.model.kind, artifact: v.artifact, dataset: ds.name, split: splitName, foldin: rows, overlap }) + '\n');
+      return;
+    }
     const report = { model: m.model.kind, artifact: v.artifact, dataset: ds.name, split: splitName, ...evaluate(model, artifact, ds, splitName, seed) };
     const f = (x: Record<string, number>) => Object.entries(x).map(([k, n]) => `${k} ${n.toFixed(4)}`).join('  ');
     log(`${report.model} artifact on ${ds.name} (${splitName}): ${f(report.metrics)}`);

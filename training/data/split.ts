@@ -89,10 +89,41 @@ function roundHalfEven(x: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
-/** The split named on the command line: 'random-80-20', 'ranking-75-25' (both seeded) or an official fold (u1..ub). */
+export const USERS_SPLIT = 'users-90-10';
+/** Users with fewer ratings are never held out by usersSplit: folded in from 20 they must keep 10 to score. */
+export const MIN_HELD_OUT_RATINGS = 30;
+
+/**
+ * Holds out whole users, for measuring fold-in (a visitor the model never saw): round(testFraction * users)
+ * users, drawn (seeded) among those with at least MIN_HELD_OUT_RATINGS ratings; every row of theirs is a test row,
+ * every other row a training row. Both index arrays are sorted ascending.
+ */
+export function usersSplit(ds: RatingsDataset, testFraction = 0.1, seed = 42): Split {
+  const nUsers = ds.userIds.length;
+  const count = new Int32Array(nUsers);
+  for (const u of ds.ratings.user) count[u]++;
+  const eligible = Int32Array.from({ length: nUsers }, (_, u) => u).filter((u) => count[u] >= MIN_HELD_OUT_RATINGS);
+  const want = Math.round(nUsers * testFraction);
+  if (eligible.length < want || want === 0) {
+    throw new Error(
+      `${USERS_SPLIT} needs ${want || 1} users with at least ${MIN_HELD_OUT_RATINGS} ratings to hold out; ${ds.name} has ${eligible.length}: use another split`,
+    );
+  }
+  shuffleInPlace(eligible, createRng(seed));
+  const held = new Uint8Array(nUsers);
+  for (const u of eligible.subarray(0, want)) held[u] = 1;
+  const rows = Int32Array.from({ length: ds.ratings.user.length }, (_, r) => r);
+  return { name: USERS_SPLIT, train: rows.filter((r) => !held[ds.ratings.user[r]]), test: rows.filter((r) => held[ds.ratings.user[r]] === 1) };
+}
+
+/**
+ * The split named on the command line: 'random-80-20', 'ranking-75-25', 'users-90-10' (all seeded) or an official
+ * fold (u1..ub).
+ */
 export function chooseSplit(ds: RatingsDataset, name: string, seed: number): Split {
   if (name === 'random-80-20') return randomSplit(ds.ratings.rating.length, 0.2, seed);
   if (name === RANKING_SPLIT) return rankingSplit(ds, 0.25, seed);
+  if (name === USERS_SPLIT) return usersSplit(ds, 0.1, seed);
   return officialSplit(ds, name);
 }
 
