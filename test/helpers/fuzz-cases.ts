@@ -4,7 +4,9 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { itemArithmetic } from '../../shared/model/arithmetic.js';
-import { buildItemFilter, recommendForUserWhere, similarItemsWhere } from '../../shared/model/filters.js';
+import { buildItemFilter, recommendForUserWhere, similarItemsWhere, topKWhere } from '../../shared/model/filters.js';
+import { popularItems } from '../../shared/model/popular.js';
+import { recommendForItems } from '../../shared/model/visitor.js';
 import { recommendFromExamples } from '../../shared/model/from-examples.js';
 import type { LoadedModel } from '../../shared/model/loaded.js';
 import { predictRatings, recommendForUser, similarItems, type Scored } from '../../shared/model/queries.js';
@@ -174,28 +176,86 @@ export function routeCases(M: string, def: HandmadeModel, n: () => LoadedModel) 
     };
   });
 
-  const seenRaw = fc.option(fc.oneof({ weight: 4, arbitrary: fc.constantFrom('true', 'false', '1', '0') }, { weight: 1, arbitrary: fc.constantFrom('yes', 'TRUE', '', 'no', ' true') }), { nil: undefined });
-  const recsCase = fc.record({ m: model, user: anyId(known.users), k: kRaw, seen: seenRaw, f: maybeFilters }).map(({ m, user, k, seen, f }): Case => {
-    const path = `/v1/models/${seg(m)}/users/${seg(user)}/recommendations${query([['k', k], ['exclude_seen', seen], ...filterParams(f)])}`;
-    if (isDotSegment(m) || isDotSegment(user)) return noRoute('GET', path);
+  /** ?items=: comma lists of 1..100 ids (empty entries refused), known ones mostly, sometimes hostile or too many. */
+  const itemsRaw = fc.option(
+    fc.oneof(
+      { weight: 8, arbitrary: fc.array(anyId(known.items), { minLength: 1, maxLength: 4 }).map((a) => a.join(',')) },
+      { weight: 1, arbitrary: fc.constantFrom('', ',', '1,,2', ' ', '1,'.repeat(101) + '1') },
+    ),
+    { nil: undefined },
+  );
+  const visitorCase = fc.record({ m: model, items: itemsRaw, k: kRaw, f: maybeFilters }).map(({ m, items, k, f }): Case => {
+    const path = `/v1/models/${seg(m)}/recommendations${query([['items', items], ['k', k], ...filterParams(f)])}`;
+    if (isDotSegment(m)) return noRoute('GET', path);
     const kk = kValue(k);
-    const excludeSeen = seen === undefined || seen === 'true' || seen === '1' ? true : seen === 'false' || seen === '0' ? false : undefined;
     const fr = filterRule(f);
+    const ids = (items ?? '').split(',').map((p) => p.trim());
     const e =
       kk === undefined ? err(400, 'bad_k')
-      : excludeSeen === undefined ? err(400, 'bad_exclude_seen')
       : !fr.ok ? fr.expect
-      : !idOk(user) ? err(400, 'bad_user_id')
-      : modelRule(m) ?? (!n().users.has(user) ? err(404, 'unknown_user', JSON.stringify(user)) : filterLookup(fr.tags, fr.exclude) ?? ok());
+      : items === undefined || ids.some((x) => x === '') || ids.length > 100 ? err(400, 'bad_items')
+      : ids.some((x) => !idOk(x)) ? err(400, 'bad_item_id')
+      : modelRule(m) ?? (ids.find((x) => !n().items.has(x)) !== undefined ? err(404, 'unknown_item', JSON.stringify(ids.find((x) => !n().items.has(x)))) : filterLookup(fr.tags, fr.exclude) ?? ok());
     return {
       method: 'GET',
       path,
       expect: e,
       check: (body) => {
-        const b = body as { user: string; exclude_seen: boolean; results: { id: string; title: string; score: number }[] };
-        expect([b.user, b.exclude_seen]).toEqual([user, excludeSeen]);
+        const b = body as { items: { id: string }[]; results: { id: string; title: string; score: number }[] };
+        const given = Int32Array.from(new Set(ids.map((x) => n().items.indexOf(x, M))));
+        expect(b.items.map((x) => x.id)).toEqual(Array.from(given, (i) => n().items.ids[i]));
+        near(b.results, recommendForItems(n(), given, kk!, buildItemFilter(n(), fr.ok ? fr : {})), path);
+      },
+    };
+  });
+  const popularCase = fc.record({ m: model, k: kRaw, f: maybeFilters }).map(({ m, k, f }): Case => {
+    const path = `/v1/models/${seg(m)}/popular${query([['k', k], ...filterParams(f)])}`;
+    if (isDotSegment(m)) return noRoute('GET', path);
+    const kk = kValue(k);
+    const fr = filterRule(f);
+    const e = kk === undefined ? err(400, 'bad_k') : !fr.ok ? fr.expect : modelRule(m) ?? filterLookup(fr.tags, fr.exclude) ?? ok();
+    return {
+      method: 'GET',
+      path,
+      expect: e,
+      check: (body) => {
+        const filter = buildItemFilter(n(), fr.ok ? fr : {});
+        near((body as { results: { id: string; score: number }[] }).results, topKWhere(n().items.size, kk!, filter, (want) => popularItems(n(), want)), path);
+      },
+    };
+  });
+
+  const seenRaw = fc.option(fc.oneof({ weight: 4, arbitrary: fc.constantFrom('true', 'false', '1', '0') }, { weight: 1, arbitrary: fc.constantFrom('yes', 'TRUE', '', 'no', ' true') }), { nil: undefined });
+  const recsCase = fc.record({ m: model, user: anyId(known.users), k: kRaw, seen: seenRaw, f: maybeFilters }).map(({ m, user, k, seen, f }): Case => {
+    const path = `/v1/models/${seg(m)}/users/${seg(user)}/recommendations${query([['k', k], ['exclude_seen', seen], ...filterParams(f)])}`;
+    const kk = kValue(k);
+    const fr = filterRule(f);
+    // users/.. resolves to the visitor route, /v1/models/:model/recommendations, which wants ?items=.
+    if (!isDotSegment(m) && user === '..') return { method: 'GET', path, expect: kk === undefined ? err(400, 'bad_k') : !fr.ok ? fr.expect : err(400, 'bad_items') };
+    if (isDotSegment(m) || isDotSegment(user)) return noRoute('GET', path);
+    const excludeSeen = seen === undefined || seen === 'true' || seen === '1' ? true : seen === 'false' || seen === '0' ? false : undefined;
+    const e =
+      kk === undefined ? err(400, 'bad_k')
+      : excludeSeen === undefined ? err(400, 'bad_exclude_seen')
+      : !fr.ok ? fr.expect
+      : !idOk(user) ? err(400, 'bad_user_id')
+      : modelRule(m) ?? filterLookup(fr.tags, fr.exclude) ?? ok();
+    return {
+      method: 'GET',
+      path,
+      expect: e,
+      check: (body) => {
+        const b = body as { user: string; exclude_seen?: boolean; fallback?: string; results: { id: string; title: string; score: number }[] };
+        const filter = buildItemFilter(n(), fr.ok ? fr : {});
+        if (!n().users.has(user)) {
+          // A user the model does not know gets the popular list, never a 404.
+          expect([b.user, b.fallback]).toEqual([user, 'popular']);
+          near(b.results, topKWhere(n().items.size, kk!, filter, (want) => popularItems(n(), want)), path);
+          return;
+        }
+        expect([b.user, b.exclude_seen, b.fallback]).toEqual([user, excludeSeen, undefined]);
         const u = n().users.indexOf(user, M);
-        near(b.results, recommendForUserWhere(n(), u, kk!, excludeSeen!, buildItemFilter(n(), fr.ok ? fr : {})), path);
+        near(b.results, recommendForUserWhere(n(), u, kk!, excludeSeen!, filter), path);
       },
     };
   });
@@ -393,5 +453,5 @@ export function routeCases(M: string, def: HandmadeModel, n: () => LoadedModel) 
     .record({ m: model, text: bodyText(bodyOf(fc.record({ item: jsonId(known.items), plus: fc.array(jsonId(known.tags), { maxLength: 3 }), minus: fc.array(jsonId(known.tags), { maxLength: 3 }), k: jsonK }, { requiredKeys: ['item'] }))) })
     .map(({ m, text }) => postCase('arithmetic', m, text));
 
-  return { model, noRoute, postCase, similarCase, recsCase, ratingCase, tagsCase, widgetCase, predictArb, examplesArb, arithmeticArb };
+  return { model, noRoute, postCase, similarCase, recsCase, visitorCase, popularCase, ratingCase, tagsCase, widgetCase, predictArb, examplesArb, arithmeticArb };
 }

@@ -59,6 +59,7 @@ export function fuzzModel(): HandmadeModel {
     users: ['u1', 'u2', 'ü/ser'].map((id, u) => ({ id, vector: vector(rand, dim), bias: 0.1 * u, seen: [ids[u], ids[u + 6]] })),
     globalBias: 3,
     ratingRange: [1, 5],
+    foldin: { implicit: { alpha: 2, lambda: 0.5 }, rating: { lambda: 0.5 } },
   };
 }
 

@@ -52,7 +52,7 @@ describe('every route under random and hostile requests (fast-check, one Worker)
     await worker?.dispose();
   });
 
-  const { model, postCase, similarCase, recsCase, ratingCase, tagsCase, widgetCase, predictArb, examplesArb, arithmeticArb } = routeCases(M, FUZZ, () => node);
+  const { model, postCase, similarCase, recsCase, visitorCase, popularCase, ratingCase, tagsCase, widgetCase, predictArb, examplesArb, arithmeticArb } = routeCases(M, FUZZ, () => node);
 
   async function send(c: Case): Promise<void> {
     const headers: Record<string, string> = c.body !== undefined ? { 'content-type': 'application/json' } : {};
@@ -107,6 +107,10 @@ describe('every route under random and hostile requests (fast-check, one Worker)
 
   it('GET similar items (ids, k, filters, HEAD): 2,000 requests', () => property(similarCase, 40));
   it('GET recommendations (ids, k, exclude_seen, filters): 1,250 requests', () => property(recsCase, 25));
+  it('GET visitor recommendations (?items= lists, k, filters) and popular: 1,000 requests', async () => {
+    await property(visitorCase, 10);
+    await property(popularCase, 10);
+  });
   it('GET predicted rating and similar tags: 1,500 requests', async () => {
     await property(ratingCase, 15);
     await property(tagsCase, 15);
