@@ -19,6 +19,8 @@ export interface TinyArtifactOptions {
   createdAt?: string;
   /** Headline metric written into the manifest. */
   rmse?: number;
+  /** manifest.foldin.implicit: lets the artifact fold visitors in (absent: it cannot, as artifacts before it). */
+  foldin?: { alpha: number; lambda: number };
 }
 
 /**
@@ -62,6 +64,7 @@ export async function writeTinyArtifact(o: TinyArtifactOptions): Promise<string>
     tensorsBytes: enc.bytes.byteLength,
     metrics: { float: { rmse: o.rmse ?? 0.9 }, quantized: { rmse: o.rmse ?? 0.9 }, baselines: { global_mean: { rmse: 1.1 } } },
     dataset: { name: 'tiny', fingerprint: 'tiny', ratings: 0, split: 'none' },
+    ...(o.foldin ? { foldin: { implicit: o.foldin } } : {}),
     createdAt: o.createdAt ?? '2026-11-01T00:00:00.000Z',
   };
   const dir = await mkdtemp(path.join(tmpdir(), 'edgerec-tiny-'));
