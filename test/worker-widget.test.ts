@@ -10,7 +10,7 @@ import { readArtifact } from '../training/export/artifact-files.js';
 import { publishArtifact } from '../training/publish/publish.js';
 import { useWasmBackend } from '../training/tf-node.js';
 import { bucketOf } from './helpers/artifact.js';
-import { HOSTILE_TITLES, writeTinyArtifact } from './helpers/tiny-artifact.js';
+import { HOSTILE_TITLES, VISITOR_ARTIFACT, VISITOR_POPULAR, writeTinyArtifact } from './helpers/tiny-artifact.js';
 import { startWorker, type StartedWorker } from './helpers/worker.js';
 
 // Ids are hostile too: they land in href and data- attributes and in URL paths.
@@ -18,11 +18,8 @@ const IDS = ['1', '2', '3', '4', '5', '6', '7', 'x"><b>&y'];
 // u2 has seen item index 2; u3 has seen everything, so nothing is left to recommend.
 const USERS = ['u0', 'u1', 'u2', 'u3'];
 const SEEN = [[], [], [2], [0, 1, 2, 3, 4, 5, 6, 7]];
-// A model that folds visitors in ("visit"): training interactions per item 3, 2, 0, 0, 3 ... so the popular order
-// is by count, ties by index: 4 (3), 1 and 6 (2 each), 7 (1), then 0, 2, 3, 5 (none).
-const VISIT_SEEN = [[1, 4], [4, 6], [1, 4, 6, 7], []];
-const VISIT_POPULAR = ['5', '2', '7', '8', '1', '3', '4', '6'];
-const FOLDIN = { alpha: 4, lambda: 0.1 };
+// "visit" folds visitors in; its popular order, by training interactions then index, is VISIT_POPULAR.
+const VISIT_POPULAR = VISITOR_POPULAR;
 
 /** The five entities hono/html writes, decoded; anything else in the text would be a bug. */
 function unescapeHtml(s: string): string {
@@ -52,7 +49,7 @@ describe('the embeddable widget (GET /widget/...) and /embed.js', () => {
   beforeAll(async () => {
     [worker, visitDir, ...dirs] = await Promise.all([
       startWorker({ bindings: { CURRENT_TTL_SECONDS: '0' } }),
-      writeTinyArtifact({ titles: HOSTILE_TITLES, users: USERS, seen: VISIT_SEEN, foldin: FOLDIN }),
+      writeTinyArtifact(VISITOR_ARTIFACT),
       writeTinyArtifact({ titles: HOSTILE_TITLES, ids: IDS, users: USERS, seen: SEEN, createdAt: '2026-11-01T00:00:00.000Z' }),
       writeTinyArtifact({ titles: HOSTILE_TITLES, ids: IDS, users: USERS, seen: SEEN, createdAt: '2026-11-02T00:00:00.000Z' }),
     ]);

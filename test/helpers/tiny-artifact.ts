@@ -87,3 +87,15 @@ export const HOSTILE_TITLES = [
   'مرحبا بالعالم',
   'Plain Title (1995)',
 ];
+
+/**
+ * A tiny artifact that folds visitors in (manifest.foldin.implicit), with training interactions per item of
+ * 0, 2, 0, 0, 3, 0, 2, 1: the popular order is by count, ties by index (VISITOR_POPULAR).
+ */
+export const VISITOR_ARTIFACT: TinyArtifactOptions = {
+  titles: HOSTILE_TITLES,
+  users: ['u0', 'u1', 'u2', 'u3'],
+  seen: [[1, 4], [4, 6], [1, 4, 6, 7], []],
+  foldin: { alpha: 4, lambda: 0.1 },
+};
+export const VISITOR_POPULAR = ['5', '2', '7', '8', '1', '3', '4', '6'];
