@@ -100,7 +100,7 @@ function popular(m: LoadedModel, k: number, exclude?: ReadonlySet<number>): Show
  * those items. Ids the model does not know are ignored (a visitor's localStorage outlives model versions); with none
  * known, or a model that cannot fold visitors in, the popular list (still without the viewed items).
  */
-export function forVisitor(m: LoadedModel, ids: readonly string[], k: number): Shown {
+function forVisitor(m: LoadedModel, ids: readonly string[], k: number): Shown {
   const known = Int32Array.from(new Set(ids.filter((id) => m.items.has(id)).map((id) => m.items.indexOf(id, m.name)))).sort();
   const exclude = new Set(known);
   if (known.length === 0 || !m.manifest.foldin?.implicit) return popular(m, k, exclude);
@@ -125,7 +125,7 @@ function becauseHeading(m: LoadedModel, reasons: Reason[][]): string {
  * `items`: comma-separated item ids (or the parameter repeated), at most WIDGET_MAX_HISTORY; more is a 400 rather
  * than a silent cut, so a caller that sends too many finds out. Returned deduplicated and sorted: the normal form.
  */
-export function parseHistory(values: string[] | undefined): string[] {
+function parseHistory(values: string[] | undefined): string[] {
   const ids = (values ?? []).filter((v) => v !== '').flatMap((v) => v.split(',').map((p) => p.trim()));
   if (ids.some((p) => p === '')) {
     throw new BadRequestError('items must be a comma-separated list of item ids without empty entries', 'bad_items');
