@@ -11,7 +11,7 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishArtifact } from '../training/publish/publish.js';
 import { bucketOf } from './helpers/artifact.js';
-import { HOSTILE_TITLES, writeTinyArtifact } from './helpers/tiny-artifact.js';
+import { HOSTILE_TITLES, VISITOR_ARTIFACT, writeTinyArtifact } from './helpers/tiny-artifact.js';
 import { REPO_ROOT, startWorker, type StartedWorker } from './helpers/worker.js';
 import { CHROMIUM_FLAGS } from '../training/report/browser.js';
 
@@ -34,6 +34,24 @@ function hostPage(workerOrigin: string): string {
 </body></html>`;
 }
 
+/** A page of the host shop: `body` plus embed.js from the Worker (`before` runs first, e.g. to break localStorage). */
+function shopPage(workerOrigin: string, body: string, before = ''): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>A shop that embeds edgerec</title></head><body>
+${before ? `<script>${before}</script>` : ''}${body}
+<script async src="${workerOrigin}/embed.js"></script>
+</body></html>`;
+}
+
+const HISTORY = '<div id="history" data-edgerec-model="visit" data-edgerec-history="local" data-edgerec-k="3"></div>';
+const PAGES: Record<string, (workerOrigin: string) => string> = {
+  '/history': (o) => shopPage(o, HISTORY),
+  // A browser (or a privacy setting) that refuses storage: reading localStorage throws.
+  '/no-storage': (o) => shopPage(o, HISTORY, "Object.defineProperty(window, 'localStorage', { get: function () { throw new DOMException('denied', 'SecurityError'); } });"),
+  '/broken': (o) =>
+    shopPage(o, '<div id="no-model" data-edgerec-model="nope" data-edgerec-item="1"></div><div id="no-item" data-edgerec-model="visit" data-edgerec-item="nope" data-edgerec-k="2"></div>'),
+};
+
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -54,16 +72,19 @@ describe('the widget in a real browser (chromium, embed.js from another origin)'
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
-    const [started, dir] = await Promise.all([
+    const [started, dir, visitDir] = await Promise.all([
       startWorker(),
       writeTinyArtifact({ titles: HOSTILE_TITLES, users: ['u0', 'u1', 'u2'], seen: [[], [], [2]] }),
+      writeTinyArtifact(VISITOR_ARTIFACT),
     ]);
     worker = started;
     await publishArtifact(bucketOf(worker.bucket), dir, 'hostile');
+    await publishArtifact(bucketOf(worker.bucket), visitDir, 'visit');
     // Miniflare listens on loopback; ready resolves to its URL.
     workerOrigin = new URL(await worker.mf.ready).origin;
     host = createServer((req, res) => {
       if (req.url === '/') res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(hostPage(workerOrigin));
+      else if (req.url! in PAGES) res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(PAGES[req.url!](workerOrigin));
       // The browser asks for one on its own; a 404 would show up as a console error.
       else if (req.url === '/favicon.ico') res.writeHead(204).end();
       else res.writeHead(404).end();
@@ -145,6 +166,119 @@ describe('the widget in a real browser (chromium, embed.js from another origin)'
       await titlesFromJson('/v1/models/hostile/items/2/similar?k=7'),
     );
     expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it("history on: viewed() and clicks fill localStorage (most recent first); the next visit asks ?items= and leaves them out", async () => {
+    const page = await context!.newPage();
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().startsWith(`${workerOrigin}/widget/`)) asked.push(r.url().slice(workerOrigin.length));
+    });
+    const stored = (model = 'visit') => page.evaluate((m) => localStorage.getItem(`edgerec:history:${m}`), model);
+    const titles = () => page.$$eval('#history ol > li > a', (as) => as.map((a) => a.textContent));
+    const heading = () => page.$eval('#history h2', (h) => h.textContent);
+    await page.goto(`${hostOrigin}/history`, { waitUntil: 'load' });
+    await page.waitForSelector('#history[data-edgerec-state="ready"]');
+    // No history yet: the popular list (items 5, 2, 7 by training interactions).
+    expect(asked).toEqual(['/widget/visit/popular?k=3']);
+    expect(await heading()).toBe('Popular');
+    expect(await titles()).toEqual([HOSTILE_TITLES[4], HOSTILE_TITLES[1], HOSTILE_TITLES[6]]);
+    expect(await stored()).toBeNull();
+
+    // The page records the item it shows; then the visitor clicks the first recommendation ("5").
+    await page.evaluate(() => (window as unknown as { edgerec: { viewed(id: string, model?: string): void } }).edgerec.viewed('8'));
+    expect(await stored()).toBe('["8"]');
+    await page.click('#history a[data-edgerec-item="5"]');
+    await page.waitForSelector('#history[data-edgerec-item="5"][data-edgerec-state="ready"]');
+    expect(await stored()).toBe('["5","8"]');
+    expect(await heading()).toBe(`Similar to ${HOSTILE_TITLES[4]}`);
+    // Viewing one again moves it to the front, once; a model argument keeps another model's history apart.
+    await page.evaluate(() => {
+      const e = (window as unknown as { edgerec: { viewed(id: string, model?: string): void } }).edgerec;
+      e.viewed('8');
+      e.viewed('1', 'other-model');
+    });
+    expect(await stored()).toBe('["8","5"]');
+    expect(await stored('other-model')).toBe('["1"]');
+
+    // The next page view: recommendations for that history, without the two items.
+    asked.length = 0;
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('#history[data-edgerec-state="ready"]');
+    expect(asked).toEqual(['/widget/visit/recommendations?items=8,5&k=3']);
+    // Worked out on the Node side (test/worker-widget.test.ts checks the route against it): 8 and 5's neighbours.
+    expect(await heading()).toBe(`Because you viewed ${HOSTILE_TITLES[4]}`);
+    expect(await titles()).toEqual([HOSTILE_TITLES[6], HOSTILE_TITLES[5], HOSTILE_TITLES[3]]);
+    expect(await page.$$eval('#history ol > li > a', (as) => as.map((a) => a.getAttribute('data-edgerec-item')))).toEqual(['7', '6', '4']);
+
+    // Twenty at most; garbage in the key is dropped, not fatal.
+    await page.evaluate(() => {
+      const e = (window as unknown as { edgerec: { viewed(id: string): void } }).edgerec;
+      for (let i = 1; i <= 25; i++) e.viewed(`old${i}`);
+    });
+    expect(JSON.parse((await stored())!)).toEqual(Array.from({ length: 20 }, (_, i) => `old${25 - i}`));
+    await page.evaluate(() => localStorage.setItem('edgerec:history:visit', '{"not": "a list"'));
+    asked.length = 0;
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('#history[data-edgerec-state="ready"]');
+    expect(asked).toEqual(['/widget/visit/popular?k=3']);
+    await page.evaluate(() => (window as unknown as { edgerec: { viewed(id: string): void } }).edgerec.viewed('3'));
+    expect(await stored()).toBe('["3"]');
+    await page.evaluate(() => localStorage.setItem('edgerec:history:visit', JSON.stringify(['2', 7, null, '2', {}, 'x'.repeat(300), '4'])));
+    asked.length = 0;
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('#history[data-edgerec-state="ready"]');
+    expect(asked).toEqual(['/widget/visit/recommendations?items=2,4&k=3']);
+    await page.close();
+  });
+
+  it('without localStorage (it throws): the history widget shows the popular list, viewed() and clicks do not break', async () => {
+    const page = await context!.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${hostOrigin}/no-storage`, { waitUntil: 'load' });
+    await page.waitForSelector('#history[data-edgerec-state="ready"]');
+    expect(await page.$eval('#history h2', (h) => h.textContent)).toBe('Popular');
+    await page.evaluate(() => (window as unknown as { edgerec: { viewed(id: string): void } }).edgerec.viewed('8'));
+    await page.click('#history a[data-edgerec-item="2"]');
+    await page.waitForSelector('#history[data-edgerec-item="2"][data-edgerec-state="ready"]');
+    expect(await page.$eval('#history h2', (h) => h.textContent)).toBe(`Similar to ${HOSTILE_TITLES[1]}`);
+    // Nothing could be kept: the next page view is the popular list again.
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('#history[data-edgerec-state="ready"]');
+    expect(await page.$eval('#history h2', (h) => h.textContent)).toBe('Popular');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a widget that cannot be fetched is never blank: the popular widget, else a line of text; state and error stay for the developer', async () => {
+    const page = await context!.newPage();
+    await page.goto(`${hostOrigin}/broken`, { waitUntil: 'load' });
+    // An unknown model: its widget and its popular list are both 404s, so the text fallback.
+    await page.waitForSelector('#no-model[data-edgerec-fallback="text"]');
+    const noModel = await page.$eval('#no-model', (el) => ({
+      state: el.getAttribute('data-edgerec-state'),
+      error: el.getAttribute('data-edgerec-error'),
+      busy: el.getAttribute('aria-busy'),
+      html: el.innerHTML,
+      height: el.getBoundingClientRect().height,
+    }));
+    expect(noModel).toMatchObject({
+      state: 'error',
+      error: `GET ${workerOrigin}/widget/nope/items/1 answered 404; GET ${workerOrigin}/widget/nope/popular answered 404`,
+      busy: null,
+      html: '<p class="edgerec-fallback">Recommendations are unavailable right now.</p>',
+    });
+    expect(noModel.height).toBeGreaterThan(10);
+    // A known model, an unknown item: the model's popular widget, still marked as an error.
+    await page.waitForSelector('#no-item[data-edgerec-fallback="popular"]');
+    expect(await page.$eval('#no-item', (el) => [el.getAttribute('data-edgerec-state'), el.getAttribute('data-edgerec-error')])).toEqual([
+      'error',
+      `GET ${workerOrigin}/widget/visit/items/nope?k=2 answered 404`,
+    ]);
+    expect(await page.$eval('#no-item h2', (h) => h.textContent)).toBe('Popular');
+    expect(await page.$$eval('#no-item ol > li > a', (as) => as.map((a) => a.textContent))).toEqual([HOSTILE_TITLES[4], HOSTILE_TITLES[1]]);
     await page.close();
   });
 });

@@ -172,6 +172,8 @@ describe('visitors, popular lists, reasons and hidden items in workerd', () => {
     expect(ids(rated.body)).toEqual(['d']);
     const examples = (await post('/v1/models/square/recommendations/from-examples', { liked: ['a'], k: 3 })).body as unknown as { best: Rec[] };
     expect(examples.best.map((r) => r.id)).not.toContain('c');
+    const widget = await (await worker.fetch('/widget/square/popular?k=4')).text();
+    expect([...widget.matchAll(/data-edgerec-item="([^"]*)"/g)].map((x) => x[1])).toEqual(['a', 'd', 'b']);
     const health = (await (await worker.fetch('/healthz')).json()) as { models: { model: string; hidden: number }[] };
     expect(health.models.find((m) => m.model === 'square')?.hidden).toBe(1);
     // A malformed HIDDEN keeps the last good list rather than un-hiding anything.

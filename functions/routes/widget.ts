@@ -2,12 +2,16 @@ import { Hono, type Context } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { BadRequestError } from '../../shared/errors.js';
 import { versionEtag } from '../../shared/etag.js';
+import { explain, type Reason } from '../../shared/model/explain.js';
 import { checkId } from '../../shared/model/ids.js';
-import { recommendForUser, similarItems } from '../../shared/model/queries.js';
+import type { LoadedModel } from '../../shared/model/loaded.js';
+import { popularItems } from '../../shared/model/popular.js';
+import { recommendForUser, similarItems, type Scored } from '../../shared/model/queries.js';
+import { recommendForItems } from '../../shared/model/visitor.js';
 import { checkModelName } from '../../shared/registry.js';
 import type { AppEnv } from '../env.js';
 import { cacheControl } from '../middleware/cache.js';
-import { withModel } from '../model-store.js';
+import { answerVersion, withModel } from '../model-store.js';
 import { parseK } from '../params.js';
 import { cachedAnswer, storeAnswer } from '../widget/edge-cache.js';
 import { renderWidget, THEMES, WIDGET_MARKUP_VERSION, type Theme, type WidgetView } from '../widget/render.js';
@@ -15,7 +19,20 @@ import { renderWidget, THEMES, WIDGET_MARKUP_VERSION, type Theme, type WidgetVie
 /** A lower ceiling than the JSON API's 100: it keeps the fragment under 10 KB with titles of ordinary length. */
 export const WIDGET_MAX_K = 30;
 
-/** GET /widget/:model/items/:item and /widget/:model/users/:user: the embeddable HTML widget. */
+/** How many item ids a visitor's history may list (embed.js keeps the 20 most recent). */
+export const WIDGET_MAX_HISTORY = 20;
+
+export const POPULAR_HEADING = 'Popular';
+export const FOR_YOU_HEADING = 'Recommended for you';
+
+/**
+ * The embeddable HTML widget:
+ * - GET /widget/:model/items/:item: "Similar to ...";
+ * - GET /widget/:model/users/:user: "Recommended for you" (a user the model does not know: the popular list);
+ * - GET /widget/:model/popular: the items with the most training interactions;
+ * - GET /widget/:model/recommendations?items=a,b: a visitor folded in from the items they viewed (the widget twin of
+ *   the JSON API's /v1/models/:model/recommendations?items=, as items/:item and users/:user are of theirs).
+ */
 export const widgetRoutes = new Hono<AppEnv>();
 
 widgetRoutes.use(
@@ -36,8 +53,89 @@ widgetRoutes.use(
   }),
 );
 
-widgetRoutes.get('/:model/items/:item', (c) => serveWidget(c, 'item', c.req.param('item')));
-widgetRoutes.get('/:model/users/:user', (c) => serveWidget(c, 'user', c.req.param('user')));
+/** What a route shows: a heading and ranked items. */
+interface Shown {
+  heading: string;
+  results: Scored[];
+}
+
+widgetRoutes.get('/:model/items/:item', (c) => {
+  const item = c.req.param('item');
+  return serveWidget(c, () => (checkId('item', item), ''), (m, name, k) => {
+    const i = m.items.indexOf(item, name);
+    return { heading: `Similar to ${m.itemMeta[i].title}`, results: similarItems(m, i, k) };
+  });
+});
+
+widgetRoutes.get('/:model/users/:user', (c) => {
+  const user = c.req.param('user');
+  return serveWidget(c, () => (checkId('user', user), ''), (m, name, k) =>
+    // A visitor the model was not trained on (a new sign-up, an id from another system): never a blank widget.
+    m.users.has(user) ? { heading: FOR_YOU_HEADING, results: recommendForUser(m, m.users.indexOf(user, name), k, true) } : popular(m, k),
+  );
+});
+
+widgetRoutes.get('/:model/popular', (c) => serveWidget(c, () => '', (m, _name, k) => popular(m, k)));
+
+widgetRoutes.get('/:model/recommendations', (c) => {
+  let ids: string[] = [];
+  return serveWidget(
+    c,
+    () => {
+      ids = parseHistory(c.req.queries('items'));
+      // The cache key and the ETag name the set of ids, so a,b and b,a share one entry (the answer does not depend
+      // on the order: the fold-in weighs every item alike and runs over them in index order).
+      return ids.length ? `items=${ids.map(encodeURIComponent).join(',')}` : '';
+    },
+    (m, _name, k) => forVisitor(m, ids, k),
+  );
+});
+
+function popular(m: LoadedModel, k: number, exclude?: ReadonlySet<number>): Shown {
+  return { heading: POPULAR_HEADING, results: popularItems(m, k, exclude) };
+}
+
+/**
+ * A visitor's recommendations from the items they viewed: folded in (shared/model/foldin.ts) and ranked without
+ * those items. Ids the model does not know are ignored (a visitor's localStorage outlives model versions); with none
+ * known, or a model that cannot fold visitors in, the popular list (still without the viewed items).
+ */
+function forVisitor(m: LoadedModel, ids: readonly string[], k: number): Shown {
+  const known = Int32Array.from(new Set(ids.filter((id) => m.items.has(id)).map((id) => m.items.indexOf(id, m.name)))).sort();
+  const exclude = new Set(known);
+  if (known.length === 0 || !m.manifest.foldin?.implicit) return popular(m, k, exclude);
+  const results = recommendForItems(m, known, k);
+  return { heading: becauseHeading(m, explain(m, known, results.map((r) => r.index), 1)), results };
+}
+
+/**
+ * "Because you viewed X": X is the viewed item that is the closest one (explain's first reason) to the most
+ * recommendations, ties going to the one closest to a higher-ranked recommendation. No positive similarity at all:
+ * "Recommended for you".
+ */
+function becauseHeading(m: LoadedModel, reasons: Reason[][]): string {
+  const counts = new Map<number, number>();
+  for (const r of reasons) if (r.length) counts.set(r[0].index, (counts.get(r[0].index) ?? 0) + 1);
+  let best = -1;
+  for (const [index, n] of counts) if (best < 0 || n > counts.get(best)!) best = index;
+  return best < 0 ? FOR_YOU_HEADING : `Because you viewed ${m.itemMeta[best].title}`;
+}
+
+/**
+ * `items`: comma-separated item ids (or the parameter repeated), at most WIDGET_MAX_HISTORY; more is a 400 rather
+ * than a silent cut, so a caller that sends too many finds out. Returned deduplicated and sorted: the normal form.
+ */
+function parseHistory(values: string[] | undefined): string[] {
+  const ids = (values ?? []).filter((v) => v !== '').flatMap((v) => v.split(',').map((p) => p.trim()));
+  if (ids.some((p) => p === '')) {
+    throw new BadRequestError('items must be a comma-separated list of item ids without empty entries', 'bad_items');
+  }
+  if (ids.length > WIDGET_MAX_HISTORY) {
+    throw new BadRequestError(`items lists at most ${WIDGET_MAX_HISTORY} item ids (a visitor's most recent), got ${ids.length}`, 'bad_items');
+  }
+  for (const id of ids) checkId('item', id);
+  return [...new Set(ids)].sort();
+}
 
 function parseTheme(raw: string | undefined): Theme | undefined {
   if (raw === undefined) return undefined;
@@ -45,16 +143,28 @@ function parseTheme(raw: string | undefined): Theme | undefined {
   throw new BadRequestError(`theme must be ${THEMES.join(' or ')}, got ${JSON.stringify(raw.slice(0, 40))}`, 'bad_theme');
 }
 
-async function serveWidget(c: Context<AppEnv>, kind: 'item' | 'user', id: string): Promise<Response> {
+/**
+ * One widget answer: from the data centre's cache when it has it, else rendered from the live model and stored.
+ * `params` checks the route's own parameters (after the model name, before k and theme, as errors have always been
+ * ordered) and returns their normal form: with k and theme it makes the cache key and the ETag, so parameters that
+ * do not change the answer (tracking, order) do not split the cache.
+ */
+async function serveWidget(
+  c: Context<AppEnv>,
+  params: () => string,
+  show: (m: LoadedModel, name: string, k: number) => Shown,
+): Promise<Response> {
   const name = checkModelName(c.req.param('model')!);
-  checkId(kind, id);
+  const extra = params();
   const k = parseK(c.req.query('k'));
   if (k > WIDGET_MAX_K) {
     throw new BadRequestError(`k must be an integer from 1 to ${WIDGET_MAX_K} for the widget, got ${k}: use the JSON API for longer lists`, 'bad_k');
   }
   const theme = parseTheme(c.req.query('theme'));
   const url = new URL(c.req.url);
-  const search = `?k=${k}${theme ? `&theme=${theme}` : ''}`;
+  // Item links keep k and theme (not the route's own parameters): each is that item's "similar items" widget.
+  const linkSearch = `?k=${k}${theme ? `&theme=${theme}` : ''}`;
+  const search = extra ? `?${extra}&${linkSearch.slice(1)}` : linkSearch;
   const key = `${url.origin}${url.pathname}${search}`;
 
   const hit = await cachedAnswer(key);
@@ -64,17 +174,16 @@ async function serveWidget(c: Context<AppEnv>, kind: 'item' | 'user', id: string
   }
 
   const hrefOf = (itemId: string) =>
-    `${url.origin}/widget/${encodeURIComponent(name)}/items/${encodeURIComponent(itemId)}${search}`;
+    `${url.origin}/widget/${encodeURIComponent(name)}/items/${encodeURIComponent(itemId)}${linkSearch}`;
   const { version, view } = await withModel(c.env, name, (m) => {
-    const i = kind === 'item' ? m.items.indexOf(id, name) : -1;
-    const scored = kind === 'item' ? similarItems(m, i, k) : recommendForUser(m, m.users.indexOf(id, name), k, true);
-    const items = scored.map((s) => {
+    const { heading, results } = show(m, name, k);
+    const items = results.map((s) => {
       const meta = m.itemMeta[s.index];
       return { id: meta.id, title: meta.title, href: hrefOf(meta.id) };
     });
-    const heading = kind === 'item' ? `Similar to ${m.itemMeta[i].title}` : 'Recommended for you';
     const view: WidgetView = { heading, items, theme };
-    return { version: m.version, view };
+    // The hidden set is part of the version an answer depends on (npm run hide changes the ETag).
+    return { version: answerVersion(m), view };
   });
   c.set('modelVersion', version);
   const res = new Response(await renderWidget(view), {

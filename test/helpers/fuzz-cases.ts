@@ -316,7 +316,8 @@ export function routeCases(M: string, def: HandmadeModel, n: () => LoadedModel) 
         : kk === undefined ? err(400, 'bad_k')
         : theme !== undefined && theme !== 'light' && theme !== 'dark' ? err(400, 'bad_theme')
         : m !== M ? err(404, 'unknown_model')
-        : !index.has(id) ? err(404, `unknown_${kind}`)
+        // A user the model does not know gets the popular list (never a blank widget); an unknown item is a 404.
+        : kind === 'item' && !index.has(id) ? err(404, 'unknown_item')
         : ok();
       return {
         method: 'GET',
@@ -326,7 +327,11 @@ export function routeCases(M: string, def: HandmadeModel, n: () => LoadedModel) 
         check: (body) => {
           const text = body as string;
           const got = [...text.matchAll(/<li><a href="[^"]*" data-edgerec-item="([^"]*)">([^<]*)<\/a><\/li>/g)].map((x) => [unescapeHtml(x[1]), unescapeHtml(x[2])]);
-          const want = kind === 'item' ? similarItems(n(), n().items.indexOf(id, M), kk!) : recommendForUser(n(), n().users.indexOf(id, M), kk!, true);
+          const want =
+            kind === 'item' ? similarItems(n(), n().items.indexOf(id, M), kk!)
+            : n().users.has(id) ? recommendForUser(n(), n().users.indexOf(id, M), kk!, true)
+            : popularItems(n(), kk!);
+          expect(text).toContain(kind === 'user' && !n().users.has(id) ? '<h2 tabindex="-1">Popular</h2>' : '</h2>');
           expect(got.map((g) => g[0])).toEqual(want.map((s) => n().items.ids[s.index]));
           expect(got.map((g) => g[1])).toEqual(want.map((s) => n().itemMeta[s.index].title));
           // No markup from the data: the only tags are the widget's own.

@@ -19,6 +19,8 @@ export interface TinyArtifactOptions {
   createdAt?: string;
   /** Headline metric written into the manifest. */
   rmse?: number;
+  /** manifest.foldin.implicit: lets the artifact fold visitors in (absent: it cannot, as artifacts before it). */
+  foldin?: { alpha: number; lambda: number };
 }
 
 /**
@@ -62,6 +64,7 @@ export async function writeTinyArtifact(o: TinyArtifactOptions): Promise<string>
     tensorsBytes: enc.bytes.byteLength,
     metrics: { float: { rmse: o.rmse ?? 0.9 }, quantized: { rmse: o.rmse ?? 0.9 }, baselines: { global_mean: { rmse: 1.1 } } },
     dataset: { name: 'tiny', fingerprint: 'tiny', ratings: 0, split: 'none' },
+    ...(o.foldin ? { foldin: { implicit: o.foldin } } : {}),
     createdAt: o.createdAt ?? '2026-11-01T00:00:00.000Z',
   };
   const dir = await mkdtemp(path.join(tmpdir(), 'edgerec-tiny-'));
@@ -84,3 +87,15 @@ export const HOSTILE_TITLES = [
   'مرحبا بالعالم',
   'Plain Title (1995)',
 ];
+
+/**
+ * A tiny artifact that folds visitors in (manifest.foldin.implicit), with training interactions per item of
+ * 0, 2, 0, 0, 3, 0, 2, 1: the popular order is by count, ties by index (VISITOR_POPULAR).
+ */
+export const VISITOR_ARTIFACT: TinyArtifactOptions = {
+  titles: HOSTILE_TITLES,
+  users: ['u0', 'u1', 'u2', 'u3'],
+  seen: [[1, 4], [4, 6], [1, 4, 6, 7], []],
+  foldin: { alpha: 4, lambda: 0.1 },
+};
+export const VISITOR_POPULAR = ['5', '2', '7', '8', '1', '3', '4', '6'];

@@ -44,6 +44,8 @@ const REVIEWED_ROUTES = [
   'GET /v1/models/:model/tags/:tag/similar',
   'GET /widget/:model/items/:item',
   'GET /widget/:model/users/:user',
+  'GET /widget/:model/popular',
+  'GET /widget/:model/recommendations',
   'POST /v1/models/:model/items/similar',
   'POST /v1/models/:model/recommendations/from-examples',
   'POST /v1/models/:model/recommendations/for-ratings',
@@ -74,7 +76,8 @@ describe('the Worker has no write routes', () => {
     const before = new Map([...spy.objects].map(([k, v]) => [k, v.slice()]));
     spy.calls.length = 0;
     const gets = ['/healthz', '/openapi.json', '/embed.js', '/v1/models', '/v1/models/fz/items/1/similar', '/v1/models/fz/users/u1/recommendations',
-      '/v1/models/fz/users/u1/items/1/rating', '/v1/models/fz/tags/Strategy/similar', '/widget/fz/items/1', '/widget/fz/users/u1', '/v1/models/nope/items/1/similar',
+      '/v1/models/fz/users/u1/items/1/rating', '/v1/models/fz/tags/Strategy/similar', '/widget/fz/items/1', '/widget/fz/users/u1', '/widget/fz/popular',
+      '/widget/fz/recommendations?items=1,2', '/v1/models/nope/items/1/similar',
       '/v1/models/fz/popular', '/v1/models/fz/recommendations?items=1,2', '/v1/models/fz/users/stranger/recommendations'];
     const posts: [string, string][] = [
       ['/v1/models/fz/predict', '{"pairs": [["u1", "1"], ["u2", 2]]}'],
