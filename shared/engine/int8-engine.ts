@@ -1,0 +1,290 @@
+// Top-k scoring straight from int8 codes with a small WebAssembly SIMD kernel (int8-scan.wat).
+//
+// Runtime-neutral: the caller hands over the kernel as a WebAssembly.Module (the Worker imports int8-scan.wasm, which
+// wrangler's CompiledWasm rule turns into one; Node compiles the file's bytes) or as an Instance. Nothing here
+// compiles wasm bytes: Workers forbid it.
+//
+//   score_i = factor_i * (q16 . codes_i) * qScale + add_i
+//
+// codes_i are the artifact's int8 values as they are (one row per item), factor_i one f32 per row (scale / |row| for
+// cosine, the q8 scale for a raw dot product), add_i an optional f32 per row (item biases). The query is quantised
+// per call to i16 (quantizeQuery). The integer dot product is exact; the f32 operations are, in this order,
+// ((f32(dot) * factor) * qScale) + add, each rounded to f32 (referenceTopK below does exactly the same).
+//
+// Ties: equal scores are ordered by ascending index, as tfjs topk orders them; the k-th place goes to the lower index.
+
+/** The kernel's exports (int8-scan.wat documents the layout). */
+interface Int8ScanExports {
+  memory: WebAssembly.Memory;
+  topk(
+    codes: number, dPad: number, n: number, factor: number, add: number,
+    query: number, qScale: number, excl: number, heapS: number, heapI: number, k: number,
+  ): void;
+}
+
+/** The matrix to score: row-major int8 [rows, cols] plus one factor (and optionally one additive term) per row. */
+export interface Int8Matrix {
+  codes: Int8Array;
+  rows: number;
+  cols: number;
+  factor: Float32Array;
+  add?: Float32Array;
+}
+
+export interface TopKOptions {
+  /** Row indices never answered (seen items, the query item, hidden items). Each must be an integer in 0..rows-1. */
+  exclude?: Iterable<number>;
+}
+
+export interface TopKResult {
+  /** Best first; ties by ascending index. Length min(k, rows - excluded rows). */
+  indices: Int32Array;
+  scores: Float32Array;
+}
+
+/** The query as the kernel reads it: q ≈ q16 * scale. */
+export interface QuantizedQuery {
+  q16: Int16Array;
+  scale: number;
+}
+
+const I16_MAX = 32767;
+/** |int8| at most: the kernel takes any int8 code, -128 included (q8 artifacts stay within ±127). */
+const I8_ABS_MAX = 128;
+const I32_MAX = 2 ** 31 - 1;
+const EMPTY_INDEX = 0x7fffffff;
+const PAGE = 65536;
+
+/** Row width in the kernel's memory: cols rounded up to a multiple of 16 bytes (one SIMD chunk). */
+export function paddedWidth(cols: number): number {
+  return Math.ceil(cols / 16) * 16;
+}
+
+/**
+ * The largest |q16| for width `cols`: 32767, lowered when needed so that the integer dot product cannot overflow i32
+ * (sum_j |q16_j| * 128 <= 2^31 - 1, i.e. for cols > 512; at d = 1024 the limit is 16383).
+ */
+export function queryLimit(cols: number): number {
+  return Math.min(I16_MAX, Math.floor(I32_MAX / (I8_ABS_MAX * Math.max(1, cols))));
+}
+
+/**
+ * Symmetric per-query quantisation: scale = max|q| / L (L = queryLimit(cols), 32767 for cols <= 512),
+ * q16 = round(q / scale). Each element is off by at most scale / 2 = max|q| / (2L), so a score is off by at most
+ * factor * sum_j |codes_ij| * scale / 2; for a unit query against unit rows (factor = scale_row / |row|) that is
+ * <= sqrt(d) * max|q| / (2L): 1.2e-4 at d = 64 in the worst case, against a per-element int8 error of the items
+ * themselves of max|row| / 254 (~130x larger). A zero query gives scale 0 (every score is add_i).
+ */
+export function quantizeQuery(query: Float32Array, cols = query.length): QuantizedQuery {
+  let max = 0;
+  for (let j = 0; j < query.length; j++) {
+    const a = Math.abs(query[j]);
+    if (!(a < Infinity)) throw new RangeError(`query[${j}] is ${query[j]}: a query must be finite`);
+    if (a > max) max = a;
+  }
+  const limit = queryLimit(cols);
+  const q16 = new Int16Array(query.length);
+  if (max === 0) return { q16, scale: 0 };
+  const inv = limit / max;
+  for (let j = 0; j < query.length; j++) {
+    const v = Math.round(query[j] * inv);
+    q16[j] = v > limit ? limit : v < -limit ? -limit : v;
+  }
+  return { q16, scale: Math.fround(max / limit) };
+}
+
+/**
+ * factor_i = scale_i / |row_i| for a q8 matrix, |row_i| the norm of the dequantised row (each element rounded to f32
+ * as dequantisation stores it, summed in double, as shared/model/loaded.ts computes it): q . codes_i * factor_i is
+ * then the dot product of q with row i's unit vector. An all-zero row gets 0 (it is similar to nothing).
+ */
+export function cosineFactors(values: Int8Array, scales: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const s = scales[r];
+    let ss = 0;
+    for (let c = r * cols, end = c + cols; c < end; c++) {
+      const x = Math.fround(values[c] * s);
+      ss += x * x;
+    }
+    const norm = Math.fround(Math.sqrt(ss));
+    out[r] = norm > 0 ? s / norm : 0;
+  }
+  return out;
+}
+
+interface Layout {
+  rows: number;
+  cols: number;
+  dPad: number;
+  codes: number;
+  factor: number;
+  add: number;
+  excl: number;
+  query: number;
+  /** First free byte: the heap of a query goes here. */
+  end: number;
+}
+
+const align16 = (n: number) => Math.ceil(n / 16) * 16;
+
+/**
+ * One matrix resident in one kernel instance's memory. load() copies the matrix in (memory grows as needed and never
+ * shrinks: drop the engine to give it back); topK() answers queries. Not re-entrant (one query at a time per engine,
+ * which is how a Worker isolate runs synchronous code).
+ */
+export class Int8Engine {
+  private readonly kernel: Int8ScanExports;
+  private layout: Layout | undefined;
+
+  constructor(wasm: WebAssembly.Module | WebAssembly.Instance) {
+    // new WebAssembly.Instance on a compiled module is allowed in Workers (only compiling from bytes is not).
+    const instance = wasm instanceof WebAssembly.Instance ? wasm : new WebAssembly.Instance(wasm, {});
+    const ex = instance.exports as unknown as Partial<Int8ScanExports>;
+    if (!(ex.memory instanceof WebAssembly.Memory) || typeof ex.topk !== 'function') {
+      throw new TypeError('Int8Engine: the module does not export memory and topk: is it shared/engine/int8-scan.wasm?');
+    }
+    this.kernel = ex as Int8ScanExports;
+  }
+
+  get rows(): number {
+    return this.layout?.rows ?? 0;
+  }
+
+  get cols(): number {
+    return this.layout?.cols ?? 0;
+  }
+
+  /** Bytes of the kernel's linear memory (what this engine holds in the isolate). */
+  get memoryBytes(): number {
+    return this.kernel.memory.buffer.byteLength;
+  }
+
+  /** Bytes the loaded matrix occupies in that memory (codes, factors, additive terms, exclusion bitmap, query). */
+  get residentBytes(): number {
+    return this.layout ? this.layout.end : 0;
+  }
+
+  /** Copies the matrix into the kernel's memory (rows padded with zeros to a multiple of 16 bytes). */
+  load(m: Int8Matrix): void {
+    const { rows, cols } = m;
+    if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 1) {
+      throw new RangeError(`Int8Engine.load: bad shape [${rows}, ${cols}]`);
+    }
+    if (m.codes.length !== rows * cols) throw new RangeError(`Int8Engine.load: ${m.codes.length} codes do not make a ${rows}x${cols} matrix`);
+    if (m.factor.length !== rows) throw new RangeError(`Int8Engine.load: ${m.factor.length} factors for ${rows} rows`);
+    if (m.add && m.add.length !== rows) throw new RangeError(`Int8Engine.load: ${m.add.length} additive terms for ${rows} rows`);
+    for (const [name, v] of [['factor', m.factor], ['add', m.add]] as const) {
+      if (v) for (let i = 0; i < v.length; i++) if (!(Math.abs(v[i]) < Infinity)) throw new RangeError(`Int8Engine.load: ${name}[${i}] is ${v[i]}`);
+    }
+    const dPad = paddedWidth(cols);
+    const nPad = Math.ceil(rows / 4) * 4;
+    const codes = 16;
+    const factor = align16(codes + nPad * dPad);
+    const add = m.add ? align16(factor + nPad * 4) : 0;
+    const excl = align16((add || factor) + nPad * 4);
+    const query = align16(excl + Math.ceil(nPad / 8));
+    const end = align16(query + dPad * 2);
+    this.layout = undefined;
+    this.ensure(end);
+    const buf = this.kernel.memory.buffer;
+    // Zero everything first: padding bytes, padded rows and the exclusion bitmap must read as zero.
+    new Uint8Array(buf, 0, end).fill(0);
+    const dst = new Int8Array(buf, codes, nPad * dPad);
+    if (dPad === cols) dst.set(m.codes);
+    else for (let r = 0; r < rows; r++) dst.set(m.codes.subarray(r * cols, (r + 1) * cols), r * dPad);
+    new Float32Array(buf, factor, rows).set(m.factor);
+    if (m.add) new Float32Array(buf, add, rows).set(m.add);
+    this.layout = { rows, cols, dPad, codes, factor, add, excl, query, end };
+  }
+
+  /**
+   * The k rows with the highest scores for `query` (length cols), best first, ties by ascending index, excluded rows
+   * left out. k is clamped to the number of rows.
+   */
+  topK(query: Float32Array, k: number, opts: TopKOptions = {}): TopKResult {
+    const L = this.layout;
+    if (!L) throw new Error('Int8Engine.topK: no matrix loaded');
+    if (query.length !== L.cols) throw new RangeError(`Int8Engine.topK: query has ${query.length} values, the matrix ${L.cols} columns`);
+    if (!Number.isInteger(k) || k < 0) throw new RangeError(`Int8Engine.topK: k must be a non-negative integer, got ${k}`);
+    const kk = Math.min(k, L.rows);
+    if (kk === 0) return { indices: new Int32Array(0), scores: new Float32Array(0) };
+    const { q16, scale } = quantizeQuery(query, L.cols);
+    const heapS = L.end;
+    const heapI = heapS + kk * 4;
+    this.ensure(heapI + kk * 4);
+    const buf = this.kernel.memory.buffer;
+    new Int16Array(buf, L.query, L.cols).set(q16);
+    const excluded = this.markExcluded(buf, opts.exclude);
+    try {
+      this.kernel.topk(L.codes, L.dPad, L.rows, L.factor, L.add, L.query, scale, excluded.length ? L.excl : 0, heapS, heapI, kk);
+    } finally {
+      const bits = new Uint8Array(this.kernel.memory.buffer, L.excl, Math.ceil(L.rows / 8));
+      for (const i of excluded) bits[i >> 3] = 0;
+    }
+    return sortHeap(new Float32Array(this.kernel.memory.buffer, heapS, kk), new Int32Array(this.kernel.memory.buffer, heapI, kk));
+  }
+
+  /** Sets the exclusion bits; returns the rows marked (topK clears their bytes afterwards). */
+  private markExcluded(buf: ArrayBuffer, exclude: Iterable<number> | undefined): number[] {
+    const L = this.layout!;
+    const marked: number[] = [];
+    if (!exclude) return marked;
+    const bits = new Uint8Array(buf, L.excl, Math.ceil(L.rows / 8));
+    for (const i of exclude) {
+      if (!Number.isInteger(i) || i < 0 || i >= L.rows) {
+        bits.fill(0);
+        throw new RangeError(`Int8Engine.topK: excluded row ${i} is not in 0..${L.rows - 1}`);
+      }
+      bits[i >> 3] |= 1 << (i & 7);
+      marked.push(i);
+    }
+    return marked;
+  }
+
+  /** Grows the memory (whole pages) until it holds `bytes`. */
+  private ensure(bytes: number): void {
+    const have = this.kernel.memory.buffer.byteLength;
+    if (bytes <= have) return;
+    try {
+      this.kernel.memory.grow(Math.ceil((bytes - have) / PAGE));
+    } catch (e) {
+      throw new RangeError(`Int8Engine: cannot grow the kernel's memory to ${bytes} bytes: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Heap slots -> best first, ties by ascending index; unfilled slots (fewer rows than k after exclusions) dropped. */
+function sortHeap(heapS: Float32Array, heapI: Int32Array): TopKResult {
+  const order: number[] = [];
+  for (let j = 0; j < heapI.length; j++) if (heapI[j] !== EMPTY_INDEX) order.push(j);
+  order.sort((a, b) => heapS[b] - heapS[a] || heapI[a] - heapI[b]);
+  const indices = new Int32Array(order.length);
+  const scores = new Float32Array(order.length);
+  order.forEach((j, r) => {
+    indices[r] = heapI[j];
+    scores[r] = heapS[j];
+  });
+  return { indices, scores };
+}
+
+/**
+ * The kernel's answer computed in plain TypeScript: the same quantised query, the same exact integer dot products
+ * and the same f32 operations in the same order, a full sort with the same tie rule. For tests and benchmarks.
+ */
+export function referenceTopK(m: Int8Matrix, query: Float32Array, k: number, opts: TopKOptions = {}): TopKResult {
+  const { q16, scale } = quantizeQuery(query, m.cols);
+  const skip = new Set(opts.exclude ?? []);
+  const rows: { i: number; s: number }[] = [];
+  for (let i = 0; i < m.rows; i++) {
+    if (skip.has(i)) continue;
+    let dot = 0;
+    for (let c = 0, at = i * m.cols; c < m.cols; c++, at++) dot += q16[c] * m.codes[at];
+    let s = Math.fround(Math.fround(Math.fround(dot) * m.factor[i]) * scale);
+    if (m.add) s = Math.fround(s + m.add[i]);
+    rows.push({ i, s });
+  }
+  rows.sort((a, b) => b.s - a.s || a.i - b.i);
+  const top = rows.slice(0, Math.max(0, Math.min(k, rows.length)));
+  return { indices: Int32Array.from(top, (r) => r.i), scores: Float32Array.from(top, (r) => r.s) };
+}
