@@ -91,6 +91,8 @@ export async function encodeCatalog(cat: Catalog, quantization: Quantization): P
     formatVersion: FORMAT_VERSION,
     model: { kind: 'mf', hyper: { dim: cat.spec.dim, quantization, synthetic: true } },
     ratingRange: [1, 5],
+    // Visitor routes (fold-in) need settings; these are typical of what training chooses.
+    foldin: { implicit: { alpha: 10, lambda: 10 }, rating: { lambda: 5 } },
     counts: { users: cat.spec.users, items: cat.spec.items },
     tensors: encoded.entries,
     tensorsSha256: encoded.sha256,

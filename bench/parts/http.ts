@@ -105,6 +105,14 @@ export const httpPart: Part = {
           { name: `recommendations ${n}`, items: n, request: (i) => ({ method: 'GET', path: `/v1/models/${m}/users/${user(i)}/recommendations?k=10` }) },
           { name: `rating ${n}`, items: n, request: (i) => ({ method: 'GET', path: `/v1/models/${m}/users/${user(i)}/items/${item(i)}/rating` }) },
         );
+        // Visitors: a session of 10 viewed items, 20 ratings folded in, and reasons on a known user's list.
+        const viewed = (i: number) => Array.from({ length: 10 }, (_, j) => item(i + j)).join(',');
+        const rated = (i: number) => JSON.stringify({ ratings: Array.from({ length: 20 }, (_, j) => [String(item(i * 20 + j)), 1 + ((i + j) % 5)]), k: 10 });
+        endpoints.push(
+          { name: `visitor items x10 ${n}`, items: n, request: (i) => ({ method: 'GET', path: `/v1/models/${m}/recommendations?items=${viewed(i)}&k=10` }) },
+          { name: `for-ratings x20 ${n}`, items: n, request: (i) => ({ method: 'POST', path: `/v1/models/${m}/recommendations/for-ratings`, body: rated(i) }) },
+          { name: `recommendations explain ${n}`, items: n, request: (i) => ({ method: 'GET', path: `/v1/models/${m}/users/${user(i)}/recommendations?k=10&explain=true` }) },
+        );
         const body = (i: number) => JSON.stringify({ pairs: Array.from({ length: 10 }, (_, j) => [String(user(i + j)), String(item(i + j))]) });
         if (await hasRoute(w, 'POST', `/v1/models/${m}/predict`, body(0))) {
           endpoints.push({ name: `predict x10 ${n}`, items: n, request: (i) => ({ method: 'POST', path: `/v1/models/${m}/predict`, body: body(i) }) });
@@ -140,7 +148,10 @@ export const httpPart: Part = {
     const get = (name: string, c: number) => rows.find((r) => r.endpoint === name && r.connections === c);
     const n0 = sizes[0];
     const ratio = sig((get(`similar ${n0}`, 1)?.p50Ms ?? NaN) / (get('/healthz', 1)?.p50Ms ?? NaN));
+    const over = (name: string) => sig((get(`${name} ${n0}`, 1)?.p50Ms ?? NaN) / (get(`recommendations ${n0}`, 1)?.p50Ms ?? NaN));
+    const visitorRatios = { items_x10: over('visitor items x10'), for_ratings_x20: over('for-ratings x20'), explain: over('recommendations explain') };
     notes.push(
+      `visitor routes p50 / recommendations p50 at 1 connection: ?items= x10 ${visitorRatios.items_x10}, for-ratings x20 ${visitorRatios.for_ratings_x20}, explain ${visitorRatios.explain}.`,
       `Each row: ${seconds} s or ${cap} requests, whichever comes first; item and user ids cycle over the catalogue; int8 artifacts; the production bundle (wrangler.toml).`,
       'autocannon runs in the bench process on the same 2 cores as workerd: req/s at 4 connections is bounded by both.',
       'in-Worker handler: ms per request of app.fetch called in a loop inside the bench Worker (routing, middleware, the query, JSON), without HTTP; the same request each time.',
@@ -160,13 +171,16 @@ export const httpPart: Part = {
           notes,
         },
       ],
-      data: { seconds, cap, rows, handler, similar_over_healthz_p50: ratio },
+      data: { seconds, cap, rows, handler, similar_over_healthz_p50: ratio, visitor_over_recommendations_p50: visitorRatios },
       summary: {
         http: {
           healthz_p50_ms: get('/healthz', 1)?.p50Ms ?? null,
           similar_p50_ms: get(`similar ${n0}`, 1)?.p50Ms ?? null,
           similar_rps_c4: get(`similar ${n0}`, 4)?.rps ?? null,
           recommend_p50_ms: get(`recommendations ${n0}`, 1)?.p50Ms ?? null,
+          visitor_items_p50_ms: get(`visitor items x10 ${n0}`, 1)?.p50Ms ?? null,
+          for_ratings_x20_p50_ms: get(`for-ratings x20 ${n0}`, 1)?.p50Ms ?? null,
+          explain_p50_ms: get(`recommendations explain ${n0}`, 1)?.p50Ms ?? null,
           catalogue_items: n0,
         },
       },
