@@ -15,11 +15,13 @@ export interface MfKindOptions extends MfOptions {
  * Factor models served as plain vectors: `mf` (for tune and CV; its train pipeline is train-mf.ts) and `svdpp`
  * (mf with implicit feedback folded into the user vectors, optionally averaged over seeds).
  */
-export function mfKind(kind: string, summary: string, defaults: MfOptions, space: SearchSpace): RatingKind<MfKindOptions> {
+export function mfKind(kind: string, summary: string, defaults: MfOptions, space: SearchSpace, foldinLambda: number): RatingKind<MfKindOptions> {
   const implicit = defaults.implicit;
   return {
     kind,
     summary,
+    // The fold-in solves for a user bias too, so a bias-free model (--no-bias) gets none.
+    ratingFoldinLambda: (o) => (o.bias ? foldinLambda : undefined),
     options: {
       lr: { type: 'string', help: `SGD step size (default ${defaults.lr})` },
       reg: { type: 'string', help: `L2 weight on factors (default ${defaults.reg})` },
@@ -77,9 +79,13 @@ export const MF_SPACE: SearchSpace = {
   dim: { type: 'choice', values: ['32', '64', '128'] },
 };
 
+/** Rating fold-in lambda for mf, chosen on visitors carved from the training rows (npm run tune-ranker -- --what rating-foldin). */
+export const MF_FOLDIN_LAMBDA = 1;
+
 export const mfRatingKind = mfKind(
   'mf',
   'explicit matrix factorisation with user/item biases and a global mean (--no-bias: plain dot product)',
   MF_DEFAULTS,
   MF_SPACE,
+  MF_FOLDIN_LAMBDA,
 );
