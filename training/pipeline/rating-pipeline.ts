@@ -7,6 +7,7 @@ import { loadDataset } from '../data/load.js';
 import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';
 import { biasBaseline, globalMeanBaseline } from '../eval/baselines.js';
+import { listConcentration } from '../eval/diversity.js';
 import { clip, mae, rmse } from '../eval/metrics.js';
 import { dotScorer, evaluateRanking, mostPopularScorer, userItems, type BatchScorer } from '../eval/ranking.js';
 import type { FoldinSpec, RankerSpec } from '../../shared/artifact/schema.js';
@@ -134,8 +135,11 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
     const [seen, held] = [userItems(ds.ratings, split.train, nUsers), userItems(ds.ratings, split.test, nUsers)];
     rank = (s) => evaluateRanking(s, seen, held, ds.itemIds.length);
     const scorer = ranker ? dotScorer(ranker.params.userFactors, ranker.params.itemFactors, ranker.params.dim) : fitted.rankScorer?.();
-    if (scorer) Object.assign(metrics, rank(scorer));
-    baselines.most_popular = rank(mostPopularScorer(ds.ratings, split.train, ds.itemIds.length));
+    // Beside accuracy: how much of the lists items with < 20 training ratings take, and how alike users' lists are.
+    const concentration = (s: BatchScorer) => listConcentration(s, seen, held, ds.itemIds.length);
+    if (scorer) Object.assign(metrics, rank(scorer), concentration(scorer));
+    const popular = mostPopularScorer(ds.ratings, split.train, ds.itemIds.length);
+    baselines.most_popular = { ...rank(popular), ...concentration(popular) };
   }
 
   const hyper = { ...k.hyper(req.options), seed: req.seed };
