@@ -130,13 +130,14 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
   // On the per-user ranking split a rating model is also judged as a ranker, beside the most-popular baseline:
   // through its ranker when it has one (what recommendForUser serves), else by its predicted rating.
   let rank: ((s: BatchScorer) => Record<string, number>) | undefined;
+  let concentration: ((s: BatchScorer) => Record<string, number>) | undefined;
   if (split.name === RANKING_SPLIT) {
     const nUsers = ds.userIds.length;
     const [seen, held] = [userItems(ds.ratings, split.train, nUsers), userItems(ds.ratings, split.test, nUsers)];
     rank = (s) => evaluateRanking(s, seen, held, ds.itemIds.length);
     const scorer = ranker ? dotScorer(ranker.params.userFactors, ranker.params.itemFactors, ranker.params.dim) : fitted.rankScorer?.();
     // Beside accuracy: how much of the lists items with < 20 training ratings take, and how alike users' lists are.
-    const concentration = (s: BatchScorer) => listConcentration(s, seen, held, ds.itemIds.length);
+    concentration = (s: BatchScorer) => listConcentration(s, seen, held, ds.itemIds.length);
     if (scorer) Object.assign(metrics, rank(scorer), concentration(scorer));
     const popular = mostPopularScorer(ds.ratings, split.train, ds.itemIds.length);
     baselines.most_popular = { ...rank(popular), ...concentration(popular) };
@@ -171,6 +172,7 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
       ...score(predictRatings(served, users, items)),
       ...servedClassMetrics(served, users, items, truth),
       ...rank?.((batch, out) => out.set(scoreAllItems(served, batch))),
+      ...concentration?.((batch, out) => out.set(scoreAllItems(served, batch))),
       quantization: req.quantization,
     };
   } finally {
