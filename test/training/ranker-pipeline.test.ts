@@ -144,8 +144,9 @@ describe.skipIf(!existsSync(ML100K))('the ranker on MovieLens 100K ranking-75-25
 });
 
 /**
- * Measured with the default ranker on seeds 1, 2, 42 (ranking-75-25 of each seed; npm run train -- --model mf
- * --split ranking-75-25 --seed S --refit none): see the README's table. The floors are below the minimum of the three
- * runs by more than twice their spread, and far above most-popular (0.251 / 0.229).
+ * Measured with the default ranker (npm run train -- --model mf --split ranking-75-25 --seed S --refit none; the
+ * ranking-75-25 split is re-drawn per seed): nDCG@10 0.4854 / 0.4898 / 0.4775 and P@10 0.4259 / 0.4258 / 0.4188 for
+ * seeds 42 / 1 / 2 (float; int8 within 0.0004). Min 0.4775 / 0.4188, spread 0.012 / 0.007: the floors sit more than
+ * twice the spread below the minimum, and far above most-popular (0.251 / 0.229).
  */
-const FLOORS = { ndcg_at_10: 0.38, precision_at_10: 0.33 };
+const FLOORS = { ndcg_at_10: 0.45, precision_at_10: 0.4 };
