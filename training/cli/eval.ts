@@ -47,7 +47,9 @@ runCli(async () => {
   const seed = intOption('seed', v.seed, Number(m.model.hyper.seed ?? 42), 0, 2 ** 31 - 1);
   const splitName = v.split ?? m.dataset.split;
   if (ds.fingerprint !== m.dataset.fingerprint) log(`note: ${ds.name} is not the dataset this artifact was trained on (fingerprints differ)`);
-  else if (splitName !== m.dataset.split || seed !== Number(m.model.hyper.seed ?? 42)) {
+  else if (m.refit === 'all') {
+    log(`note: the artifact was refit on every row of ${ds.name} (manifest.refit "all"): its test rows are among its training rows, so these figures are not held out; the manifest's metrics are the split model's (train with --refit none to re-measure one)`);
+  } else if (splitName !== m.dataset.split || seed !== Number(m.model.hyper.seed ?? 42)) {
     log(`note: the artifact was trained on split ${m.dataset.split} (seed ${m.model.hyper.seed ?? 42}); test rows of ${splitName} may be among its training rows`);
   }
   await useWasmBackend();

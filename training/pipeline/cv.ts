@@ -50,7 +50,8 @@ export async function crossValidate(
     for (const [n, split] of folds.entries()) {
       const last = n === folds.length - 1;
       req.log(`cv fold ${n + 1}/${folds.length}: ${split}`);
-      const r = await pipeline.run({ ...req, split, out: last ? req.out : join(scratch, split) });
+      // Never refit inside CV: the artifact is the u5 fold's model, as the figures are the folds'.
+      const r = await pipeline.run({ ...req, options: { ...req.options, refit: 'none' }, split, out: last ? req.out : join(scratch, split) });
       req.log(`cv fold ${split}: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}`);
       reports.push(r);
     }

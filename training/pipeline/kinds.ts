@@ -40,7 +40,7 @@ export interface TrainReport {
   baselines: Record<string, Record<string, number>>;
   quantized: Record<string, number | string>;
   bytes: { artifact: number; float32: number; files: number };
-  seconds: { train: number; total: number; epoch_median: number };
+  seconds: { train: number; total: number; epoch_median: number; [k: string]: number };
   epochs: EpochReport[];
   out: string;
   [extra: string]: unknown;

@@ -22,6 +22,11 @@ export interface RatingKind<O = unknown> {
   /** Random-search space for `npm run tune`, keyed by CLI option name. */
   space: SearchSpace;
   fit(ds: RatingsDataset, trainRows: Int32Array, o: O, hooks: FitHooks): Promise<FittedRatingModel>;
+  /**
+   * The ridge lambda with which a visitor's ratings are folded into this kind's item factors and biases
+   * (manifest.foldin.rating; shared/model/foldin.ts foldInRatings); absent for kinds that score through a head.
+   */
+  ratingFoldinLambda?(o: O): number | undefined;
 }
 
 export interface FitHooks {

@@ -7,15 +7,19 @@ import { loadDataset } from '../data/load.js';
 import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';
 import { biasBaseline, globalMeanBaseline } from '../eval/baselines.js';
+import { listConcentration } from '../eval/diversity.js';
 import { clip, mae, rmse } from '../eval/metrics.js';
-import { evaluateRanking, mostPopularScorer, userItems, type BatchScorer } from '../eval/ranking.js';
+import { dotScorer, evaluateRanking, mostPopularScorer, userItems, type BatchScorer } from '../eval/ranking.js';
+import type { FoldinSpec, RankerSpec } from '../../shared/artifact/schema.js';
+import { intOption, numberOption, UsageError } from '../cli/args.js';
+import { IALS_DEFAULTS, trainIals, type IalsOptions, type IalsParams } from '../models/ials.js';
 import { scoreAllItems } from '../../shared/model/score-all.js';
 import { writeArtifact } from '../export/artifact-files.js';
 import type { Quantization } from '../export/mf-artifact.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
 import { useWasmBackend } from '../tf-node.js';
-import { ratingsSummary, reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
-import type { RatingKind } from './rating-kind.js';
+import { medianSeconds, ratingsSummary, reportTail, type CliOption, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
+import type { FittedRatingModel, RatingKind } from './rating-kind.js';
 
 export interface TrainRatingRequest<O> {
   dataset: RatingsDataset;
@@ -26,6 +30,53 @@ export interface TrainRatingRequest<O> {
   quantization: Quantization;
   out: string;
   onEpoch?: (r: EpochReport) => void;
+  /**
+   * `ials` (default): an iALS ranker is trained beside the rating model on the same rows and ranks the
+   * recommendations (manifest.ranker); `none`: recommendations by predicted rating, as before the ranker.
+   */
+  ranker?: 'ials' | 'none';
+  /** Ranker settings over IALS_DEFAULTS (seed: the request's). */
+  rankerOptions?: Partial<IalsOptions>;
+  /**
+   * `all` (default): after the split model is measured, the rating model and the ranker are refit on every row with
+   * the same settings and those weights are shipped (seen lists cover every row); `none`: the split model ships.
+   */
+  refit?: Refit;
+  /** Called with one line per step worth telling (refit). */
+  log?: (line: string) => void;
+}
+
+export type Refit = 'all' | 'none';
+
+/** Options every rating kind takes beside its own: the ranker and the refit. */
+export const RANKER_OPTIONS: Record<string, CliOption> = {
+  ranker: { type: 'string', help: 'ials (default): rank recommendations by an implicit ALS model trained beside the rating model; none: by predicted rating' },
+  'ranker-dim': { type: 'string', help: `ranker vector size (default ${IALS_DEFAULTS.dim})` },
+  'ranker-alpha': { type: 'string', help: `ranker confidence weight of an observed pair, 1 + alpha (default ${IALS_DEFAULTS.alpha})` },
+  'ranker-lambda': { type: 'string', help: `ranker L2 weight (default ${IALS_DEFAULTS.lambda})` },
+  'ranker-epochs': { type: 'string', help: `ranker ALS sweeps (default ${IALS_DEFAULTS.epochs})` },
+  refit: { type: 'string', help: 'all (default): after measuring on the split, refit on every row and ship that; none: ship the split model' },
+};
+
+export function parseRefit(v: string | boolean | undefined): Refit {
+  const r = (v as string | undefined) ?? 'all';
+  if (r !== 'all' && r !== 'none') throw new UsageError(`--refit must be all or none, got ${JSON.stringify(v)}`);
+  return r;
+}
+
+export function parseRanker(raw: Record<string, string | boolean | undefined>): { ranker: 'ials' | 'none'; rankerOptions: Partial<IalsOptions> } {
+  const ranker = (raw.ranker as string | undefined) ?? 'ials';
+  if (ranker !== 'ials' && ranker !== 'none') throw new UsageError(`--ranker must be ials or none, got ${JSON.stringify(raw.ranker)}`);
+  const s = (name: string) => raw[name] as string | undefined;
+  return {
+    ranker,
+    rankerOptions: {
+      dim: intOption('ranker-dim', s('ranker-dim'), IALS_DEFAULTS.dim, 1, 1024),
+      alpha: numberOption('ranker-alpha', s('ranker-alpha'), IALS_DEFAULTS.alpha, 0, 1e6),
+      lambda: numberOption('ranker-lambda', s('ranker-lambda'), IALS_DEFAULTS.lambda, 1e-9, 1e9),
+      epochs: intOption('ranker-epochs', s('ranker-epochs'), IALS_DEFAULTS.epochs, 1, 1000),
+    },
+  };
 }
 
 /** The `npm run train` entry of a rating kind. */
@@ -33,17 +84,23 @@ export function ratingPipeline<O>(k: RatingKind<O>): ModelPipeline {
   return {
     kind: k.kind,
     summary: k.summary,
-    options: k.options,
+    options: { ...k.options, ...RANKER_OPTIONS },
     async run(req) {
       const options = k.parse(req.options, req.seed);
+      const { ranker, rankerOptions } = parseRanker(req.options);
+      const refit = parseRefit(req.options.refit);
       const dataset = await loadDataset(req.data, req.format);
       req.log(`${dataset.name}: ${dataset.ratings.rating.length} ratings, ${dataset.userIds.length} users, ${dataset.itemIds.length} items`);
-      return trainRatingModel(k, { dataset, split: req.split, seed: req.seed, options, quantization: req.quantization, out: req.out, onEpoch: req.onEpoch });
+      return trainRatingModel(k, { dataset, split: req.split, seed: req.seed, options, quantization: req.quantization, out: req.out, onEpoch: req.onEpoch, ranker, rankerOptions, refit, log: req.log });
     },
   };
 }
 
-/** Train -> evaluate against baselines -> encode -> re-evaluate the encoded weights through shared/ -> write. */
+/**
+ * Train -> evaluate against baselines -> encode -> re-evaluate the encoded weights through shared/ -> (refit on every
+ * row) -> write. With a ranker (the default) an iALS model is trained beside the rating model on the same rows; it
+ * ranks recommendations (so the ranking metrics are its), ratings stay the rating model's.
+ */
 export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequest<O>): Promise<TrainReport> {
   const t0 = performance.now();
   const ds = req.dataset;
@@ -55,11 +112,14 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
     const clipped = Float32Array.from(pred, (p) => clip(p, ds.ratingRange));
     return { rmse: rmse(clipped, truth), mae: mae(clipped, truth) };
   };
+  const rankerOptions: IalsOptions | undefined = (req.ranker ?? 'ials') === 'ials' ? { ...IALS_DEFAULTS, seed: req.seed, ...req.rankerOptions } : undefined;
+  const refit: Refit = req.refit ?? 'all';
 
   await useWasmBackend();
   const tTrain = performance.now();
   const fitted = await k.fit(ds, split.train, req.options, { validRows: split.test, onEpoch: req.onEpoch });
   const trainSeconds = (performance.now() - tTrain) / 1000;
+  const ranker = rankerOptions && fitRanker(ds, split.train, rankerOptions);
   const metrics = { ...score(fitted.predict(users, items)), ...fitted.extraMetrics?.(users, items, truth, ds.ratingRange) };
   const globalMean = globalMeanBaseline(ds.ratings, split.train);
   const bias = biasBaseline(ds.ratings, split.train, ds.userIds.length, ds.itemIds.length);
@@ -67,20 +127,43 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
     global_mean: score(Array.from(users, (u, n) => globalMean(u, items[n]))),
     bias: score(Array.from(users, (u, n) => bias(u, items[n]))),
   };
-  // On the per-user ranking split a rating model is also judged as a ranker, beside the most-popular baseline.
+  // On the per-user ranking split a rating model is also judged as a ranker, beside the most-popular baseline:
+  // through its ranker when it has one (what recommendForUser serves), else by its predicted rating.
   let rank: ((s: BatchScorer) => Record<string, number>) | undefined;
+  let concentration: ((s: BatchScorer) => Record<string, number>) | undefined;
   if (split.name === RANKING_SPLIT) {
     const nUsers = ds.userIds.length;
     const [seen, held] = [userItems(ds.ratings, split.train, nUsers), userItems(ds.ratings, split.test, nUsers)];
     rank = (s) => evaluateRanking(s, seen, held, ds.itemIds.length);
-    if (fitted.rankScorer) Object.assign(metrics, rank(fitted.rankScorer()));
-    baselines.most_popular = rank(mostPopularScorer(ds.ratings, split.train, ds.itemIds.length));
+    const scorer = ranker ? dotScorer(ranker.params.userFactors, ranker.params.itemFactors, ranker.params.dim) : fitted.rankScorer?.();
+    // Beside accuracy: how much of the lists items with < 20 training ratings take, and how alike users' lists are.
+    concentration = (s: BatchScorer) => listConcentration(s, seen, held, ds.itemIds.length);
+    if (scorer) Object.assign(metrics, rank(scorer), concentration(scorer));
+    const popular = mostPopularScorer(ds.ratings, split.train, ds.itemIds.length);
+    baselines.most_popular = { ...rank(popular), ...concentration(popular) };
   }
 
   const hyper = { ...k.hyper(req.options), seed: req.seed };
-  const { tensors, head } = fitted.artifact(req.quantization);
-  const built = await buildRatingArtifact({ kind: k.kind, tensors, head, dataset: ds, trainRows: split.train, split: split.name, hyper, quantization: req.quantization });
-  // Re-evaluate what the Worker will serve: the encoded bytes, decoded and scored by shared/ on tfjs wasm.
+  const build = async (f: FittedRatingModel, r: FittedRanker | undefined, trainRows: Int32Array, shipped: Refit | undefined) => {
+    const { tensors, head } = f.artifact(req.quantization);
+    const foldin = foldinSpec(r?.spec, head ? undefined : k.ratingFoldinLambda?.(req.options));
+    return buildRatingArtifact({
+      kind: k.kind,
+      tensors,
+      head,
+      dataset: ds,
+      trainRows,
+      split: split.name,
+      hyper,
+      quantization: req.quantization,
+      ...(r ? { ranker: r } : {}),
+      ...(foldin ? { foldin } : {}),
+      ...(shipped ? { refit: shipped } : {}),
+    });
+  };
+  let built = await build(fitted, ranker, split.train, refit === 'none' ? 'none' : undefined);
+  // Re-evaluate what the Worker will serve: the encoded bytes, decoded and scored by shared/ on tfjs wasm. Always the
+  // split model's encoded artifact: re-measuring refit weights on the test rows they were fitted on would be a leak.
   const decoded = await decodeArtifact(JSON.stringify(built.manifest), built.tensors, JSON.stringify(built.items));
   const served = loadModel('eval', 'eval', decoded);
   let quantized: Record<string, number | string>;
@@ -89,16 +172,30 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
       ...score(predictRatings(served, users, items)),
       ...servedClassMetrics(served, users, items, truth),
       ...rank?.((batch, out) => out.set(scoreAllItems(served, batch))),
+      ...concentration?.((batch, out) => out.set(scoreAllItems(served, batch))),
       quantization: req.quantization,
     };
   } finally {
     served.dispose();
   }
 
+  // Refit: the same kind, settings and epochs on every row, so the shipped model has seen (and excludes) everything.
+  let refitSeconds = 0;
+  if (refit === 'all') {
+    req.log?.(`refit: ${k.kind}${ranker ? ' and its ranker' : ''} on all ${ds.ratings.rating.length} rows (--refit none ships the split model)`);
+    const tRefit = performance.now();
+    const all = Int32Array.from({ length: ds.ratings.rating.length }, (_, r) => r);
+    const full = await k.fit(ds, all, req.options, {});
+    const fullRanker = rankerOptions && fitRanker(ds, all, rankerOptions);
+    refitSeconds = (performance.now() - tRefit) / 1000;
+    built = await build(full, fullRanker, all, 'all');
+  }
+
   const numeric = (m: Record<string, number | string>) => Object.fromEntries(Object.entries(m).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
   built.manifest.metrics = { float: metrics, quantized: numeric(quantized), baselines };
   built.manifest.training = { epochs: fitted.epochs, seconds: trainSeconds };
   const sizes = await writeArtifact(req.out, built);
+  const tail = reportTail({ sizes, float32Bytes: built.float32Bytes, trainSeconds, t0, epochs: fitted.epochs, out: req.out });
   return {
     model: k.kind,
     dataset: ratingsSummary(ds, split),
@@ -107,8 +204,35 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
     metrics,
     baselines,
     quantized,
-    ...reportTail({ sizes, float32Bytes: built.float32Bytes, trainSeconds, t0, epochs: fitted.epochs, out: req.out }),
+    ...tail,
+    seconds: { ...tail.seconds, ranker: ranker?.seconds ?? 0, refit: refitSeconds },
+    ranker: ranker ? { ...ranker.spec, epoch_median: medianSeconds(ranker.epochs) } : null,
+    foldin: built.manifest.foldin ?? null,
+    refit,
   };
+}
+
+export interface FittedRanker {
+  spec: RankerSpec;
+  params: IalsParams;
+  epochs: EpochReport[];
+  seconds: number;
+}
+
+/** The iALS ranker on `rows` (every rating an implicit positive). */
+export function fitRanker(ds: RatingsDataset, rows: Int32Array, o: IalsOptions): FittedRanker {
+  const t0 = performance.now();
+  const { params, epochs } = trainIals(ds.ratings, rows, ds.userIds.length, ds.itemIds.length, o);
+  return { spec: { kind: 'ials', dim: o.dim, alpha: o.alpha, lambda: o.lambda, epochs: o.epochs }, params, epochs, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** manifest.foldin: implicit = the ranker's own alpha and lambda (the fold-in is its user step), rating for dot-product kinds. */
+function foldinSpec(ranker: RankerSpec | undefined, ratingLambda: number | undefined): FoldinSpec | undefined {
+  const f: FoldinSpec = {
+    ...(ranker ? { implicit: { alpha: ranker.alpha, lambda: ranker.lambda } } : {}),
+    ...(ratingLambda !== undefined ? { rating: { lambda: ratingLambda } } : {}),
+  };
+  return Object.keys(f).length ? f : undefined;
 }
 
 /** Accuracy of the served classifier (argmax class = true rating); nothing for other heads. */

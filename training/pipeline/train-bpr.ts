@@ -13,6 +13,7 @@ import { buildItemsFile } from '../export/items.js';
 import type { Quantization } from '../export/mf-artifact.js';
 import { BPR_DEFAULTS, BprOptimizer, bprFactors, itemTagIndex, trainBpr, type BprOptions } from '../models/bpr.js';
 import { useWasmBackend } from '../tf-node.js';
+import { parseRefit, RANKER_OPTIONS, type Refit } from './rating-pipeline.js';
 import { ratingsSummary, reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
 
 export interface TrainBprRequest {
@@ -25,7 +26,21 @@ export interface TrainBprRequest {
   /** Also measure the ranking metrics on the test split after every epoch (outside the epoch's timing). */
   epochMetrics?: boolean;
   onEpoch?: (r: EpochReport) => void;
+  /** `all` (default): after measuring on the split, retrain on every row (same settings and epochs) and ship that; `none`: ship the split model. */
+  refit?: Refit;
+  log?: (line: string) => void;
 }
+
+/**
+ * Implicit fold-in of a bpr visitor against bpr's own item_factors (manifest.foldin.implicit; bpr has no ranker, its
+ * vectors rank). Chosen on visitors carved from ml-100k's ranking-75-25 (seed 42) training rows (npm run tune-ranker
+ * -- --what bpr-foldin: 20% of the users out of training, seed 44, bpr trained on the rest with its defaults; 75% of
+ * each visitor's items folded in, nDCG@10 on the rest): alpha {1, 3, 10, 30} x lambda {0.1, 1, 10, 100}, lambda 100
+ * best for every alpha (0.2367 / 0.2379 / 0.2388 / 0.2364); extended to alpha {3, 10} x lambda {300, 1000}: alpha 10,
+ * lambda 1000 0.2559 (300: 0.2509). Still rising at the grid's edge: a heavily shrunk fold-in is close to scoring by the
+ * sum of the visitor's item vectors, which suits bpr's vectors; a wider search is left to do.
+ */
+export const BPR_FOLDIN = { alpha: 10, lambda: 1000 } as const;
 
 /**
  * Train -> rank the test split against most-popular -> encode the final representations -> re-rank through
@@ -56,34 +71,42 @@ export async function trainBprPipeline(req: TrainBprRequest): Promise<TrainRepor
       : undefined,
   });
   const trainSeconds = (performance.now() - tTrain) / 1000;
-  const { userFactors, itemFactors, dim } = bprFactors(params);
-  const metrics = rank(dotScorer(userFactors, itemFactors, dim));
+  const splitFactors = bprFactors(params);
+  const metrics = rank(dotScorer(splitFactors.userFactors, splitFactors.itemFactors, splitFactors.dim));
   const baselines = { most_popular: rank(mostPopularScorer(ds.ratings, split.train, nItems)) };
 
-  const hasTags = params.nTags > 0 && params.tagDim > 0;
-  const tensors: TensorInput[] = [
-    { name: TENSOR_NAMES.userFactors, data: userFactors, shape: [nUsers, dim], dtype: req.quantization },
-    { name: TENSOR_NAMES.itemFactors, data: itemFactors, shape: [nItems, dim], dtype: req.quantization },
-  ];
-  if (hasTags) {
-    tensors.push({ name: TENSOR_NAMES.tagFactors, data: params.tag, shape: [params.nTags, params.tagDim], dtype: req.quantization });
-  }
-  const encoded = await encodeTensors(tensors);
+  const refit = req.refit ?? 'all';
   const hyper = { ...BPR_DEFAULTS, ...req.options, tagDim: params.tagDim } as Record<string, number | string | boolean>;
-  const manifest: Manifest = {
-    format: FORMAT_NAME,
-    formatVersion: FORMAT_VERSION,
-    model: { kind: 'bpr', hyper: { ...hyper, quantization: req.quantization } },
-    counts: hasTags ? { users: nUsers, items: nItems, tags: params.nTags } : { users: nUsers, items: nItems },
-    tensors: encoded.entries,
-    tensorsSha256: encoded.sha256,
-    tensorsBytes: encoded.bytes.byteLength,
-    metrics: { float: {}, quantized: {}, baselines: {} },
-    dataset: { name: ds.name, fingerprint: ds.fingerprint, ratings: ds.ratings.rating.length, split: split.name },
-    createdAt: new Date().toISOString(),
+  const hasTags = params.nTags > 0 && params.tagDim > 0;
+  const artifactParts = async (p: typeof params, trainRows: Int32Array, shipped: Refit | undefined) => {
+    const { userFactors, itemFactors, dim } = bprFactors(p);
+    const tensors: TensorInput[] = [
+      { name: TENSOR_NAMES.userFactors, data: userFactors, shape: [nUsers, dim], dtype: req.quantization },
+      { name: TENSOR_NAMES.itemFactors, data: itemFactors, shape: [nItems, dim], dtype: req.quantization },
+    ];
+    if (hasTags) {
+      tensors.push({ name: TENSOR_NAMES.tagFactors, data: p.tag, shape: [p.nTags, p.tagDim], dtype: req.quantization });
+    }
+    const encoded = await encodeTensors(tensors);
+    const manifest: Manifest = {
+      format: FORMAT_NAME,
+      formatVersion: FORMAT_VERSION,
+      model: { kind: 'bpr', hyper: { ...hyper, quantization: req.quantization } },
+      counts: hasTags ? { users: nUsers, items: nItems, tags: params.nTags } : { users: nUsers, items: nItems },
+      tensors: encoded.entries,
+      tensorsSha256: encoded.sha256,
+      tensorsBytes: encoded.bytes.byteLength,
+      metrics: { float: {}, quantized: {}, baselines: {} },
+      dataset: { name: ds.name, fingerprint: ds.fingerprint, ratings: ds.ratings.rating.length, split: split.name },
+      foldin: { implicit: { ...BPR_FOLDIN } },
+      ...(shipped ? { refit: shipped } : {}),
+      createdAt: new Date().toISOString(),
+    };
+    const items = buildItemsFile(ds, trainRows);
+    if (hasTags) items.tags = vocabulary;
+    return { manifest, encoded, items, tensors };
   };
-  const items = buildItemsFile(ds, split.train);
-  if (hasTags) items.tags = vocabulary;
+  let { manifest, encoded, items, tensors } = await artifactParts(params, split.train, refit === 'none' ? 'none' : undefined);
 
   // Re-measure what the Worker will serve: the encoded bytes, decoded and scored by shared/ on tfjs wasm.
   await useWasmBackend();
@@ -95,9 +118,20 @@ export async function trainBprPipeline(req: TrainBprRequest): Promise<TrainRepor
     served.dispose();
   }
 
+  // Refit on every row for the shipped artifact; the figures stay the split model's (its encoded artifact's, above).
+  let refitSeconds = 0;
+  if (refit === 'all') {
+    req.log?.(`refit: bpr on all ${ds.ratings.rating.length} rows (--refit none ships the split model)`);
+    const tRefit = performance.now();
+    const all = Int32Array.from({ length: ds.ratings.rating.length }, (_, r) => r);
+    const full = trainBpr(ds.ratings, all, userItems(ds.ratings, all, nUsers), nUsers, nItems, itemTags, req.options).params;
+    refitSeconds = (performance.now() - tRefit) / 1000;
+    ({ manifest, encoded, items, tensors } = await artifactParts(full, all, 'all'));
+  }
   manifest.metrics = { float: metrics, quantized: quantMetrics, baselines };
   manifest.training = { epochs, seconds: trainSeconds };
   const sizes = await writeArtifact(req.out, { manifest, tensors: encoded.bytes, items });
+  const tail = reportTail({ sizes, float32Bytes: float32Bytes(tensors), trainSeconds, t0, epochs, out: req.out });
   return {
     model: 'bpr',
     dataset: { ...ratingsSummary(ds, split), tags: params.nTags },
@@ -106,7 +140,10 @@ export async function trainBprPipeline(req: TrainBprRequest): Promise<TrainRepor
     metrics,
     baselines,
     quantized: { ...quantMetrics, quantization: req.quantization },
-    ...reportTail({ sizes, float32Bytes: float32Bytes(tensors), trainSeconds, t0, epochs, out: req.out }),
+    ...tail,
+    seconds: { ...tail.seconds, refit: refitSeconds },
+    foldin: manifest.foldin,
+    refit,
   };
 }
 
@@ -126,6 +163,7 @@ export const bprPipeline: ModelPipeline = {
     optimizer: { type: 'string', help: `adagrad, adam (row-wise, lazy moments) or sgd (default ${BPR_DEFAULTS.optimizer})` },
     'lr-decay': { type: 'string', help: `lr multiplier per epoch (default ${BPR_DEFAULTS.lrDecay})` },
     'epoch-metrics': { type: 'boolean', help: 'rank the test split after every epoch too (slower)' },
+    refit: RANKER_OPTIONS.refit,
   },
   async run(req) {
     const o = req.options;
@@ -142,6 +180,8 @@ export const bprPipeline: ModelPipeline = {
       out: req.out,
       onEpoch: req.onEpoch,
       epochMetrics: Boolean(o['epoch-metrics']),
+      refit: parseRefit(o.refit),
+      log: req.log,
       options: {
         seed: req.seed,
         epochs: intOption('epochs', str(o.epochs), BPR_DEFAULTS.epochs, 1, 10_000),

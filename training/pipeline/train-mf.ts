@@ -3,7 +3,7 @@ import type { Quantization } from '../export/mf-artifact.js';
 import { MF_DEFAULTS, type MfOptions } from '../models/mf.js';
 import type { EpochReport, TrainReport } from './kinds.js';
 import { mfRatingKind } from './mf-kind.js';
-import { ratingPipeline, trainRatingModel } from './rating-pipeline.js';
+import { ratingPipeline, trainRatingModel, type TrainRatingRequest } from './rating-pipeline.js';
 
 /** `npm run train -- --model mf`: the generic rating pipeline over the mf kind (mf-kind.ts). */
 export const mfPipeline = ratingPipeline(mfRatingKind);
@@ -16,6 +16,9 @@ export interface TrainMfRequest {
   quantization: Quantization;
   out: string;
   onEpoch?: (r: EpochReport) => void;
+  ranker?: TrainRatingRequest<unknown>['ranker'];
+  rankerOptions?: TrainRatingRequest<unknown>['rankerOptions'];
+  refit?: TrainRatingRequest<unknown>['refit'];
 }
 
 /** Train, evaluate, quantise, re-evaluate and write an mf artifact from an in-memory dataset (demo, tests). */
@@ -28,5 +31,8 @@ export function trainMfPipeline(req: TrainMfRequest): Promise<TrainReport> {
     quantization: req.quantization,
     out: req.out,
     onEpoch: req.onEpoch,
+    ranker: req.ranker,
+    rankerOptions: req.rankerOptions,
+    refit: req.refit,
   });
 }

@@ -8,11 +8,19 @@ import { ratingPipeline } from './rating-pipeline.js';
  */
 export const SVDPP_DEFAULTS: MfOptions = { ...MF_DEFAULTS, implicit: true, reg: 0.12, regImplicit: 0.01 };
 
+/**
+ * Rating fold-in lambda for svdpp, chosen as mf's (npm run tune-ranker -- --what rating-foldin --model svdpp; same
+ * carve): lambda 0.1 1.073, 0.3 1.007, 1 0.955, 3 0.9327, 10 0.9328, 30 0.946. The fold-in solves for the exported
+ * user vector directly (p_u with the implicit sum already folded in).
+ */
+export const SVDPP_FOLDIN_LAMBDA = 3;
+
 export const svdppKind = mfKind(
   'svdpp',
   'mf with SVD++ implicit feedback (p_u + |N(u)|^-1/2 sum y_j, folded into the exported user vectors: served as mf)',
   SVDPP_DEFAULTS,
   { ...MF_SPACE, 'reg-implicit': { type: 'float', min: 0.001, max: 0.1, log: true } },
+  SVDPP_FOLDIN_LAMBDA,
 );
 
 export const svdppPipeline = ratingPipeline(svdppKind);
