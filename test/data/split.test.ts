@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadMovieLens100K } from '../../training/data/movielens100k.js';
 import { createRng, randomInt, randomNormal, shuffleInPlace } from '../../training/data/random.js';
-import { officialSplit, randomSplit, randomSplitName, selectRows } from '../../training/data/split.js';
+import { MIN_HELD_OUT_RATINGS, officialSplit, randomSplit, randomSplitName, selectRows, USERS_SPLIT, usersSplit } from '../../training/data/split.js';
 import { generateSynthetic } from '../../training/data/synthetic.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/ml-100k-mini', import.meta.url));
@@ -126,5 +126,28 @@ describe('officialSplit and selectRows', () => {
     expect([...sub.item]).toEqual([2, 0]);
     expect([...sub.rating]).toEqual([1, 5]);
     expect([...sub.timestamp!]).toEqual([ds.ratings.timestamp![4], ds.ratings.timestamp![0]]);
+  });
+});
+
+describe('usersSplit (users-90-10): whole users held out for fold-in', () => {
+  const ds = generateSynthetic({ users: 200, items: 80, ratingsPerUser: 40, seed: 3 });
+
+  it('holds out round(10%) of the users, every row of theirs, only users with 30+ ratings, reproducibly', () => {
+    const s = usersSplit(ds, 0.1, 7);
+    expect(s.name).toBe(USERS_SPLIT);
+    const held = new Set(Array.from(s.test, (r) => ds.ratings.user[r]));
+    expect(held.size).toBe(20);
+    expect(s.train.length + s.test.length).toBe(ds.ratings.rating.length);
+    for (const r of s.train) expect(held.has(ds.ratings.user[r])).toBe(false);
+    const count = new Map<number, number>();
+    for (const u of ds.ratings.user) count.set(u, (count.get(u) ?? 0) + 1);
+    for (const u of held) expect(count.get(u)).toBeGreaterThanOrEqual(MIN_HELD_OUT_RATINGS);
+    expect(Array.from(usersSplit(ds, 0.1, 7).test)).toEqual(Array.from(s.test));
+    expect(Array.from(usersSplit(ds, 0.1, 8).test)).not.toEqual(Array.from(s.test));
+  });
+
+  it('refuses a dataset without enough users of 30+ ratings, saying so', () => {
+    const thin = generateSynthetic({ users: 50, items: 40, ratingsPerUser: 10, seed: 3 });
+    expect(() => usersSplit(thin, 0.1, 7)).toThrow(/users-90-10 needs 5 users with at least 30 ratings to hold out; .* has 0: use another split/);
   });
 });

@@ -4,11 +4,12 @@ import { headClassProbabilities } from '../../shared/model/head.js';
 import { loadModel, type LoadedModel } from '../../shared/model/loaded.js';
 import { predictRatings } from '../../shared/model/queries.js';
 import { loadDataset } from '../data/load.js';
-import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
+import { chooseSplit, RANKING_SPLIT, USERS_SPLIT } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';
 import { biasBaseline, globalMeanBaseline } from '../eval/baselines.js';
 import { listConcentration } from '../eval/diversity.js';
 import { clip, mae, rmse } from '../eval/metrics.js';
+import { evaluateFoldIn, type FoldinRow } from '../eval/foldin.js';
 import { dotScorer, evaluateRanking, mostPopularScorer, userItems, type BatchScorer } from '../eval/ranking.js';
 import type { FoldinSpec, RankerSpec } from '../../shared/artifact/schema.js';
 import { intOption, numberOption, UsageError } from '../cli/args.js';
@@ -48,6 +49,18 @@ export interface TrainRatingRequest<O> {
 
 export type Refit = 'all' | 'none';
 
+/**
+ * The refit a split allows: on users-90-10 the held-out users are what fold-in is measured on, so refitting on every
+ * row would train on them; the split model ships there (the default) and `--refit all` is refused.
+ */
+export function resolveRefit(splitName: string, requested: Refit | undefined): Refit {
+  if (splitName !== USERS_SPLIT) return requested ?? 'all';
+  if (requested === 'all') {
+    throw new UsageError(`--refit all cannot be used with --split ${USERS_SPLIT}: it would train on the held-out users whose fold-in the split measures; drop --refit`);
+  }
+  return 'none';
+}
+
 /** Options every rating kind takes beside its own: the ranker and the refit. */
 export const RANKER_OPTIONS: Record<string, CliOption> = {
   ranker: { type: 'string', help: 'ials (default): rank recommendations by an implicit ALS model trained beside the rating model; none: by predicted rating' },
@@ -58,10 +71,11 @@ export const RANKER_OPTIONS: Record<string, CliOption> = {
   refit: { type: 'string', help: 'all (default): after measuring on the split, refit on every row and ship that; none: ship the split model' },
 };
 
-export function parseRefit(v: string | boolean | undefined): Refit {
-  const r = (v as string | undefined) ?? 'all';
-  if (r !== 'all' && r !== 'none') throw new UsageError(`--refit must be all or none, got ${JSON.stringify(v)}`);
-  return r;
+/** --refit as given; undefined when absent (resolveRefit picks the split's default). */
+export function parseRefit(v: string | boolean | undefined): Refit | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'all' && v !== 'none') throw new UsageError(`--refit must be all or none, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 export function parseRanker(raw: Record<string, string | boolean | undefined>): { ranker: 'ials' | 'none'; rankerOptions: Partial<IalsOptions> } {
@@ -113,7 +127,7 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
     return { rmse: rmse(clipped, truth), mae: mae(clipped, truth) };
   };
   const rankerOptions: IalsOptions | undefined = (req.ranker ?? 'ials') === 'ials' ? { ...IALS_DEFAULTS, seed: req.seed, ...req.rankerOptions } : undefined;
-  const refit: Refit = req.refit ?? 'all';
+  const refit = resolveRefit(split.name, req.refit);
 
   await useWasmBackend();
   const tTrain = performance.now();
@@ -167,6 +181,7 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
   const decoded = await decodeArtifact(JSON.stringify(built.manifest), built.tensors, JSON.stringify(built.items));
   const served = loadModel('eval', 'eval', decoded);
   let quantized: Record<string, number | string>;
+  let foldinQuality: FoldinRow[] | undefined;
   try {
     quantized = {
       ...score(predictRatings(served, users, items)),
@@ -175,6 +190,8 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
       ...concentration?.((batch, out) => out.set(scoreAllItems(served, batch))),
       quantization: req.quantization,
     };
+    // Users held out entirely: what counts is how well they are served once folded in, as the Worker would.
+    if (split.name === USERS_SPLIT) foldinQuality = evaluateFoldIn(served, ds, split, req.seed);
   } finally {
     served.dispose();
   }
@@ -208,6 +225,7 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
     seconds: { ...tail.seconds, ranker: ranker?.seconds ?? 0, refit: refitSeconds },
     ranker: ranker ? { ...ranker.spec, epoch_median: medianSeconds(ranker.epochs) } : null,
     foldin: built.manifest.foldin ?? null,
+    ...(foldinQuality ? { foldin_quality: foldinQuality } : {}),
     refit,
   };
 }

@@ -13,7 +13,7 @@ import { buildItemsFile } from '../export/items.js';
 import type { Quantization } from '../export/mf-artifact.js';
 import { BPR_DEFAULTS, BprOptimizer, bprFactors, itemTagIndex, trainBpr, type BprOptions } from '../models/bpr.js';
 import { useWasmBackend } from '../tf-node.js';
-import { parseRefit, RANKER_OPTIONS, type Refit } from './rating-pipeline.js';
+import { parseRefit, RANKER_OPTIONS, resolveRefit, type Refit } from './rating-pipeline.js';
 import { ratingsSummary, reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
 
 export interface TrainBprRequest {
@@ -75,7 +75,7 @@ export async function trainBprPipeline(req: TrainBprRequest): Promise<TrainRepor
   const metrics = rank(dotScorer(splitFactors.userFactors, splitFactors.itemFactors, splitFactors.dim));
   const baselines = { most_popular: rank(mostPopularScorer(ds.ratings, split.train, nItems)) };
 
-  const refit = req.refit ?? 'all';
+  const refit = resolveRefit(split.name, req.refit);
   const hyper = { ...BPR_DEFAULTS, ...req.options, tagDim: params.tagDim } as Record<string, number | string | boolean>;
   const hasTags = params.nTags > 0 && params.tagDim > 0;
   const artifactParts = async (p: typeof params, trainRows: Int32Array, shipped: Refit | undefined) => {
