@@ -30,7 +30,8 @@ describe.skipIf(!existsSync(DIR))('ml-100k visitors (real data, skipped when abs
 
   it('the refit artifact never recommends what a user rated anywhere in u.data: 0 leaks over all 943 users', async () => {
     const ds = await loadMovieLens100K(DIR);
-    const report = await trainMfPipeline({ dataset: ds, split: 'random-80-20', options: { seed: 42 }, quantization: 'q8', out: await out() });
+    // Few epochs: what is checked is which items the artifact knows each user rated, not how good the model is.
+    const report = await trainMfPipeline({ dataset: ds, split: 'random-80-20', options: { seed: 42, epochs: 10 }, rankerOptions: { epochs: 2 }, quantization: 'q8', out: await out() });
     expect(report.refit).toBe('all');
     const model = loadModel('leak', 'v', await readArtifact(report.out));
     try {

@@ -11,7 +11,7 @@ import { generateSynthetic } from '../../training/data/synthetic.js';
 import { readArtifact } from '../../training/export/artifact-files.js';
 import { IALS_DEFAULTS } from '../../training/models/ials.js';
 import { MF_FOLDIN_LAMBDA, mfRatingKind } from '../../training/pipeline/mf-kind.js';
-import { parseRanker, parseRefit, trainRatingModel } from '../../training/pipeline/rating-pipeline.js';
+import { parseRanker, parseRefit, resolveRefit, trainRatingModel } from '../../training/pipeline/rating-pipeline.js';
 import { BPR_FOLDIN, trainBprPipeline } from '../../training/pipeline/train-bpr.js';
 import { deepKind } from '../../training/pipeline/train-deep.js';
 import { trainMfPipeline } from '../../training/pipeline/train-mf.js';
@@ -124,7 +124,11 @@ describe('rating kinds ship an iALS ranker, fold-in settings and a refit model',
     expect(() => parseRanker({ ranker: 'svd' })).toThrow(/--ranker must be ials or none, got "svd"/);
     expect(() => parseRefit('some')).toThrow(/--refit must be all or none, got "some"/);
     expect(parseRanker({}).ranker).toBe('ials');
-    expect(parseRefit(undefined)).toBe('all');
+    // Absent: the split decides (all, except users-90-10, which must not train on its held-out users).
+    expect(parseRefit(undefined)).toBeUndefined();
+    expect(resolveRefit('random-80-20', undefined)).toBe('all');
+    expect(resolveRefit('users-90-10', undefined)).toBe('none');
+    expect(() => resolveRefit('users-90-10', 'all')).toThrow(/--refit all cannot be used with --split users-90-10/);
   });
 });
 
