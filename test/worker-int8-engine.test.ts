@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { quantizeQ8 } from '../shared/artifact/q8.js';
 import { cosineFactors, Int8Engine } from '../shared/engine/int8-engine.js';
-import { int8ScanModule } from './helpers/int8-scan-module.js';
+import { int8ScanModule } from '../training/engine-node.js';
 import { buildWorkerBundle, REPO_ROOT, startWorker, type StartedWorker } from './helpers/worker.js';
 
 const DIST = path.join(REPO_ROOT, '.wrangler', `int8-engine-dist-${process.pid}`);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArtifactError } from '../errors.js';
 import type { DecodedArtifact, DecodedTensor } from '../artifact/decode.js';
 import type { ItemMeta, Manifest } from '../artifact/schema.js';
+import { createEngineScorer, defaultInt8Scan, type EngineScorer } from './engine-scorer.js';
 import { loadHead, type LoadedHead } from './head.js';
 import { IdIndex } from './ids.js';
 import { loadIvf, type IvfIndex } from './ivf.js';
@@ -52,9 +53,32 @@ export interface LoadedModel {
   hidden: ReadonlySet<number>;
   /** Coarse index for similar items in large catalogues (optional ivf_* tensors; shared/model/ivf.ts). */
   ivf?: IvfIndex;
-  /** Bytes of tensor data held in the backend for this model. */
+  /**
+   * Who answers the dot-product queries (similar items, recommendations, visitors, the ranker): 'engine' = the int8
+   * kernel over the artifact's codes (`engine` below; q8 artifacts), 'tfjs' = matMul + topk on the wasm backend
+   * over itemsUnitT (f32/f16 artifacts, or when asked for: the bench's comparator, EDGEREC_SCORER=tfjs).
+   */
+  scorer: 'engine' | 'tfjs';
+  engine?: EngineScorer;
+  /** Bytes of tensor data held in the tfjs backend for this model (what /healthz memory.numBytes sums). */
   residentBytes: number;
+  /** Bytes the engine holds besides (its kernels' linear memories and the JS tables it reads queries from); 0 on tfjs. */
+  engineBytes: number;
   dispose(): void;
+}
+
+export interface LoadOptions {
+  /**
+   * The int8 kernel, shared/engine/int8-scan.wasm as a compiled module (the Worker imports it). Default: the one
+   * registered with setDefaultInt8Scan (Node: useWasmBackend() in training/tf-node.ts registers it).
+   */
+  int8Scan?: WebAssembly.Module;
+  /**
+   * 'engine' (default): q8 item tables are scored by the kernel; f32/f16 ones stay on tfjs (they are published
+   * as float to be answered as float; quantising them at load would change their answers). 'tfjs': today's path
+   * for every artifact.
+   */
+  scorer?: 'engine' | 'tfjs';
 }
 
 /** Standard tensor names: every kind stores its final item (and user, tag) representations under these. */
@@ -69,7 +93,7 @@ export const TENSOR_NAMES = {
   rankItemFactors: 'rank_item_factors',
 } as const;
 
-export function loadModel(name: string, version: string, artifact: DecodedArtifact): LoadedModel {
+export function loadModel(name: string, version: string, artifact: DecodedArtifact, opts: LoadOptions = {}): LoadedModel {
   const { manifest, items, tensors } = artifact;
   const { users: nUsers, items: nItems } = manifest.counts;
   const itemF = need(tensors, TENSOR_NAMES.itemFactors, 2);
@@ -136,6 +160,29 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
     all.forEach((t) => t.dispose());
     throw e;
   }
+  let engine: EngineScorer | undefined;
+  if (opts.scorer !== 'tfjs' && itemF.q8) {
+    const module = opts.int8Scan ?? defaultInt8Scan();
+    if (!module) {
+      all.forEach((t) => t.dispose());
+      throw new Error(
+        'loadModel: a q8 artifact is scored by the int8 kernel, and no kernel was given: pass opts.int8Scan ' +
+          "(shared/engine/int8-scan.wasm as a WebAssembly.Module), call useWasmBackend() from training/tf-node.ts in Node, or ask for scorer: 'tfjs'",
+      );
+    }
+    const rankQ8 = rankItemF?.q8 && ranker ? rankItemF.q8 : undefined;
+    engine = createEngineScorer({
+      module,
+      items: itemF.q8,
+      rows: nItems,
+      dim,
+      norms,
+      itemBias: itemB ?? new Float32Array(nItems),
+      userFactors: userF.data,
+      userBias: userB ?? new Float32Array(nUsers),
+      ranker: rankQ8 && ranker ? { items: rankQ8, dim: ranker.dim, userFactors: tensors.get(TENSOR_NAMES.rankUserFactors)?.data ?? new Float32Array(0) } : undefined,
+    });
+  }
   const seenIndptr = Int32Array.from(items.seen.indptr);
   const seenIndices = Int32Array.from(items.seen.indices);
   return {
@@ -161,8 +208,14 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
     popularity: countItems(seenIndices, nItems),
     hidden: new Set<number>(),
     ivf,
+    scorer: engine ? 'engine' : 'tfjs',
+    engine,
     residentBytes: all.reduce((s, t) => s + t.size * 4, 0),
-    dispose: () => all.forEach((t) => t.dispose()),
+    engineBytes: engine?.residentBytes ?? 0,
+    dispose: () => {
+      all.forEach((t) => t.dispose());
+      engine?.dispose();
+    },
   };
 }
 
