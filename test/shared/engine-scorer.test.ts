@@ -17,7 +17,7 @@ import { defaultInt8Scan, setDefaultInt8Scan } from '../../shared/model/engine-s
 import { buildItemFilter, passes, recommendForUserWhere, similarItemsWhere } from '../../shared/model/filters.js';
 import { foldInImplicit } from '../../shared/model/foldin.js';
 import type { LoadedModel } from '../../shared/model/loaded.js';
-import { recommendForUser, recommendForVector, seenItems, similarItems, type Scored } from '../../shared/model/queries.js';
+import { predictRatings, recommendForUser, recommendForVector, seenItems, similarItems, type Scored } from '../../shared/model/queries.js';
 import { recommendForItems } from '../../shared/model/visitor.js';
 import { createRng } from '../../training/data/random.js';
 import { loadHandmade, type HandmadeModel } from '../helpers/handmade-artifact.js';
@@ -278,6 +278,17 @@ describe('engine lifecycle', () => {
       expect(engine.scorer).toBe('engine');
       // Resident: the kernel's memory holds the codes (rows padded to 48 bytes) and three f32 columns.
       expect(engine.engineBytes).toBeGreaterThanOrEqual(N * 48 + 3 * N * 4);
+      // The [d, N] f32 copy is not built by loading or by the engine's queries; the first rating builds it (outside
+      // the caller's tidy: it survives it) and residentBytes follows the tfjs backend's byte count.
+      const bytes0 = tf.memory().numBytes;
+      similarItems(engine, 3, K);
+      recommendForUser(engine, 3, K, true);
+      expect(tf.memory().numBytes).toBe(bytes0);
+      const r0 = engine.residentBytes;
+      const rating = predictRatings(engine, Int32Array.of(1), Int32Array.of(2));
+      expect(engine.residentBytes).toBe(r0 + N * D * 4);
+      expect(tf.memory().numBytes).toBe(bytes0 + N * D * 4);
+      expect(Array.from(predictRatings(engine, Int32Array.of(1), Int32Array.of(2)))).toEqual(Array.from(rating));
       const kernel: Int8Engine = engine.engine!.items;
       expect(kernel.rows).toBe(N);
       engine.dispose();
