@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { dequantizeQ8, quantizeQ8 } from '../shared/artifact/q8.js';
 import { cosineFactors, Int8Engine } from '../shared/engine/int8-engine.js';
 import { normalizeRows, transpose } from '../shared/model/loaded.js';
-import { int8ScanModule } from '../test/helpers/int8-scan-module.js';
+import { int8ScanModule } from '../training/engine-node.js';
 import { useWasmBackend } from '../training/tf-node.js';
 
 const K = 10;

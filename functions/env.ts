@@ -4,6 +4,8 @@ export interface Env {
   MODELS: R2Bucket;
   /** Seconds a loaded model trusts its CURRENT pointer before reading it again. */
   CURRENT_TTL_SECONDS?: string;
+  /** 'tfjs': score q8 artifacts with tfjs matMul + topk rather than the int8 kernel (functions/engine.ts). */
+  EDGEREC_SCORER?: string;
 }
 
 export type AppEnv = { Bindings: Env };

@@ -4,6 +4,7 @@ import { ModelUnavailableError, NoModelError, NotFoundError } from '../shared/er
 import { loadModel, type LoadedModel } from '../shared/model/loaded.js';
 import { fnv1a64 } from '../shared/etag.js';
 import { checkModelName, isVersion, parseHidden, registryKeys } from '../shared/registry.js';
+import { loadOptions } from './engine.js';
 import type { Env } from './env.js';
 import { ensureWasmBackend } from './tf-backend.js';
 
@@ -124,7 +125,7 @@ async function loadVersion(env: Env, name: string, version: string): Promise<Liv
   const t1 = performance.now();
   const decoded = await decodeArtifact(manifest, new Uint8Array(tensors), items);
   const t2 = performance.now();
-  const model = loadModel(name, version, decoded);
+  const model = loadModel(name, version, decoded, loadOptions(env));
   const t3 = performance.now();
   const phases = { r2Ms: t1 - t0, decodeMs: t2 - t1, uploadMs: t3 - t2 };
   return { version, model, loadedAt: new Date().toISOString(), loadMs: t3 - t0, phases };

@@ -1,11 +1,19 @@
 // The int8 scoring kernel inside workerd: the .wasm imported as a module by a minimal Worker (bundled by wrangler
-// with the CompiledWasm rule, as the production Worker would be) loads, and its topK equals Node's, bit for bit.
+// with the CompiledWasm rule, as the production Worker is) loads, and its topK equals Node's, bit for bit; then the
+// production bundle, whose answers equal Node's engine exactly (and, with EDGEREC_SCORER=tfjs, Node's tfjs path).
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { round } from '../functions/present.js';
 import { quantizeQ8 } from '../shared/artifact/q8.js';
 import { cosineFactors, Int8Engine } from '../shared/engine/int8-engine.js';
-import { int8ScanModule } from './helpers/int8-scan-module.js';
+import { loadModel, type LoadedModel } from '../shared/model/loaded.js';
+import { recommendForUser, similarItems, type Scored } from '../shared/model/queries.js';
+import { readArtifact } from '../training/export/artifact-files.js';
+import { publishArtifact } from '../training/publish/publish.js';
+import { useWasmBackend } from '../training/tf-node.js';
+import { bucketOf, trainSmallArtifact } from './helpers/artifact.js';
+import { int8ScanModule } from '../training/engine-node.js';
 import { buildWorkerBundle, REPO_ROOT, startWorker, type StartedWorker } from './helpers/worker.js';
 
 const DIST = path.join(REPO_ROOT, '.wrangler', `int8-engine-dist-${process.pid}`);
@@ -56,4 +64,62 @@ it('answers one topK in workerd exactly as in Node', async () => {
   expect(got.isModule).toBe(true);
   expect(got.indices).toEqual(Array.from(want.indices));
   expect(got.scores).toEqual(Array.from(want.scores));
+});
+
+describe('the production Worker scores q8 artifacts with the engine (and EDGEREC_SCORER=tfjs with tfjs)', () => {
+  let engineWorker: StartedWorker;
+  let tfjsWorker: StartedWorker;
+  let nodeEngine: LoadedModel;
+  let nodeTfjs: LoadedModel;
+
+  beforeAll(async () => {
+    const [report, a, b] = await Promise.all([
+      trainSmallArtifact(),
+      startWorker({ bindings: { CURRENT_TTL_SECONDS: '0' } }),
+      startWorker({ bindings: { CURRENT_TTL_SECONDS: '0', EDGEREC_SCORER: 'tfjs' } }),
+    ]);
+    engineWorker = a;
+    tfjsWorker = b;
+    await Promise.all([publishArtifact(bucketOf(a.bucket), report.out, 'demo'), publishArtifact(bucketOf(b.bucket), report.out, 'demo')]);
+    await useWasmBackend();
+    const artifact = await readArtifact(report.out);
+    nodeEngine = loadModel('demo', 'node', artifact);
+    nodeTfjs = loadModel('demo', 'node', artifact, { scorer: 'tfjs' });
+    expect([nodeEngine.scorer, nodeTfjs.scorer]).toEqual(['engine', 'tfjs']);
+  });
+  afterAll(async () => {
+    nodeEngine?.dispose();
+    nodeTfjs?.dispose();
+    await Promise.all([engineWorker?.dispose(), tfjsWorker?.dispose()]);
+  });
+
+  type Body = { results: { id: string; score: number }[] };
+  const answer = async (w: StartedWorker, p: string) => {
+    const res = await w.fetch(p);
+    expect(res.status).toBe(200);
+    return ((await res.json()) as Body).results.map((r) => ({ id: r.id, score: r.score }));
+  };
+  const view = (m: LoadedModel, s: Scored[]) => s.map((r) => ({ id: m.items.ids[r.index], score: round(r.score) }));
+
+  it('each Worker equals its Node scorer exactly (ids and 6-decimal scores); the two scorers differ only by query rounding', async () => {
+    let differ = 0;
+    for (const i of [0, 17, 123]) {
+      const p = `/v1/models/demo/items/${encodeURIComponent(nodeEngine.items.ids[i])}/similar?k=10`;
+      const [e, t] = await Promise.all([answer(engineWorker, p), answer(tfjsWorker, p)]);
+      expect(e).toEqual(view(nodeEngine, similarItems(nodeEngine, i, 10)));
+      expect(t).toEqual(view(nodeTfjs, similarItems(nodeTfjs, i, 10)));
+      // d = 16, unit query: |engine - tfjs| <= sqrt(16) / 65534 = 6.1e-5 (int8-engine.ts quantizeQuery), plus the
+      // 6-decimal rounding of both (1e-6).
+      e.forEach((r, j) => expect(Math.abs(r.score - t[j].score)).toBeLessThanOrEqual(6.2e-5));
+      differ += e.filter((r, j) => r.score !== t[j].score).length;
+    }
+    for (const u of [0, 5, 42]) {
+      const p = `/v1/models/demo/users/${encodeURIComponent(nodeEngine.users.ids[u])}/recommendations?k=10`;
+      const [e, t] = await Promise.all([answer(engineWorker, p), answer(tfjsWorker, p)]);
+      expect(e).toEqual(view(nodeEngine, recommendForUser(nodeEngine, u, 10, true)));
+      expect(t).toEqual(view(nodeTfjs, recommendForUser(nodeTfjs, u, 10, true)));
+    }
+    // Proof that the engine Worker is not on tfjs: some scores move in the 5th-6th decimal.
+    expect(differ).toBeGreaterThan(0);
+  });
 });

@@ -1,12 +1,13 @@
-// The three ways the bench answers "similar items" and "recommendations for a user": the production path (shared/
-// model/queries.ts on tfjs wasm), the same code on the tfjs cpu backend, and a plain TypeScript loop over typed
-// arrays. Runtime-neutral: Node and the bench Worker run exactly this code.
+// The four ways the bench answers "similar items" and "recommendations for a user": the production path (shared/
+// model/queries.ts on the int8 engine), the previous production path (the same code with scorer 'tfjs': matMul +
+// topk on tfjs wasm), that on the tfjs cpu backend, and a plain TypeScript loop over typed arrays. Runtime-neutral:
+// Node and the bench Worker run exactly this code.
 import * as tf from '@tensorflow/tfjs-core';
 import type { DecodedArtifact } from '../../shared/artifact/decode.js';
 import { loadModel, rowNorms, TENSOR_NAMES, type LoadedModel } from '../../shared/model/loaded.js';
 import { recommendForUser, seenItems, similarItems, type Scored } from '../../shared/model/queries.js';
 
-export const IMPLS = ['wasm', 'cpu', 'loop'] as const;
+export const IMPLS = ['engine', 'wasm', 'cpu', 'loop'] as const;
 export type ImplName = (typeof IMPLS)[number];
 export const OPS = ['similar', 'recommend'] as const;
 export type OpName = (typeof OPS)[number];
@@ -23,7 +24,9 @@ export interface QueryImpl {
 }
 
 /** The production code on a tfjs backend. `model` must have been loaded while `backend` was active. */
-export function tfImpl(name: 'wasm' | 'cpu', model: LoadedModel, backend: string): QueryImpl {
+export function tfImpl(name: 'engine' | 'wasm' | 'cpu', model: LoadedModel, backend: string): QueryImpl {
+  const want = name === 'engine' ? 'engine' : 'tfjs';
+  if (model.scorer !== want) throw new Error(`bench impl ${name} needs a model scored by ${want}, got ${model.scorer}`);
   return {
     name,
     items: model.items.size,
@@ -37,10 +40,13 @@ export function tfImpl(name: 'wasm' | 'cpu', model: LoadedModel, backend: string
   };
 }
 
-/** Loads `artifact` on the tfjs `backend` (switching to it first) and wraps it as a QueryImpl. */
-export async function loadTfImpl(name: 'wasm' | 'cpu', artifact: DecodedArtifact, backend: string): Promise<QueryImpl> {
+/**
+ * Loads `artifact` on the tfjs `backend` (switching to it first) and wraps it as a QueryImpl: 'engine' with the int8
+ * kernel (`int8Scan`, or the process default in Node), 'wasm' and 'cpu' with scorer 'tfjs'.
+ */
+export async function loadTfImpl(name: 'engine' | 'wasm' | 'cpu', artifact: DecodedArtifact, backend: string, int8Scan?: WebAssembly.Module): Promise<QueryImpl> {
   if (tf.getBackend() !== backend && !(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} failed to start`);
-  return tfImpl(name, loadModel('bench', backend, artifact), backend);
+  return tfImpl(name, loadModel('bench', backend, artifact, name === 'engine' ? { int8Scan } : { scorer: 'tfjs' }), backend);
 }
 
 /** Top-k by insertion into a small sorted buffer: for k << N this beats any full sort. */

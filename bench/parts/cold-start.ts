@@ -14,6 +14,15 @@ import http from 'node:http';
 import { getJson, httpGet, PROD_DIST, seedModel, startBenchWorker } from '../lib/workers.js';
 
 const FORMATS: Quantization[] = ['q8', 'f32'];
+/**
+ * What each cold start is measured for: q8 on the production engine, q8 on the previous path (the same bundle with
+ * EDGEREC_SCORER=tfjs: normalise + transpose + upload to tfjs, matMul + topk), and f32 (tfjs either way).
+ */
+const VARIANTS: { q: Quantization; scorer: 'engine' | 'tfjs'; label: string }[] = [
+  { q: 'q8', scorer: 'engine', label: 'q8' },
+  { q: 'q8', scorer: 'tfjs', label: 'q8 tfjs' },
+  { q: 'f32', scorer: 'tfjs', label: 'f32' },
+];
 
 interface Health {
   initMs: number;
@@ -37,7 +46,7 @@ async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
   return [r, performance.now() - t0];
 }
 
-async function nodeBreakdown(ctx: BenchContext, n: number, q: Quantization) {
+async function nodeBreakdown(ctx: BenchContext, n: number, q: Quantization, scorer: 'engine' | 'tfjs') {
   await useWasmBackend();
   const e = await ctx.encoded(n, q);
   const reps = ctx.quick ? 2 : 5;
@@ -50,7 +59,7 @@ async function nodeBreakdown(ctx: BenchContext, n: number, q: Quantization) {
     const [decoded, dms] = await timed(() => decodeArtifact(e.manifestText, e.tensors, e.itemsText));
     rows['decode total'].push(dms);
     const t1 = performance.now();
-    const m = loadModel('cold', 'node', decoded);
+    const m = loadModel('cold', 'node', decoded, { scorer });
     rows['loadModel (normalise+transpose+upload)'].push(performance.now() - t1);
     m.dispose();
   }
@@ -76,13 +85,13 @@ export const coldStartPart: Part = {
     } finally {
       await seeder.dispose();
     }
-    const results: { items: number; quantization: Quantization; bytes: number; reps: Rep[]; median: Rep; spread: number; node: Record<string, number> }[] = [];
+    const results: { items: number; quantization: Quantization; scorer: 'engine' | 'tfjs'; label: string; bytes: number; reps: Rep[]; median: Rep; spread: number; node: Record<string, number> }[] = [];
     for (const n of ctx.sizes) {
-      for (const q of FORMATS) {
+      for (const { q, scorer, label } of VARIANTS) {
         const m = modelName(n, q);
         const list: Rep[] = [];
         for (let r = 0; r < reps; r++) {
-          const w = await startBenchWorker(PROD_DIST, store);
+          const w = await startBenchWorker(PROD_DIST, store, scorer === 'tfjs' ? { EDGEREC_SCORER: 'tfjs' } : {});
           const agent = new http.Agent({ keepAlive: true });
           try {
             // Open the connection first, so that TCP set-up is not counted.
@@ -103,20 +112,21 @@ export const coldStartPart: Part = {
           }
         }
         const med = Object.fromEntries(Object.keys(list[0]).map((k) => [k, sig(median(list.map((x) => x[k as keyof Rep])))])) as unknown as Rep;
-        const node = await nodeBreakdown(ctx, n, q);
-        results.push({ items: n, quantization: q, bytes: bytes[`${n}/${q}`], reps: list, median: med, spread: sig(relativeSpread(list.map((x) => x.firstMs)), 2), node });
-        ctx.log(`  ${n} ${q}: first answer ${med.firstMs} ms (init ${med.initMs}, r2 ${med.r2Ms}, decode ${med.decodeMs}, upload ${med.uploadMs})`);
+        const node = await nodeBreakdown(ctx, n, q, scorer);
+        results.push({ items: n, quantization: q, scorer, label, bytes: bytes[`${n}/${q}`], reps: list, median: med, spread: sig(relativeSpread(list.map((x) => x.firstMs)), 2), node });
+        ctx.log(`  ${n} ${label}: first answer ${med.firstMs} ms (init ${med.initMs}, r2 ${med.r2Ms}, decode ${med.decodeMs}, upload ${med.uploadMs})`);
       }
     }
     const tables: Table[] = [
       {
         title: 'Cold start in workerd: ms, median of fresh isolates',
-        headers: ['items', 'format', 'MB', 'first answer', 'wasm init', 'R2 read', 'decode', 'upload', 'rest', 'warm query', 'spread'],
+        headers: ['items', 'format', 'MB', 'first answer', 'R2 read → answer', 'wasm init', 'R2 read', 'decode', 'upload', 'rest', 'warm query', 'spread'],
         rows: results.map((r) => [
           r.items,
-          r.quantization,
+          r.label,
           r.bytes / 1e6,
           r.median.firstMs,
+          sig(r.median.firstMs - r.median.initMs),
           r.median.initMs,
           r.median.r2Ms,
           r.median.decodeMs,
@@ -127,6 +137,7 @@ export const coldStartPart: Part = {
         ]),
         notes: [
           `${reps} fresh workerd processes per row (Miniflare, production bundle, R2 persisted on local disk); "first answer" is request to last body byte over an open loopback connection (node:http), so it includes HTTP; the isolate has served one 404 before (the connection opener), nothing else.`,
+          "format: q8 = the production Worker (int8 engine); q8 tfjs = the same bundle and artifact with EDGEREC_SCORER=tfjs (the previous path); f32 = an f32 artifact (tfjs either way). 'R2 read → answer' = first answer - wasm init (tfjs' wasm init is paid by both q8 rows alike).",
           'Phases come from /healthz (functions/model-store.ts records them; wasm init from functions/tf-backend.ts). decode = checksum + dequantise + finiteness + JSON.parse(items.json); upload = loadModel: normalise, transpose, copy into the wasm heap.',
           '"rest" = first answer - wasm init - load: routing, the first query (incl. any one-off weight packing) and HTTP. "warm query" = the second request, from outside. spread = IQR/2 of first answer over its median.',
           `The Miniflare start itself (process spawn + script compile) is not counted; it was ${sig(median(results.flatMap((r) => r.reps.map((x) => x.startMs))))} ms median.`,
@@ -135,11 +146,26 @@ export const coldStartPart: Part = {
       {
         title: 'The same load in Node: ms, median',
         headers: ['items', 'format', ...Object.keys(results[0]?.node ?? {})],
-        rows: results.map((r) => [r.items, r.quantization, ...Object.values(r.node)]),
+        rows: results.map((r) => [r.items, r.label, ...Object.values(r.node)]),
       },
     ];
-    const cold = Object.fromEntries(results.filter((r) => r.quantization === 'q8').map((r) => [String(r.items), r.median.firstMs]));
-    const coldF32 = Object.fromEntries(results.filter((r) => r.quantization === 'f32').map((r) => [String(r.items), r.median.firstMs]));
-    return { name: 'cold-start', tables, data: { reps, results }, summary: { cold_start_ms: cold, cold_start_f32_ms: coldF32 } };
+    const pick = (label: string) => results.filter((r) => r.label === label);
+    const cold = Object.fromEntries(pick('q8').map((r) => [String(r.items), r.median.firstMs]));
+    const coldTfjs = Object.fromEntries(pick('q8 tfjs').map((r) => [String(r.items), r.median.firstMs]));
+    const coldF32 = Object.fromEntries(pick('f32').map((r) => [String(r.items), r.median.firstMs]));
+    // Previous path / engine, R2 read -> first answer (wasm init excluded: the same for both), same run.
+    const afterInit = (r: (typeof results)[number]) => r.median.firstMs - r.median.initMs;
+    const vsTfjs = Object.fromEntries(
+      pick('q8').map((e) => {
+        const t = pick('q8 tfjs').find((x) => x.items === e.items);
+        return [String(e.items), t ? sig(afterInit(t) / afterInit(e)) : null];
+      }),
+    );
+    return {
+      name: 'cold-start',
+      tables,
+      data: { reps, results },
+      summary: { cold_start_ms: cold, cold_start_tfjs_ms: coldTfjs, cold_start_f32_ms: coldF32, ratios: { cold_start_vs_tfjs: vsTfjs } },
+    };
   },
 };

@@ -45,9 +45,9 @@ export const ivfPart: Part = {
         await seedModel(w!.bucket, exactName, e);
         await seedModel(w!.bucket, ivfName, withIvf);
         const timeIn = async (model: string) => {
-          await postJson(w!, '/__bench/prepare', { model, impl: 'wasm' });
+          await postJson(w!, '/__bench/prepare', { model, impl: 'engine' });
           const c0 = await cpuMs(w!.pid);
-          const t = await postJson<BatchTiming>(w!, '/__bench/queries', { model, impl: 'wasm', op: 'similar', k: 10, timing: ctx.timing });
+          const t = await postJson<BatchTiming>(w!, '/__bench/queries', { model, impl: 'engine', op: 'similar', k: 10, timing: ctx.timing });
           const c1 = await cpuMs(w!.pid);
           return { ms: sig(median(t.perQueryMs)), cpu: c0 === null || c1 === null ? null : sig((c1 - c0) / t.queries) };
         };
@@ -58,7 +58,7 @@ export const ivfPart: Part = {
         const nodeMs = async (a: typeof e) => {
           const m = loadModel('n', 'v', await decodeArtifact(a.manifestText, a.tensors, a.itemsText));
           try {
-            return sig(median(timeBatches(queryRunner(tfImpl('wasm', m, 'wasm'), 'similar', 10), timing).perQueryMs));
+            return sig(median(timeBatches(queryRunner(tfImpl('engine', m, 'wasm'), 'similar', 10), timing).perQueryMs));
           } finally {
             m.dispose();
           }

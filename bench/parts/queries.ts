@@ -1,5 +1,6 @@
 // Part 1: query compute for similar items and user recommendations, inside workerd and in Node, for the production
-// path (tfjs wasm), the tfjs cpu backend and a plain TypeScript loop.
+// path (the int8 engine), the previous one (tfjs wasm matMul + topk), the tfjs cpu backend and a plain TypeScript
+// loop, side by side in one run; the engine's speed-ups are ratios of those cells (summary.ratios).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { decodeArtifact } from '../../shared/artifact/decode.js';
@@ -70,7 +71,7 @@ async function inNode(ctx: BenchContext): Promise<{ cells: Cell[]; ops: Record<n
     const e = await ctx.encoded(n, Q);
     const artifact = await decodeArtifact(e.manifestText, e.tensors, e.itemsText);
     for (const impl of IMPLS) {
-      const q = impl === 'loop' ? loopImpl(artifact, loadModelSeen(artifact)) : await loadTfImpl(impl, artifact, impl);
+      const q = impl === 'loop' ? loopImpl(artifact, loadModelSeen(artifact)) : await loadTfImpl(impl, artifact, impl === 'engine' ? 'wasm' : impl);
       try {
         await q.activate();
         for (const op of OPS) {
@@ -90,7 +91,7 @@ async function inNode(ctx: BenchContext): Promise<{ cells: Cell[]; ops: Record<n
         await tf.setBackend('wasm');
       }
     }
-    const model = loadModel('bench', 'ops', artifact);
+    const model = loadModel('bench', 'ops', artifact, { scorer: 'tfjs' });
     try {
       ops[n] = Object.fromEntries(Object.entries(opBreakdown(model, { ...timing, batches: Math.min(timing.batches, 12) })).map(([k, v]) => [k, sig(median(v))]));
     } finally {
@@ -116,17 +117,19 @@ export const queriesPart: Part = {
     for (const op of OPS) {
       tables.push({
         title: `${op === 'similar' ? 'Similar items' : 'Recommendations for a user'} (k=${K}): ms per query, median / p99`,
-        headers: ['items', ...IMPLS.map((i) => `workerd ${i}`), 'workerd wasm CPU', ...IMPLS.map((i) => `node ${i}`), 'node wasm CPU', 'node wasm single p99'],
+        headers: ['items', ...IMPLS.map((i) => `workerd ${i}`), 'workerd engine CPU', ...IMPLS.map((i) => `node ${i}`), 'node engine CPU', 'node engine single p99', 'wasm/engine'],
         rows: ctx.sizes.map((n) => [
           n,
           ...IMPLS.map((i) => pair(find('workerd', n, i, op))),
-          find('workerd', n, 'wasm', op)?.cpuMs,
+          find('workerd', n, 'engine', op)?.cpuMs,
           ...IMPLS.map((i) => pair(find('node', n, i, op))),
-          find('node', n, 'wasm', op)?.cpuMs,
-          find('node', n, 'wasm', op)?.single?.p99Ms,
+          find('node', n, 'engine', op)?.cpuMs,
+          find('node', n, 'engine', op)?.single?.p99Ms,
+          ratio(find('workerd', n, 'wasm', op), find('workerd', n, 'engine', op)),
         ]),
         notes: [
-          'wasm = the production path (shared/model/queries.ts on tfjs-backend-wasm, SIMD, one thread); cpu = the same code on tfjs-backend-cpu; loop = plain TypeScript over Float32Array rows with a top-k buffer.',
+          "engine = the production path (shared/model/queries.ts on the int8 kernel, shared/engine/int8-scan.wat, over the artifact's codes, exclusions in its bitmap); wasm = the previous production path, the same queries with scorer 'tfjs' (matMul + topk on tfjs-backend-wasm, SIMD, one thread, over the dequantised [d, N] f32 matrix); cpu = that on tfjs-backend-cpu; loop = plain TypeScript over Float32Array rows with a top-k buffer.",
+          'wasm/engine = workerd wasm median / workerd engine median (how many times faster the engine is, same run, same catalogue).',
           `workerd: the bench Worker (bench/worker/index.ts) in Miniflare; each measurement times a batch of queries (>= ${ctx.timing.minBatchMs} ms; workerd's clock has 1 ms resolution), ${ctx.timing.batches} measurements; p99 is over batch means.`,
           'node: same code and timing in Node 22; "single p99" times one query per clock reading.',
           "CPU: CPU ms per query over the whole timing call (workerd: the process's utime+stime from /proc, 10 ms ticks; node: process.cpuUsage()), warm-up included. It does not count waiting for a core, so on this shared machine it is the steadier figure; wall medians above it include contention.",
@@ -141,11 +144,38 @@ export const queriesPart: Part = {
     });
     const noise = sig(median(all.map((c) => c.spread).filter(Number.isFinite)), 2);
     tables[0].notes!.push(`Noise: in the median row the middle half of the batch means lies within ±${Math.round(noise * 100)}% of the median.`);
-    const byN = (op: OpName) => Object.fromEntries(ctx.sizes.map((n) => [String(n), find('workerd', n, 'wasm', op)?.medianMs ?? null]));
-    const cpuByN = (op: OpName) => Object.fromEntries(ctx.sizes.map((n) => [String(n), find('workerd', n, 'wasm', op)?.cpuMs ?? null]));
-    return { name: 'queries', tables, data: { k: K, quantization: Q, timing: ctx.timing, cells: all, ops: { workerd: worker.ops, node: node.ops } }, summary: { similar_ms: byN('similar'), recommend_ms: byN('recommend'), similar_cpu_ms: cpuByN('similar'), recommend_cpu_ms: cpuByN('recommend'), query_noise: noise } };
+    const byN = (op: OpName, impl: ImplName = 'engine') => Object.fromEntries(ctx.sizes.map((n) => [String(n), find('workerd', n, impl, op)?.medianMs ?? null]));
+    const cpuByN = (op: OpName) => Object.fromEntries(ctx.sizes.map((n) => [String(n), find('workerd', n, 'engine', op)?.cpuMs ?? null]));
+    const ratios = (num: ImplName, den: ImplName, op: OpName) => Object.fromEntries(ctx.sizes.map((n) => [String(n), ratio(find('workerd', n, num, op), find('workerd', n, den, op))]));
+    return {
+      name: 'queries',
+      tables,
+      data: { k: K, quantization: Q, timing: ctx.timing, cells: all, ops: { workerd: worker.ops, node: node.ops } },
+      summary: {
+        // The production path (the engine since the int8wire branch; tfjs wasm before: see tfjs_similar_ms).
+        similar_ms: byN('similar'),
+        recommend_ms: byN('recommend'),
+        tfjs_similar_ms: byN('similar', 'wasm'),
+        tfjs_recommend_ms: byN('recommend', 'wasm'),
+        similar_cpu_ms: cpuByN('similar'),
+        recommend_cpu_ms: cpuByN('recommend'),
+        query_noise: noise,
+        ratios: {
+          // tfjs time / engine time (> 1: the engine is faster), workerd medians of the same run.
+          engine_vs_tfjs_similar: ratios('wasm', 'engine', 'similar'),
+          engine_vs_tfjs_recommend: ratios('wasm', 'engine', 'recommend'),
+          // engine time / plain-TS loop time (< 1: the engine is faster).
+          engine_vs_loop_similar: ratios('engine', 'loop', 'similar'),
+        },
+      },
+    };
   },
 };
+
+/** a / b of two cells' medians, 3 significant digits (null when either is missing). */
+function ratio(a: Cell | undefined, b: Cell | undefined): number | null {
+  return a && b && b.medianMs > 0 ? sig(a.medianMs / b.medianMs) : null;
+}
 
 function pair(c: Cell | undefined): string {
   return c ? `${fmt(c.medianMs)} / ${fmt(c.p99Ms)}` : '–';

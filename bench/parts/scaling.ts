@@ -29,14 +29,14 @@ export const scalingPart: Part = {
     const series: Series[] = [];
     const q = partData(ctx, 'queries') as { cells?: { runtime: string; items: number; impl: string; op: string; medianMs: number }[] } | undefined;
     for (const op of ['similar', 'recommend']) {
-      for (const impl of ['wasm', 'loop']) {
+      for (const impl of ['engine', 'wasm', 'loop']) {
         const pts = (q?.cells ?? []).filter((c) => c.runtime === 'workerd' && c.impl === impl && c.op === op).map((c) => [c.items, c.medianMs] as [number, number]);
         if (pts.length) series.push({ quantity: `${op} ms (workerd ${impl})`, x: 'items', points: pts });
       }
     }
-    const cold = partData(ctx, 'cold-start') as { results?: { items: number; quantization: string; median: { firstMs: number; decodeMs: number; uploadMs: number } }[] } | undefined;
+    const cold = partData(ctx, 'cold-start') as { results?: { items: number; quantization: string; label?: string; median: { firstMs: number; decodeMs: number; uploadMs: number } }[] } | undefined;
     for (const fmt of ['q8', 'f32']) {
-      const rs = (cold?.results ?? []).filter((r) => r.quantization === fmt);
+      const rs = (cold?.results ?? []).filter((r) => (r.label ?? r.quantization) === fmt);
       if (rs.length) {
         series.push({ quantity: `cold start ms (${fmt})`, x: 'items', points: rs.map((r) => [r.items, r.median.firstMs]) });
         series.push({ quantity: `decode + upload ms (${fmt})`, x: 'items', points: rs.map((r) => [r.items, r.median.decodeMs + r.median.uploadMs]) });

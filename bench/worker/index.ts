@@ -72,13 +72,14 @@ async function prepare(env: Env, model: string, impl: ImplName): Promise<QueryIm
   }
   await tf.setBackend('wasm');
   let q: QueryImpl;
-  if (impl === 'wasm') {
+  if (impl === 'engine') {
     // The production load path and the production model object (owned by the store: not disposed here).
-    q = await withModel(env, model, (m) => ({ ...tfImpl('wasm', m, 'wasm'), dispose: () => {} }));
+    q = await withModel(env, model, (m) => ({ ...tfImpl('engine', m, 'wasm'), dispose: () => {} }));
   } else {
     const artifact = await readArtifact(env, model);
-    if (impl === 'cpu') {
-      q = await loadTfImpl('cpu', artifact, 'cpu');
+    if (impl === 'wasm' || impl === 'cpu') {
+      // The previous production path: the same queries with scorer 'tfjs'.
+      q = await loadTfImpl(impl, artifact, impl);
     } else {
       const seen = { seenIndptr: Int32Array.from(artifact.items.seen.indptr), seenIndices: Int32Array.from(artifact.items.seen.indices) };
       q = loopImpl(artifact, seen);
@@ -122,7 +123,7 @@ async function bench(req: Request, env: Env, ctx: ExecutionContext): Promise<Res
   if (path === '/__bench/queries') return Response.json(await timeQueries(env, (await req.json()) as QueriesBody));
   if (path === '/__bench/ops') {
     const body = (await req.json()) as { model: string; timing: Omit<TimingOptions, 'now'> };
-    await prepare(env, body.model, 'wasm');
+    await prepare(env, body.model, 'engine');
     return Response.json(await withModel(env, body.model, (m) => opBreakdown(m, { ...body.timing, now })));
   }
   if (path === '/__bench/memory') {

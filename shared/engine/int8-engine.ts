@@ -22,18 +22,34 @@ interface Int8ScanExports {
   ): void;
 }
 
-/** The matrix to score: row-major int8 [rows, cols] plus one factor (and optionally one additive term) per row. */
-export interface Int8Matrix {
+/** One way of scoring the rows: one factor (and optionally one additive term) per row. */
+export interface RowTerms {
+  factor: Float32Array;
+  add?: Float32Array;
+}
+
+/**
+ * The matrix to score: row-major int8 [rows, cols] plus one factor (and optionally one additive term) per row.
+ * `more` are further scorings of the same codes (e.g. cosine and raw dot product of one item table): the codes are
+ * held once, each scoring costs 4 or 8 bytes per row. topK's `terms` picks one: 0 = factor/add, i = more[i - 1].
+ */
+export interface Int8Matrix extends RowTerms {
   codes: Int8Array;
   rows: number;
   cols: number;
-  factor: Float32Array;
-  add?: Float32Array;
+  more?: RowTerms[];
 }
 
 export interface TopKOptions {
   /** Row indices never answered (seen items, the query item, hidden items). Each must be an integer in 0..rows-1. */
   exclude?: Iterable<number>;
+  /**
+   * When given, only these rows may be answered (a tag filter's allow-list); `exclude` still applies on top. The
+   * bitmap is set in bulk (rows / 8 bytes) and the allowed rows cleared, so a small allow-list costs O(rows / 8).
+   */
+  allow?: Iterable<number>;
+  /** Which scoring of the matrix: 0 (default) = its factor/add, i = more[i - 1]. */
+  terms?: number;
 }
 
 export interface TopKResult {
@@ -118,8 +134,8 @@ interface Layout {
   cols: number;
   dPad: number;
   codes: number;
-  factor: number;
-  add: number;
+  /** Per scoring: byte offsets of its factor and additive term (0 = none). */
+  terms: { factor: number; add: number }[];
   excl: number;
   query: number;
   /** First free byte: the heap of a query goes here. */
@@ -128,13 +144,24 @@ interface Layout {
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
+const disposedError = () => {
+  throw new Error('Int8Engine: used after dispose()');
+};
+/** Stands in for the kernel after dispose(): every use throws. */
+const DISPOSED: Int8ScanExports = {
+  get memory(): WebAssembly.Memory {
+    return disposedError();
+  },
+  topk: disposedError,
+};
+
 /**
  * One matrix resident in one kernel instance's memory. load() copies the matrix in (memory grows as needed and never
  * shrinks: drop the engine to give it back); topK() answers queries. Not re-entrant (one query at a time per engine,
  * which is how a Worker isolate runs synchronous code).
  */
 export class Int8Engine {
-  private readonly kernel: Int8ScanExports;
+  private kernel: Int8ScanExports;
   private layout: Layout | undefined;
 
   constructor(wasm: WebAssembly.Module | WebAssembly.Instance) {
@@ -145,6 +172,15 @@ export class Int8Engine {
       throw new TypeError('Int8Engine: the module does not export memory and topk: is it shared/engine/int8-scan.wasm?');
     }
     this.kernel = ex as Int8ScanExports;
+  }
+
+  /**
+   * Drops this engine's hold on its kernel instance: the instance and its linear memory (which cannot shrink) are
+   * garbage once nothing else references them. Any later call throws.
+   */
+  dispose(): void {
+    this.layout = undefined;
+    this.kernel = DISPOSED;
   }
 
   get rows(): number {
@@ -172,17 +208,32 @@ export class Int8Engine {
       throw new RangeError(`Int8Engine.load: bad shape [${rows}, ${cols}]`);
     }
     if (m.codes.length !== rows * cols) throw new RangeError(`Int8Engine.load: ${m.codes.length} codes do not make a ${rows}x${cols} matrix`);
-    if (m.factor.length !== rows) throw new RangeError(`Int8Engine.load: ${m.factor.length} factors for ${rows} rows`);
-    if (m.add && m.add.length !== rows) throw new RangeError(`Int8Engine.load: ${m.add.length} additive terms for ${rows} rows`);
-    for (const [name, v] of [['factor', m.factor], ['add', m.add]] as const) {
-      if (v) for (let i = 0; i < v.length; i++) if (!(Math.abs(v[i]) < Infinity)) throw new RangeError(`Int8Engine.load: ${name}[${i}] is ${v[i]}`);
+    const scorings: RowTerms[] = [m, ...(m.more ?? [])];
+    for (const t of scorings) {
+      if (t.factor.length !== rows) throw new RangeError(`Int8Engine.load: ${t.factor.length} factors for ${rows} rows`);
+      if (t.add && t.add.length !== rows) throw new RangeError(`Int8Engine.load: ${t.add.length} additive terms for ${rows} rows`);
+      for (const [name, v] of [['factor', t.factor], ['add', t.add]] as const) {
+        if (v) for (let i = 0; i < v.length; i++) if (!(Math.abs(v[i]) < Infinity)) throw new RangeError(`Int8Engine.load: ${name}[${i}] is ${v[i]}`);
+      }
     }
     const dPad = paddedWidth(cols);
     const nPad = Math.ceil(rows / 4) * 4;
     const codes = 16;
-    const factor = align16(codes + nPad * dPad);
-    const add = m.add ? align16(factor + nPad * 4) : 0;
-    const excl = align16((add || factor) + nPad * 4);
+    let at = align16(codes + nPad * dPad);
+    // A scoring that reuses another's array (the same Float32Array) points at the same bytes.
+    const placed = new Map<Float32Array, number>();
+    const place = (v: Float32Array | undefined): number => {
+      if (!v) return 0;
+      let off = placed.get(v);
+      if (off === undefined) {
+        off = at;
+        at = align16(at + nPad * 4);
+        placed.set(v, off);
+      }
+      return off;
+    };
+    const terms = scorings.map((t) => ({ factor: place(t.factor), add: place(t.add) }));
+    const excl = at;
     const query = align16(excl + Math.ceil(nPad / 8));
     const end = align16(query + dPad * 2);
     this.layout = undefined;
@@ -193,9 +244,8 @@ export class Int8Engine {
     const dst = new Int8Array(buf, codes, nPad * dPad);
     if (dPad === cols) dst.set(m.codes);
     else for (let r = 0; r < rows; r++) dst.set(m.codes.subarray(r * cols, (r + 1) * cols), r * dPad);
-    new Float32Array(buf, factor, rows).set(m.factor);
-    if (m.add) new Float32Array(buf, add, rows).set(m.add);
-    this.layout = { rows, cols, dPad, codes, factor, add, excl, query, end };
+    for (const [v, off] of placed) new Float32Array(buf, off, rows).set(v);
+    this.layout = { rows, cols, dPad, codes, terms, excl, query, end };
   }
 
   /**
@@ -209,20 +259,46 @@ export class Int8Engine {
     if (!Number.isInteger(k) || k < 0) throw new RangeError(`Int8Engine.topK: k must be a non-negative integer, got ${k}`);
     const kk = Math.min(k, L.rows);
     if (kk === 0) return { indices: new Int32Array(0), scores: new Float32Array(0) };
+    const t = L.terms[opts.terms ?? 0];
+    if (!t) throw new RangeError(`Int8Engine.topK: no scoring ${opts.terms} (the matrix has ${L.terms.length})`);
     const { q16, scale } = quantizeQuery(query, L.cols);
     const heapS = L.end;
     const heapI = heapS + kk * 4;
     this.ensure(heapI + kk * 4);
     const buf = this.kernel.memory.buffer;
     new Int16Array(buf, L.query, L.cols).set(q16);
-    const excluded = this.markExcluded(buf, opts.exclude);
+    const allowAll = opts.allow === undefined;
+    if (!allowAll) this.markAllowed(buf, opts.allow!);
+    let excluded: number[];
     try {
-      this.kernel.topk(L.codes, L.dPad, L.rows, L.factor, L.add, L.query, scale, excluded.length ? L.excl : 0, heapS, heapI, kk);
+      excluded = this.markExcluded(buf, opts.exclude);
+    } catch (e) {
+      new Uint8Array(buf, L.excl, Math.ceil(L.rows / 8)).fill(0);
+      throw e;
+    }
+    try {
+      const useBits = !allowAll || excluded.length > 0;
+      this.kernel.topk(L.codes, L.dPad, L.rows, t.factor, t.add, L.query, scale, useBits ? L.excl : 0, heapS, heapI, kk);
     } finally {
       const bits = new Uint8Array(this.kernel.memory.buffer, L.excl, Math.ceil(L.rows / 8));
-      for (const i of excluded) bits[i >> 3] = 0;
+      if (!allowAll) bits.fill(0);
+      else for (const i of excluded) bits[i >> 3] = 0;
     }
     return sortHeap(new Float32Array(this.kernel.memory.buffer, heapS, kk), new Int32Array(this.kernel.memory.buffer, heapI, kk));
+  }
+
+  /** Every row excluded except `allow` (topK clears the whole bitmap afterwards). */
+  private markAllowed(buf: ArrayBuffer, allow: Iterable<number>): void {
+    const L = this.layout!;
+    const bits = new Uint8Array(buf, L.excl, Math.ceil(L.rows / 8));
+    bits.fill(0xff);
+    for (const i of allow) {
+      if (!Number.isInteger(i) || i < 0 || i >= L.rows) {
+        bits.fill(0);
+        throw new RangeError(`Int8Engine.topK: allowed row ${i} is not in 0..${L.rows - 1}`);
+      }
+      bits[i >> 3] &= ~(1 << (i & 7));
+    }
   }
 
   /** Sets the exclusion bits; returns the rows marked (topK clears their bytes afterwards). */
@@ -233,7 +309,6 @@ export class Int8Engine {
     const bits = new Uint8Array(buf, L.excl, Math.ceil(L.rows / 8));
     for (const i of exclude) {
       if (!Number.isInteger(i) || i < 0 || i >= L.rows) {
-        bits.fill(0);
         throw new RangeError(`Int8Engine.topK: excluded row ${i} is not in 0..${L.rows - 1}`);
       }
       bits[i >> 3] |= 1 << (i & 7);
@@ -275,13 +350,15 @@ function sortHeap(heapS: Float32Array, heapI: Int32Array): TopKResult {
 export function referenceTopK(m: Int8Matrix, query: Float32Array, k: number, opts: TopKOptions = {}): TopKResult {
   const { q16, scale } = quantizeQuery(query, m.cols);
   const skip = new Set(opts.exclude ?? []);
+  const allow = opts.allow === undefined ? undefined : new Set(opts.allow);
+  const t = [m, ...(m.more ?? [])][opts.terms ?? 0];
   const rows: { i: number; s: number }[] = [];
   for (let i = 0; i < m.rows; i++) {
-    if (skip.has(i)) continue;
+    if (skip.has(i) || (allow && !allow.has(i))) continue;
     let dot = 0;
     for (let c = 0, at = i * m.cols; c < m.cols; c++, at++) dot += q16[c] * m.codes[at];
-    let s = Math.fround(Math.fround(Math.fround(dot) * m.factor[i]) * scale);
-    if (m.add) s = Math.fround(s + m.add[i]);
+    let s = Math.fround(Math.fround(Math.fround(dot) * t.factor[i]) * scale);
+    if (t.add) s = Math.fround(s + t.add[i]);
     rows.push({ i, s });
   }
   rows.sort((a, b) => b.s - a.s || a.i - b.i);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { NotFoundError } from '../errors.js';
 import type { LoadedModel } from './loaded.js';
-import { recommendForUser, similarItems, type Scored } from './queries.js';
+import { postFilter, recommendForUser, similarItems, type Scored } from './queries.js';
 import { cosineTo } from './vectors.js';
 
 /**
@@ -116,29 +116,21 @@ function maskOf(n: number, filter: ItemFilter, skip: ReadonlySet<number>): Float
   return mask;
 }
 
-/** Cosine similar items with a filter (the item itself excluded); scores as similarItems computes them. */
+/**
+ * Cosine similar items with a filter (the item itself excluded); scores as similarItems computes them. On the
+ * engine the filter is the kernel's bitmap (one exact scan); on tfjs an additive mask before topk.
+ */
 export function similarItemsWhere(model: LoadedModel, i: number, k: number, filter: ItemFilter | undefined): Scored[] {
   if (!filter) return similarItems(model, i, k);
+  if (model.engine) return similarItems(model, i, k, undefined, filter);
   return rankItems(model, () => cosineTo(model, i), k, { filter, skip: [i] });
 }
 
 /**
- * The best k results of `query` that pass `filter`, for queries whose scores live in queries.ts. `query(want)` must
- * return its best `want` results (fewer only when it runs out of items). The first request is sized by the
- * filter's selectivity, so one call usually suffices; if too few pass, want doubles until k pass or the catalogue
- * is exhausted.
+ * The best k results of `query` that pass `filter` (queries.ts postFilter): for callers whose query cannot take
+ * the filter itself. recommendForUser and recommendForVector take it directly (into the kernel's bitmap).
  */
-export function topKWhere(n: number, k: number, filter: ItemFilter | undefined, query: (want: number) => Scored[]): Scored[] {
-  if (!filter) return query(k);
-  const passing = Math.max(1, (filter.allowed?.size ?? n) - filter.excluded.size);
-  let want = Math.min(n, Math.ceil(((k + filter.excluded.size) * n) / passing) + k);
-  for (;;) {
-    const got = query(want);
-    const out = got.filter((s) => passes(filter, s.index));
-    if (out.length >= k || got.length < want || want >= n) return out.slice(0, k);
-    want = Math.min(n, want * 2);
-  }
-}
+export const topKWhere = postFilter;
 
 /** recommendForUser with a filter (seen items stay excluded when excludeSeen). */
 export function recommendForUserWhere(
@@ -148,5 +140,5 @@ export function recommendForUserWhere(
   excludeSeen: boolean,
   filter: ItemFilter | undefined,
 ): Scored[] {
-  return topKWhere(model.items.size, k, filter, (want) => recommendForUser(model, u, want, excludeSeen));
+  return recommendForUser(model, u, k, excludeSeen, filter);
 }

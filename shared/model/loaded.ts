@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArtifactError } from '../errors.js';
 import type { DecodedArtifact, DecodedTensor } from '../artifact/decode.js';
 import type { ItemMeta, Manifest } from '../artifact/schema.js';
+import { createEngineScorer, defaultInt8Scan, type EngineScorer } from './engine-scorer.js';
 import { loadHead, type LoadedHead } from './head.js';
 import { IdIndex } from './ids.js';
 import { loadIvf, type IvfIndex } from './ivf.js';
@@ -22,7 +23,11 @@ export interface LoadedModel {
   seenIndptr: Int32Array;
   seenIndices: Int32Array;
   dim: number;
-  /** Unit-length item vectors, [d, N]: cosine similarity is one matMul. */
+  /**
+   * Unit-length item vectors, [d, N]: cosine similarity is one matMul. On the engine (scorer 'engine') it is built on
+   * first use by the queries the engine does not cover (ratings, explanations, fold-in, from-examples, arithmetic)
+   * and then held until dispose; similar items and recommendations never build it.
+   */
   itemsUnitT: tf.Tensor2D;
   /** [N] item vector lengths: u . v = |v| (u . v/|v|), so one matrix serves cosine and preference scores. */
   itemNorms: tf.Tensor1D;
@@ -52,9 +57,32 @@ export interface LoadedModel {
   hidden: ReadonlySet<number>;
   /** Coarse index for similar items in large catalogues (optional ivf_* tensors; shared/model/ivf.ts). */
   ivf?: IvfIndex;
-  /** Bytes of tensor data held in the backend for this model. */
+  /**
+   * Who answers the dot-product queries (similar items, recommendations, visitors, the ranker): 'engine' = the int8
+   * kernel over the artifact's codes (`engine` below; q8 artifacts), 'tfjs' = matMul + topk on the wasm backend
+   * over itemsUnitT (f32/f16 artifacts, or when asked for: the bench's comparator, EDGEREC_SCORER=tfjs).
+   */
+  scorer: 'engine' | 'tfjs';
+  engine?: EngineScorer;
+  /** Bytes of tensor data held in the tfjs backend for this model (what /healthz memory.numBytes sums). */
   residentBytes: number;
+  /** Bytes the engine holds besides (its kernels' linear memories and the JS tables it reads queries from); 0 on tfjs. */
+  engineBytes: number;
   dispose(): void;
+}
+
+export interface LoadOptions {
+  /**
+   * The int8 kernel, shared/engine/int8-scan.wasm as a compiled module (the Worker imports it). Default: the one
+   * registered with setDefaultInt8Scan (Node: useWasmBackend() in training/tf-node.ts registers it).
+   */
+  int8Scan?: WebAssembly.Module;
+  /**
+   * 'engine' (default): q8 item tables are scored by the kernel; f32/f16 ones stay on tfjs (they are published
+   * as float to be answered as float; quantising them at load would change their answers). 'tfjs': today's path
+   * for every artifact.
+   */
+  scorer?: 'engine' | 'tfjs';
 }
 
 /** Standard tensor names: every kind stores its final item (and user, tag) representations under these. */
@@ -69,7 +97,7 @@ export const TENSOR_NAMES = {
   rankItemFactors: 'rank_item_factors',
 } as const;
 
-export function loadModel(name: string, version: string, artifact: DecodedArtifact): LoadedModel {
+export function loadModel(name: string, version: string, artifact: DecodedArtifact, opts: LoadOptions = {}): LoadedModel {
   const { manifest, items, tensors } = artifact;
   const { users: nUsers, items: nItems } = manifest.counts;
   const itemF = need(tensors, TENSOR_NAMES.itemFactors, 2);
@@ -84,17 +112,39 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
   const userB = optional(tensors, TENSOR_NAMES.userBias, [nUsers]);
   const globalB = optional(tensors, TENSOR_NAMES.globalBias, [1]);
 
-  // Transpose (and normalise) in JS before upload so that only one copy of each matrix lands in the wasm heap.
-  const { unit, norms } = unitTransposed(itemF, nItems, dim);
+  // The engine scores q8 item tables from their codes; without a kernel that is an error, not a silent fallback.
+  const useEngine = opts.scorer !== 'tfjs' && itemF.q8 !== undefined;
+  const module = useEngine ? (opts.int8Scan ?? defaultInt8Scan()) : undefined;
+  if (useEngine && !module) {
+    throw new Error(
+      'loadModel: a q8 artifact is scored by the int8 kernel, and no kernel was given: pass opts.int8Scan ' +
+        "(shared/engine/int8-scan.wasm as a WebAssembly.Module), call useWasmBackend() from training/tf-node.ts in Node, or ask for scorer: 'tfjs'",
+    );
+  }
+  // Transpose (and normalise) in JS before upload so that only one copy of each matrix lands in the wasm heap. On
+  // the engine the [d, N] f32 copy is built only when a query the engine does not cover first needs it (ratings,
+  // explanations, fold-in, from-examples, arithmetic): similar items and recommendations never do.
+  const norms = useEngine ? rowNormsQ8(itemF.q8!.values, itemF.q8!.scales, nItems, dim) : undefined;
+  const eager = useEngine ? undefined : unitTransposed(itemF, nItems, dim);
+  let unitT: tf.Tensor2D | undefined = eager ? tf.tensor2d(eager.unit, [dim, nItems]) : undefined;
+  const itemNormsData = norms ?? eager!.norms;
+  const buildUnitT = () => {
+    // Built outside any caller's tidy (tf.tidy would dispose it with the caller's intermediates).
+    let t!: tf.Tensor2D;
+    tf.tidy(() => {
+      t = tf.keep(tf.tensor2d(unitTransposed(itemF, nItems, dim).unit, [dim, nItems]));
+    });
+    return t;
+  };
   const held = [
-    tf.tensor2d(unit, [dim, nItems]),
-    tf.tensor1d(norms),
+    tf.tensor1d(itemNormsData),
     tf.tensor1d(itemB ?? new Float32Array(nItems)),
     tf.tensor2d(userF.data, [nUsers, dim]),
     tf.tensor1d(userB ?? new Float32Array(nUsers)),
   ] as const;
-  const [itemsUnitT, itemNorms, itemBias, userFactors, userBias] = held;
+  const [itemNorms, itemBias, userFactors, userBias] = held;
   const all: tf.Tensor[] = [...held];
+  if (unitT) all.push(unitT);
   let tags: LoadedModel['tags'];
   if (tagF) {
     const [nTags, tagDim] = tagF.shape;
@@ -131,13 +181,29 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
   }
   let ivf: IvfIndex | undefined;
   try {
-    ivf = loadIvf(tensors, itemF, norms, manifest.model.hyper?.ivfProbe);
+    ivf = loadIvf(tensors, itemF, itemNormsData, manifest.model.hyper?.ivfProbe);
   } catch (e) {
     all.forEach((t) => t.dispose());
     throw e;
   }
+  let engine: EngineScorer | undefined;
+  if (module && itemF.q8) {
+    const rankQ8 = rankItemF?.q8 && ranker ? rankItemF.q8 : undefined;
+    engine = createEngineScorer({
+      module,
+      items: itemF.q8,
+      rows: nItems,
+      dim,
+      norms: itemNormsData,
+      itemBias: itemB ?? new Float32Array(nItems),
+      userFactors: userF.data,
+      userBias: userB ?? new Float32Array(nUsers),
+      ranker: rankQ8 && ranker ? { items: rankQ8, dim: ranker.dim, userFactors: tensors.get(TENSOR_NAMES.rankUserFactors)?.data ?? new Float32Array(0) } : undefined,
+    });
+  }
   const seenIndptr = Int32Array.from(items.seen.indptr);
   const seenIndices = Int32Array.from(items.seen.indices);
+  let disposed = false;
   return {
     name,
     version,
@@ -148,7 +214,11 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
     seenIndptr,
     seenIndices,
     dim,
-    itemsUnitT,
+    get itemsUnitT(): tf.Tensor2D {
+      if (disposed) throw new Error(`model ${name}/${version} is disposed`);
+      if (!unitT) all.push((unitT = buildUnitT()));
+      return unitT;
+    },
     itemNorms,
     itemBias,
     userFactors,
@@ -161,8 +231,18 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
     popularity: countItems(seenIndices, nItems),
     hidden: new Set<number>(),
     ivf,
-    residentBytes: all.reduce((s, t) => s + t.size * 4, 0),
-    dispose: () => all.forEach((t) => t.dispose()),
+    scorer: engine ? 'engine' : 'tfjs',
+    engine,
+    // A getter: on the engine the [d, N] copy may be built after load.
+    get residentBytes(): number {
+      return all.reduce((s, t) => s + t.size * 4, 0);
+    },
+    engineBytes: engine?.residentBytes ?? 0,
+    dispose: () => {
+      disposed = true;
+      all.forEach((t) => t.dispose());
+      engine?.dispose();
+    },
   };
 }
 
@@ -190,6 +270,21 @@ function expectShape(t: DecodedTensor, name: string, shape: number[]): void {
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new ArtifactError(`tensor ${name} has shape [${t.shape}], the manifest's counts need [${shape}]`);
   }
+}
+
+/** |row| of a q8 table as unitTransposedQ8 computes it (each element rounded to f32, summed in double). */
+function rowNormsQ8(values: Int8Array, scales: Float32Array, rows: number, cols: number): Float32Array {
+  const norms = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const s = scales[r];
+    let ss = 0;
+    for (let c = r * cols, end = c + cols; c < end; c++) {
+      const x = Math.fround(values[c] * s);
+      ss += x * x;
+    }
+    norms[r] = Math.sqrt(ss);
+  }
+  return norms;
 }
 
 /** Rows per block of unitTransposed: a block's source rows stay in cache while its columns are written. */

@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { Int8Engine, TopKResult } from '../engine/int8-engine.js';
+import { ITEM_TERMS, unitRow } from './engine-scorer.js';
+import type { ItemFilter } from './filters.js';
 import { headPredictPairs, headScoreAllItems } from './head.js';
 import { ivfSimilar } from './ivf.js';
 import type { LoadedModel } from './loaded.js';
@@ -9,10 +12,26 @@ export interface Scored {
   score: number;
 }
 
+// Two scorers behind one contract. On the engine (model.engine: q8 artifacts) a query is one kernel call over the
+// int8 codes, and every exclusion (the query item, seen and hidden items, a filter's deny- and allow-lists) is a bit
+// in the kernel's bitmap, so top-k is exact with no over-fetch. On tfjs (f32/f16 artifacts, dense heads without a
+// ranker) it is matMul + topk(k + exclusions), dropped in JS. Scores differ between the two only by the engine's
+// i16 query rounding (int8-engine.ts quantizeQuery: <= sqrt(d) |q|max / 65534 relative to the row's length).
+
 /** The k items whose vectors have the highest cosine with item `i` (the item itself excluded). */
-export function similarItems(model: LoadedModel, i: number, k: number, exclude: ReadonlySet<number> = new Set()): Scored[] {
-  // Large catalogues with a coarse index: only the items of the probed partitions (shared/model/ivf.ts).
-  if (model.ivf) return ivfSimilar(model.ivf, i, k, (j) => j === i || exclude.has(j) || model.hidden.has(j));
+export function similarItems(
+  model: LoadedModel,
+  i: number,
+  k: number,
+  exclude: ReadonlySet<number> = new Set(),
+  filter?: ItemFilter,
+): Scored[] {
+  const e = model.engine;
+  // Large catalogues with a coarse index: only the items of the probed partitions (shared/model/ivf.ts). A filter
+  // scans everything (exactly, as filters.ts always has).
+  if (model.ivf && !filter) return ivfSimilar(model.ivf, i, k, (j) => j === i || exclude.has(j) || model.hidden.has(j));
+  if (e) return engineTopK(model, e.items, unitRow(e, i, model.dim), k, ITEM_TERMS.cosine, [i], exclude, filter);
+  if (filter) throw new Error('similarItems: a filter on the tfjs path goes through filters.ts similarItemsWhere');
   const n = model.items.size;
   const want = Math.min(n, k + 1 + exclude.size + model.hidden.size);
   let values!: Float32Array, indices!: Int32Array;
@@ -37,7 +56,22 @@ export function seenItems(model: LoadedModel, u: number): Int32Array {
  * beside the rating one) the score is the ranker's dot product; otherwise the model's raw prediction (global + user
  * bias + item bias + u . v, or the head's output), unclipped so that the order among top items stays visible.
  */
-export function recommendForUser(model: LoadedModel, u: number, k: number, excludeSeen: boolean): Scored[] {
+export function recommendForUser(model: LoadedModel, u: number, k: number, excludeSeen: boolean, filter?: ItemFilter): Scored[] {
+  const e = model.engine;
+  const seenList = excludeSeen ? seenItems(model, u) : undefined;
+  if (e?.ranker) {
+    const d = model.ranker!.dim;
+    return engineTopK(model, e.ranker.engine, e.ranker.userFactors.subarray(u * d, (u + 1) * d), k, 0, seenList, undefined, filter);
+  }
+  if (e && !model.ranker && !model.head) {
+    const d = model.dim;
+    // tfjs adds tf.add(userBias[u], global) (one f32 add) to every score: the same two roundings here.
+    const offset = Math.fround(e.userBias[u] + model.globalBias);
+    const out = engineTopK(model, e.items, e.userFactors.subarray(u * d, (u + 1) * d), k, ITEM_TERMS.dotBias, seenList, undefined, filter);
+    for (const s of out) s.score = Math.fround(s.score + offset);
+    return out;
+  }
+  if (filter) return postFilter(model.items.size, k, filter, (want) => recommendForUser(model, u, want, excludeSeen));
   const n = model.items.size;
   const seen = excludeSeen ? new Set(seenItems(model, u)) : new Set<number>();
   const want = Math.min(n, k + seen.size + model.hidden.size);
@@ -69,7 +103,17 @@ export function recommendForUser(model: LoadedModel, u: number, k: number, exclu
  * vectors when it has one, else item_factors): how a folded-in visitor is ranked. `exclude` (the visitor's own
  * items) and hidden items are left out.
  */
-export function recommendForVector(model: LoadedModel, vector: Float32Array, k: number, exclude: ReadonlySet<number>): Scored[] {
+export function recommendForVector(
+  model: LoadedModel,
+  vector: Float32Array,
+  k: number,
+  exclude: ReadonlySet<number>,
+  filter?: ItemFilter,
+): Scored[] {
+  const e = model.engine;
+  if (e?.ranker) return engineTopK(model, e.ranker.engine, vector, k, 0, exclude, undefined, filter);
+  if (e && !model.ranker) return engineTopK(model, e.items, vector, k, ITEM_TERMS.dot, exclude, undefined, filter);
+  if (filter) return postFilter(model.items.size, k, filter, (want) => recommendForVector(model, vector, want, exclude));
   const n = model.items.size;
   const want = Math.min(n, k + exclude.size + model.hidden.size);
   let values!: Float32Array, indices!: Int32Array;
@@ -104,6 +148,53 @@ export function predictRatings(model: LoadedModel, users: Int32Array, items: Int
     if (model.ratingRange) pred = tf.clipByValue(pred, model.ratingRange[0], model.ratingRange[1]);
     return pred.dataSync() as Float32Array;
   }) as unknown as Float32Array;
+}
+
+/**
+ * One kernel call: every exclusion into the bitmap (a, b, hidden items, the filter's deny-list; its allow-list as
+ * the kernel's allow set), so the answer is the exact top-k.
+ */
+function engineTopK(
+  model: LoadedModel,
+  engine: Int8Engine,
+  query: Float32Array,
+  k: number,
+  terms: number,
+  a: Iterable<number> | undefined,
+  b: Iterable<number> | undefined,
+  filter: ItemFilter | undefined,
+): Scored[] {
+  const exclude = chain(a, b, model.hidden, filter?.excluded);
+  return scored(engine.topK(query, k, { exclude, allow: filter?.allowed, terms }));
+}
+
+function* chain(...lists: (Iterable<number> | undefined)[]): Iterable<number> {
+  for (const l of lists) if (l) yield* l;
+}
+
+function scored(r: TopKResult): Scored[] {
+  const out: Scored[] = new Array(r.indices.length);
+  for (let j = 0; j < r.indices.length; j++) out[j] = { index: r.indices[j], score: r.scores[j] };
+  return out;
+}
+
+/**
+ * The best k results of `query` that pass `filter`, for the tfjs path (topk cannot take a bitmap). `query(want)`
+ * must return its best `want` results (fewer only when it runs out of items). The first request is sized by the
+ * filter's selectivity, so one call usually suffices; if too few pass, want doubles until k pass or the catalogue
+ * is exhausted.
+ */
+export function postFilter(n: number, k: number, filter: ItemFilter | undefined, query: (want: number) => Scored[]): Scored[] {
+  if (!filter) return query(k);
+  const passes = (j: number) => !filter.excluded.has(j) && (filter.allowed === undefined || filter.allowed.has(j));
+  const passing = Math.max(1, (filter.allowed?.size ?? n) - filter.excluded.size);
+  let want = Math.min(n, Math.ceil(((k + filter.excluded.size) * n) / passing) + k);
+  for (;;) {
+    const got = query(want);
+    const out = got.filter((s) => passes(s.index));
+    if (out.length >= k || got.length < want || want >= n) return out.slice(0, k);
+    want = Math.min(n, want * 2);
+  }
 }
 
 /** The first k of a topk answer that are neither skipped nor hidden. */

@@ -1,4 +1,4 @@
-import { topKWhere, type ItemFilter } from './filters.js';
+import type { ItemFilter } from './filters.js';
 import { foldInImplicit } from './foldin.js';
 import type { LoadedModel } from './loaded.js';
 import { recommendForVector, type Scored } from './queries.js';
@@ -10,5 +10,5 @@ import { recommendForVector, type Scored } from './queries.js';
 export function recommendForItems(model: LoadedModel, items: Int32Array, k: number, filter?: ItemFilter): Scored[] {
   const x = foldInImplicit(model, items);
   const exclude = new Set(items);
-  return topKWhere(model.items.size, k, filter, (want) => recommendForVector(model, x, want, exclude));
+  return recommendForVector(model, x, k, exclude, filter);
 }

@@ -1,11 +1,12 @@
 // Artifacts written from vectors chosen by hand, so query answers can be worked out on paper. Built with the real
-// encoder and read back by the real decoder (writeArtifact + readArtifact), stored f32 so no quantisation blurs them.
+// encoder and read back by the real decoder (writeArtifact + readArtifact), stored f32 so no quantisation blurs them
+// (the scorer is then tfjs); `quantization: 'q8'` stores the factor tables as int8, scored by the int8 engine.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encodeTensors, type TensorInput } from '../../shared/artifact/encode.js';
 import { FORMAT_NAME, FORMAT_VERSION, type FoldinSpec, type Manifest, type RankerSpec } from '../../shared/artifact/schema.js';
-import { loadModel, TENSOR_NAMES, type LoadedModel } from '../../shared/model/loaded.js';
+import { loadModel, TENSOR_NAMES, type LoadedModel, type LoadOptions } from '../../shared/model/loaded.js';
 import { readArtifact, writeArtifact } from '../../training/export/artifact-files.js';
 import { useWasmBackend } from '../../training/tf-node.js';
 
@@ -20,6 +21,8 @@ export interface HandmadeModel {
   foldin?: FoldinSpec;
   /** An implicit ranker beside the model: rank_item_factors / rank_user_factors rows in items' and users' order. */
   ranker?: { spec: Omit<RankerSpec, 'dim'>; items: number[][]; users: number[][] };
+  /** Storage of item_factors, user_factors and the ranker's tables (biases stay f32, as the exporters write them). */
+  quantization?: 'f32' | 'q8';
 }
 
 /** Writes the model as an artifact folder (a fresh temp dir) and returns its path. */
@@ -30,10 +33,11 @@ export async function writeHandmadeArtifact(m: HandmadeModel): Promise<string> {
     for (const r of rows) if (r.vector.length !== d) throw new Error(`vector ${JSON.stringify(r.vector)} is not ${d}-d`);
     return Float32Array.from(rows.flatMap((r) => r.vector));
   };
-  const inputs: TensorInput[] = [{ name: TENSOR_NAMES.itemFactors, data: flat(m.items, dim), shape: [m.items.length, dim], dtype: 'f32' }];
+  const q = m.quantization ?? 'f32';
+  const inputs: TensorInput[] = [{ name: TENSOR_NAMES.itemFactors, data: flat(m.items, dim), shape: [m.items.length, dim], dtype: q }];
   if (users.length) {
     inputs.push(
-      { name: TENSOR_NAMES.userFactors, data: flat(users, dim), shape: [users.length, dim], dtype: 'f32' },
+      { name: TENSOR_NAMES.userFactors, data: flat(users, dim), shape: [users.length, dim], dtype: q },
       { name: TENSOR_NAMES.userBias, data: Float32Array.from(users, (u) => u.bias ?? 0), shape: [users.length], dtype: 'f32' },
       { name: TENSOR_NAMES.itemBias, data: Float32Array.from(m.items, (i) => i.bias ?? 0), shape: [m.items.length], dtype: 'f32' },
       { name: TENSOR_NAMES.globalBias, data: Float32Array.of(m.globalBias ?? 0), shape: [1], dtype: 'f32' },
@@ -47,8 +51,8 @@ export async function writeHandmadeArtifact(m: HandmadeModel): Promise<string> {
     const r = m.ranker.items[0].length;
     const rows = (vs: number[][]) => vs.map((vector) => ({ vector }));
     inputs.push(
-      { name: TENSOR_NAMES.rankItemFactors, data: flat(rows(m.ranker.items), r), shape: [m.items.length, r], dtype: 'f32' },
-      { name: TENSOR_NAMES.rankUserFactors, data: flat(rows(m.ranker.users), r), shape: [users.length, r], dtype: 'f32' },
+      { name: TENSOR_NAMES.rankItemFactors, data: flat(rows(m.ranker.items), r), shape: [m.items.length, r], dtype: q },
+      { name: TENSOR_NAMES.rankUserFactors, data: flat(rows(m.ranker.users), r), shape: [users.length, r], dtype: q },
     );
   }
   const enc = await encodeTensors(inputs);
@@ -89,9 +93,9 @@ export async function writeHandmadeArtifact(m: HandmadeModel): Promise<string> {
 }
 
 /** Writes and reads back the model, then loads it on the tfjs wasm backend, as the Worker would. */
-export async function loadHandmade(m: HandmadeModel, name = 'handmade'): Promise<LoadedModel> {
+export async function loadHandmade(m: HandmadeModel, name = 'handmade', opts: LoadOptions = {}): Promise<LoadedModel> {
   await useWasmBackend();
-  return loadModel(name, 'v1', await readArtifact(await writeHandmadeArtifact(m)));
+  return loadModel(name, 'v1', await readArtifact(await writeHandmadeArtifact(m)), opts);
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   type TopKResult,
 } from '../../shared/engine/int8-engine.js';
 import { assembleInt8Scan } from '../../scripts/build-wasm.js';
-import { INT8_SCAN_WASM_PATH, int8ScanModule } from '../helpers/int8-scan-module.js';
+import { INT8_SCAN_WASM_PATH, int8ScanModule } from '../../training/engine-node.js';
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
