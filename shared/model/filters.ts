@@ -1,19 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { NotFoundError } from '../errors.js';
+import { passes, type ItemFilter } from './item-filter.js';
 import type { LoadedModel } from './loaded.js';
 import { postFilter, recommendForUser, similarItems, type Scored } from './queries.js';
 import { cosineTo } from './vectors.js';
 
-/**
- * Which items an answer may contain: an optional allow-list (items carrying any of the requested tags) and a
- * deny-list (ids the caller excludes). Built once per request in JS; applied as a mask (rankItems) or after topk
- * (topKWhere).
- */
-export interface ItemFilter {
-  /** Indices of items that carry at least one requested tag; undefined: every item passes the tag test. */
-  allowed?: ReadonlySet<number>;
-  excluded: ReadonlySet<number>;
-}
+export { passes, type ItemFilter };
 
 /** What a request asks for, in original terms: tags (case-sensitive) and excluded item ids. */
 export interface FilterRequest {
@@ -59,10 +51,6 @@ function unknownTag(model: LoadedModel, tag: string): NotFoundError {
         ? `tags match case-sensitively: did you mean ${JSON.stringify(near)}?`
         : `tags match case-sensitively; this model's tags include ${[...all].slice(0, 8).map((t) => JSON.stringify(t)).join(', ')}`;
   return new NotFoundError(`no item in model ${JSON.stringify(model.name)} has tag ${JSON.stringify(tag)}: ${hint}`, 'unknown_tag');
-}
-
-export function passes(filter: ItemFilter, index: number): boolean {
-  return !filter.excluded.has(index) && (filter.allowed === undefined || filter.allowed.has(index));
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Int8Engine, TopKResult } from '../engine/int8-engine.js';
 import { ITEM_TERMS, unitRow } from './engine-scorer.js';
-import type { ItemFilter } from './filters.js';
+import type { ItemFilter } from './item-filter.js';
 import { headPredictPairs, headScoreAllItems } from './head.js';
 import { ivfSimilar } from './ivf.js';
 import type { LoadedModel } from './loaded.js';

@@ -1,7 +1,7 @@
 import { createRng, shuffleInPlace, type Rng } from '../data/random.js';
 import type { Ratings } from '../data/types.js';
 import { userItems, type UserItems } from '../eval/ranking.js';
-import type { EpochReport } from '../pipeline/kinds.js';
+import type { EpochReport } from './epoch-report.js';
 import { allFinite, DivergenceError } from './divergence.js';
 
 /**

@@ -1,7 +1,7 @@
 import { solveSpd } from '../../shared/model/solve.js';
 import { createRng, randomNormal } from '../data/random.js';
 import type { Ratings } from '../data/types.js';
-import type { EpochReport } from '../pipeline/kinds.js';
+import type { EpochReport } from './epoch-report.js';
 import { allFinite } from './divergence.js';
 
 /**

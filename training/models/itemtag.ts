@@ -1,5 +1,5 @@
 import { createRng, shuffleInPlace, type Rng } from '../data/random.js';
-import type { EpochReport } from '../pipeline/kinds.js';
+import type { EpochReport } from './epoch-report.js';
 import { PairSet } from '../data/pair-set.js';
 import { RowAdam } from './adam.js';
 import { allFinite, DivergenceError } from './divergence.js';

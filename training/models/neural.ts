@@ -1,6 +1,6 @@
 import { createRng, shuffleInPlace } from '../data/random.js';
 import type { Ratings } from '../data/types.js';
-import type { EpochReport } from '../pipeline/kinds.js';
+import type { EpochReport } from './epoch-report.js';
 import { RowAdam } from './adam.js';
 import { allFinite, DivergenceError } from './divergence.js';
 import type { ItemFeatures } from './item-features.js';

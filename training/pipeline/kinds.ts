@@ -1,15 +1,9 @@
 import type { WrittenSizes } from '../export/artifact-files.js';
 import type { RatingsDataset, Split } from '../data/types.js';
 import type { Quantization } from '../export/mf-artifact.js';
+import type { EpochReport } from '../models/epoch-report.js';
 
-/** One epoch's figures; every trainer reports at least these. Losses are the model's own (MSE for mf). */
-export interface EpochReport {
-  epoch: number;
-  seconds: number;
-  trainLoss: number;
-  validLoss?: number;
-  [metric: string]: number | undefined;
-}
+export type { EpochReport };
 
 /** What `npm run train` hands a model pipeline. Raw option values are parsed by the pipeline that owns them. */
 export interface TrainRequest {
