@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { prepareDemo } from '../pipeline/demo.js';
-import { parse, runCli } from './args.js';
+import { parse, runCli, UsageError } from './args.js';
 
 const USAGE = `Usage: npm start [-- --data <dir-or-file>] [--model <name>] [--port <n>] [--no-serve]
 
@@ -22,6 +23,8 @@ runCli(async () => {
     USAGE,
   );
   const root = process.cwd();
+  // Before training and publishing: a busy port would otherwise move CURRENT and then fail to serve.
+  if (!values['no-serve']) await ensurePortFree(values.port!);
   const demo = await prepareDemo({ data: values.data, workDir: path.join(root, '.wrangler/demo'), model: values.model!, log: (s) => console.log(s) });
   if (values['no-serve']) return;
 
@@ -33,7 +36,10 @@ runCli(async () => {
     // request.cf is unused here; without this wrangler tries to fetch it from Cloudflare and logs errors offline.
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
   });
-  const stop = () => child.kill('SIGINT');
+  const stop = () => {
+    stopping = true;
+    child.kill('SIGINT');
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   for (let i = 0; i < 120; i++) {
@@ -51,9 +57,31 @@ runCli(async () => {
       `  curl '${base}/v1/models/${m}/items/${demo.exampleItem}/similar?k=10'`,
       `  curl '${base}/v1/models/${m}/users/${demo.exampleUser}/recommendations?k=10'`,
       `  curl ${base}/v1/models/${m}/users/${demo.exampleUser}/items/${demo.exampleItem}/rating`,
+      `  curl '${base}/v1/models/${m}/recommendations?items=${demo.exampleItem}&k=10&explain=true'   # a visitor, folded in`,
+      `  curl '${base}/v1/models/${m}/popular?k=10'`,
       'Ctrl-C stops it.',
       '',
     ].join('\n'),
   );
-  await new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+  // Ctrl-C ends wrangler with a signal (exit code null): that is a normal stop. Anything else is wrangler's failure.
+  if (code !== 0 && !stopping) process.exit(code);
 });
+
+let stopping = false;
+
+/** Fails with what to do when something already listens on the port (wrangler would fail after the publish). */
+async function ensurePortFree(port: string): Promise<void> {
+  const n = Number(port);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--port must be an integer from 1 to 65535, got ${JSON.stringify(port)}`);
+  const free = await new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port: n, host: 'localhost' }, () => server.close(() => resolve(true)));
+  });
+  if (!free) {
+    throw new UsageError(
+      `port ${n} is already in use (another npm start or wrangler dev?): stop it, or pass --port <n> (npm start -- --port 8788); nothing was trained or published`,
+    );
+  }
+}

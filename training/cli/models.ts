@@ -44,6 +44,12 @@ runCli(async () => {
   const bucket = await openLocalBucket({ persistDir: values.persist, bucketName: values.bucket });
   try {
     const models = values.model ? [await describeModel(bucket, values.model)] : await listModels(bucket);
+    if (values.model && models[0].current === null && models[0].versions.length === 0) {
+      const names = (await listModels(bucket)).map((m) => m.model);
+      throw new RegistryError(
+        `model ${values.model} is not in the local bucket (${names.length ? `it has: ${names.join(', ')}` : 'it is empty'}): publish it with npm run publish -- <artifact-dir> --model ${values.model}`,
+      );
+    }
     if (values.json) process.stdout.write(JSON.stringify({ models }) + '\n');
     else if (!models.length) process.stdout.write('no models in the local bucket: publish one with npm run publish -- <artifact-dir> --model <name>\n');
     else process.stdout.write(models.map(formatModel).join('\n\n') + '\n');
