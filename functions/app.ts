@@ -48,9 +48,21 @@ export function createApp() {
   app.route('/widget', widgetRoutes);
   app.route('/', embedRoutes);
 
-  app.notFound((c) =>
-    c.json({ error: { code: 'no_route', message: `no route for ${c.req.method} ${clip(new URL(c.req.url).pathname)}: see GET /openapi.json` } }, 404),
-  );
+  // A path that exists for other methods is a 405 naming them (Allow), not a 404: GET on a POST route says so.
+  let allowed: ((path: string) => string[]) | undefined;
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    allowed ??= allowedMethods(app.routes);
+    const methods = allowed(path);
+    if (methods.length) {
+      c.header('Allow', methods.join(', '));
+      return c.json(
+        { error: { code: 'method_not_allowed', message: `${c.req.method} is not allowed on ${clip(path)}: use ${methods.join(' or ')} (see GET /openapi.json)` } },
+        405,
+      );
+    }
+    return c.json({ error: { code: 'no_route', message: `no route for ${c.req.method} ${clip(path)}: see GET /openapi.json` } }, 404);
+  });
   app.onError((err, c) => {
     if (err instanceof EdgerecError && err.status !== 500) {
       return c.json({ error: { code: err.code, message: err.message } }, err.status);
@@ -60,6 +72,18 @@ export function createApp() {
     return c.json({ error: { code: 'internal', message: 'internal error; see the Worker logs' } }, 500);
   });
   return app;
+}
+
+/** For a path, the methods some registered route answers it with (HEAD beside GET), from Hono's route table. */
+function allowedMethods(routes: readonly { method: string; path: string }[]): (path: string) => string[] {
+  const table = routes
+    .filter((r) => r.method !== 'ALL')
+    .map((r) => ({ method: r.method, re: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}/?$`) }));
+  return (path) => {
+    const methods = new Set(table.filter((r) => r.re.test(path)).map((r) => r.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
 }
 
 /** Echo at most 200 characters of a client's path: the message must not grow with whatever was sent. */

@@ -133,6 +133,18 @@ describe('visitors, popular lists, reasons and hidden items in workerd', () => {
     expect([empty.status, empty.body.error?.code]).toEqual([400, 'bad_items']);
   });
 
+  it('a method a path does not serve is a 405 naming the ones it does (Allow), not a 404', async () => {
+    const wrong = await worker.fetch('/v1/models/square/recommendations/for-ratings');
+    expect([wrong.status, wrong.headers.get('Allow')]).toEqual([405, 'POST']);
+    expect(((await wrong.json()) as { error: { code: string; message: string } }).error).toEqual({
+      code: 'method_not_allowed',
+      message: 'GET is not allowed on /v1/models/square/recommendations/for-ratings: use POST (see GET /openapi.json)',
+    });
+    const put = await worker.fetch('/v1/models/square/popular', { method: 'PUT' });
+    expect([put.status, put.headers.get('Allow')]).toEqual([405, 'GET, HEAD']);
+    expect((await worker.fetch('/v1/models/square/nothing')).status).toBe(404);
+  });
+
   it('a known user: rating-ranked without a ranker, with rating = the rating route, and reasons on request', async () => {
     const { body } = await get('/v1/models/square/users/u1/recommendations?k=2&explain=true');
     expect(ids(body)).toEqual(['b', 'd']);

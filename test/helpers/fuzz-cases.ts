@@ -51,6 +51,18 @@ export interface Case {
  * The arbitraries for model `M` (published from `def`); `node()` is the same artifact loaded on the Node side, read
  * only when a case is generated (after the test's beforeAll).
  */
+/** The Worker's routes as the README lists them (hand-written: the oracle must not read the app's own table). */
+export const API_ROUTES: [string, RegExp][] = (
+  [
+    ['GET', '/healthz'], ['GET', '/openapi.json'], ['GET', '/embed.js'], ['GET', '/v1/models'],
+    ['GET', '/v1/models/:m/items/:i/similar'], ['GET', '/v1/models/:m/users/:u/recommendations'], ['GET', '/v1/models/:m/recommendations'],
+    ['GET', '/v1/models/:m/popular'], ['GET', '/v1/models/:m/users/:u/items/:i/rating'], ['GET', '/v1/models/:m/tags/:t/similar'],
+    ['GET', '/widget/:m/items/:i'], ['GET', '/widget/:m/users/:u'], ['GET', '/widget/:m/popular'], ['GET', '/widget/:m/recommendations'],
+    ['POST', '/v1/models/:m/items/similar'], ['POST', '/v1/models/:m/recommendations/from-examples'],
+    ['POST', '/v1/models/:m/recommendations/for-ratings'], ['POST', '/v1/models/:m/predict'],
+  ] as const
+).map(([m, p]) => [m, new RegExp(`^${p.replace(/\./g, '\\.').replace(/:[a-z]+/g, '[^/]+')}/?$`)]);
+
 export function routeCases(M: string, def: HandmadeModel, n: () => LoadedModel) {
   function near(got: { id: string; title?: string; score: number }[], want: Scored[], what: string): void {
     const ids = want.map((s) => n().items.ids[s.index]);
@@ -149,7 +161,15 @@ export function routeCases(M: string, def: HandmadeModel, n: () => LoadedModel) 
     return tag !== undefined ? err(404, 'unknown_tag', JSON.stringify(tag)) : undefined;
   }
 
-  const noRoute = (method: string, path: string): Case => ({ method, path, expect: err(404, 'no_route') });
+  /**
+   * A path that names no route for its method: 405 when it resolves (dot segments included, as a URL does) to a path
+   * the README's API serves with other methods, else 404 no_route.
+   */
+  const noRoute = (method: string, path: string): Case => {
+    const resolved = new URL(path, 'http://x').pathname;
+    const others = API_ROUTES.filter(([m, re]) => re.test(resolved) && m !== (method === 'HEAD' ? 'GET' : method));
+    return { method, path, expect: others.length ? err(405, 'method_not_allowed') : err(404, 'no_route') };
+  };
 
   const similarCase = fc.record({ m: model, item: anyId(known.items), k: kRaw, f: maybeFilters, head: fc.boolean() }).map(({ m, item, k, f, head }): Case => {
     const method = head ? 'HEAD' : 'GET';

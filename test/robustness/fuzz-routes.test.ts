@@ -169,15 +169,17 @@ describe('every route under random and hostile requests (fast-check, one Worker)
       { numRuns: 16, seed: SEED, endOnFailure: true },
     );
     ms += performance.now() - t0;
-    // Known paths with methods they do not have: 404 no_route, never a write; OPTIONS is the read-only CORS preflight.
+    // Known paths with methods they do not have: 405 method_not_allowed, never a write; OPTIONS is the read-only CORS preflight.
     const paths = [`/v1/models/${M}/items/1/similar`, `/v1/models/${M}/users/u1/recommendations`, `/v1/models/${M}/predict`, `/v1/models`, '/healthz', '/widget/fz/items/1', '/embed.js', '/openapi.json', `/v1/models/${M}/CURRENT`, `/v1/models/${M}`];
     const methods = fc.record({ path: fc.constantFrom(...paths), method: fc.constantFrom('PUT', 'DELETE', 'PATCH', 'OPTIONS', 'POST', 'GET') }).map(({ path, method }): Case => {
       const getOnly = !path.endsWith('/predict');
       const exists = !path.includes('CURRENT') && path !== `/v1/models/${M}`;
-      if (method === 'OPTIONS') return { method, path, expect: /^\/(v1\/|widget\/|embed\.js$)/.test(path) ? { status: 204 } : err(404, 'no_route') };
-      if (method === 'GET') return { method, path, expect: exists && getOnly ? ok() : err(404, 'no_route') };
+      // A known path with a method it does not have is a 405 naming the ones it has; an unknown path a 404.
+      const wrong = exists ? err(405, 'method_not_allowed') : err(404, 'no_route');
+      if (method === 'OPTIONS') return { method, path, expect: /^\/(v1\/|widget\/|embed\.js$)/.test(path) ? { status: 204 } : wrong };
+      if (method === 'GET') return { method, path, expect: exists && getOnly ? ok() : wrong };
       if (method === 'POST' && !getOnly) return { method, path, body: '{"pairs": [["u1", "1"]]}', expect: ok() };
-      return { method, path, ...(method === 'POST' ? { body: '{}' } : {}), expect: err(404, 'no_route') };
+      return { method, path, ...(method === 'POST' ? { body: '{}' } : {}), expect: wrong };
     });
     await property(methods, 8);
   });

@@ -92,8 +92,12 @@ describe('the Worker has no write routes', () => {
       for (const p of [...gets, '/v1/models/fz/CURRENT', '/v1/models/fz/v1/manifest.json', '/admin', '/fz/CURRENT']) {
         if (method === 'POST' && posts.some(([q]) => q === p)) continue;
         const res = await request(p, { method, body: method === 'DELETE' ? undefined : '{"version": "evil"}' });
-        expect(res.status, `${method} ${p}`).toBe(404);
-        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('no_route');
+        // A path the Worker reads is a 405 naming its read methods; anything else is no route at all.
+        const isRead = gets.includes(p) && !p.includes('?');
+        const bare = gets.some((g) => g.split('?')[0] === p.split('?')[0]);
+        expect(res.status, `${method} ${p}`).toBe(bare || isRead ? 405 : 404);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe(bare || isRead ? 'method_not_allowed' : 'no_route');
+        if (bare) expect(res.headers.get('Allow'), `${method} ${p}`).toBe('GET, HEAD');
       }
     }
     expect(spy.calls.length).toBeGreaterThan(10);
