@@ -13,9 +13,10 @@ import { publishArtifact } from '../training/publish/publish.js';
 import { bucketOf } from './helpers/artifact.js';
 import { HOSTILE_TITLES, VISITOR_ARTIFACT, writeTinyArtifact } from './helpers/tiny-artifact.js';
 import { REPO_ROOT, startWorker, type StartedWorker } from './helpers/worker.js';
-import { CHROMIUM_FLAGS } from '../training/report/browser.js';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../training/report/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+// Debian's chromium unless CHROMIUM_PATH says otherwise (the report's screenshot command reads the same variable).
+const CHROMIUM = CHROMIUM_PATH;
 const ARTIFACTS = path.join(REPO_ROOT, 'test/artifacts');
 const STEP_MS = 15_000;
 

@@ -18,7 +18,8 @@ describe('Worker bundle in workerd', () => {
     expect(body.ok).toBe(true);
     expect(body.backend).toBe('wasm');
     expect(body.selfTest).toEqual([[17], [39]]);
-    expect(body.initMs).toBeGreaterThanOrEqual(0);
+    // A number once the backend has initialised (NaN before); its size is a bench figure, not a test's.
+    expect(Number.isFinite(body.initMs)).toBe(true);
   });
 
   it('keeps the backend across requests in one isolate', async () => {

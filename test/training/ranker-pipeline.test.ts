@@ -71,8 +71,11 @@ describe('rating kinds ship an iALS ranker, fold-in settings and a refit model',
     expect((await readArtifact(outNone)).items.seen.indices.length).toBe(all.dataset.train);
     expect(all.metrics.ndcg_at_10).toBeGreaterThan(0);
     for (const k of ['tail_share_at_10', 'overlap_at_10']) {
-      expect(all.metrics[k], k).toBeGreaterThanOrEqual(0);
-      expect(all.baselines.most_popular[k], k).toBeGreaterThanOrEqual(0);
+      // Shares of list slots: fractions in [0, 1].
+      for (const v of [all.metrics[k], all.baselines.most_popular[k]]) {
+        expect(v, k).toBeGreaterThanOrEqual(0);
+        expect(v, k).toBeLessThanOrEqual(1);
+      }
     }
     // Most-popular gives (nearly) everyone the same list: far more overlap than a personalised ranker.
     expect(all.baselines.most_popular.overlap_at_10).toBeGreaterThan(all.metrics.overlap_at_10);

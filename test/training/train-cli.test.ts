@@ -37,7 +37,8 @@ describe('npm run train (the CLI contract)', () => {
     expect(Number.isFinite(last.baselines.bias.rmse)).toBe(true);
     expect(last.bytes.artifact).toBeGreaterThan(0);
     expect(last.bytes.float32).toBeGreaterThan(0);
-    expect(last.seconds.train).toBeGreaterThanOrEqual(0);
+    // Training is part of the whole command: a report that times it outside is wrong.
+    expect(last.seconds.train).toBeLessThanOrEqual(last.seconds.total);
     expect(last.hyper).toMatchObject({ epochs: 3, dim: 4, seed: 42 });
     const manifest = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8'));
     expect(manifest.tensorsBytes).toBe(last.bytes.artifact);
