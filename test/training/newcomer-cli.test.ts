@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BPR_DEFAULTS } from '../../training/models/bpr.js';
+import { MF_DEFAULTS } from '../../training/models/mf.js';
+import { PIPELINES } from '../../training/pipeline/registry.js';
 import { REPO_ROOT } from '../helpers/worker.js';
 
 const TSX = path.join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs');
@@ -42,5 +45,15 @@ describe('CLI failures a newcomer meets', () => {
     expect(r.stderr).toContain(`port ${port} is already in use`);
     expect(r.stderr).toContain('nothing was trained or published');
     expect(r.stdout).not.toContain('trained mf');
+  });
+});
+
+describe('progress on a terminal', () => {
+  it('every training kind knows its default epochs, so the bar has a total and an ETA without --epochs', () => {
+    expect(PIPELINES.bpr.defaultEpochs).toBe(BPR_DEFAULTS.epochs);
+    expect(PIPELINES.mf.defaultEpochs).toBe(MF_DEFAULTS.epochs);
+    for (const kind of ['mf', 'svdpp', 'deep', 'hybrid', 'classify', 'bpr', 'itemtag']) {
+      expect(Number.isInteger(PIPELINES[kind].defaultEpochs) && PIPELINES[kind].defaultEpochs! > 0, kind).toBe(true);
+    }
   });
 });

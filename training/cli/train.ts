@@ -62,7 +62,7 @@ runCli(async () => {
   const json = Boolean(v.json);
   const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
   // A bar with loss and ETA on a terminal; the plain epoch lines in CI, with --json, or into a file.
-  const epochs = Number(v.epochs);
+  const epochs = v.epochs === undefined ? (pipeline.defaultEpochs ?? NaN) : Number(v.epochs);
   const progress = new Progress({ mode: progressMode({ json }), unit: 'epoch', total: Number.isInteger(epochs) && epochs > 0 ? epochs : undefined, print: log });
   const run = v.cv ? (req: Parameters<typeof pipeline.run>[0]) => crossValidate(pipeline, req) : pipeline.run.bind(pipeline);
   const report = await run({

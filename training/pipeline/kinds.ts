@@ -50,6 +50,8 @@ export interface ModelPipeline {
   summary: string;
   /** The split this kind is evaluated on when --split is not given (rankers: ranking-75-25). */
   defaultSplit?: string;
+  /** Epochs trained when --epochs is not given: the progress bar's total (and ETA). */
+  defaultEpochs?: number;
   /** Options only this kind reads (the common ones live in the CLI). */
   options: Record<string, CliOption>;
   run(req: TrainRequest): Promise<TrainReport>;

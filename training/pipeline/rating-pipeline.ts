@@ -98,6 +98,10 @@ export function ratingPipeline<O>(k: RatingKind<O>): ModelPipeline {
   return {
     kind: k.kind,
     summary: k.summary,
+    get defaultEpochs() {
+      const e = Number(k.hyper(k.parse({}, 42)).epochs);
+      return Number.isInteger(e) && e > 0 ? e : undefined;
+    },
     options: { ...k.options, ...RANKER_OPTIONS },
     async run(req) {
       const options = k.parse(req.options, req.seed);

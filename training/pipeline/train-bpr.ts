@@ -152,6 +152,7 @@ const str = (v: string | boolean | undefined) => v as string | undefined;
 export const bprPipeline: ModelPipeline = {
   kind: 'bpr',
   defaultSplit: RANKING_SPLIT,
+  defaultEpochs: BPR_DEFAULTS.epochs,
   summary:
     'triplet ranker (notebook 002): ELU([item ; mean genre]) . ELU(user), BPR loss over sampled negatives; --dim is the ' +
     `item embedding width (default ${BPR_DEFAULTS.itemDim}); split ${RANKING_SPLIT} is the ranking benchmark's`,

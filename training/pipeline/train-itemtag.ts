@@ -207,6 +207,7 @@ export const itemTagPipeline: ModelPipeline = {
   // As notebooks 000/003 do: the embedding learns from every pair and tag-overlap is judged on the full tag sets;
   // --split random-80-20 holds pairs out and adds a held-out AUC (overlap then 4.6x random on Steam instead of 5.5x).
   defaultSplit: 'none',
+  defaultEpochs: ITEMTAG_DEFAULTS.epochs,
   summary: 'item and tag embeddings in one space: cosine of (item, tag), true pairs 1 vs random pairs -1, MSE (notebooks 000, 003)',
   options: {
     lr: { type: 'string', help: `step size (default ${ITEMTAG_DEFAULTS.lr} for sgd, ${ADAM_LR} for adam)` },
