@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { ArtifactError } from '../errors.js';
 import type { DecodedTensor } from '../artifact/decode.js';
 
@@ -12,6 +11,8 @@ import type { DecodedTensor } from '../artifact/decode.js';
  * costs ~1.6 ms for 600 columns of a [64, 250k] matrix (more than exact search saves), while a dot product over
  * contiguous rows costs nanoseconds. For q8 artifacts the codes are the stored int8 values (N x d bytes), so the
  * scores are the served weights' cosines to float rounding; f16/f32 artifacts keep f32 rows (N x d x 4 bytes).
+ *
+ * The index is built by training/export/ivf-index.ts (`npm run train -- --index`).
  *
  * Artifact tensors (optional, f32): ivf_centroids [C, d] (unit rows) and ivf_assign [N] (each item's partition,
  * an integer < 2^24 stored exactly as f32); the manifest's model.hyper.ivfProbe says how many partitions a query
@@ -145,98 +146,4 @@ class TopK {
     this.val[at] = s;
     this.idx[at] = j;
   }
-}
-
-/**
- * Spherical k-means of unit rows [n, d] into `parts` partitions, for building an index when an artifact is written:
- * centroids are fitted on a seeded sample of rows (k-means++ start), then every row is assigned
- * to its nearest centroid. Runs on the active tfjs backend: assignments are chunked [rows, d] x [d, C] matMuls.
- */
-export function buildIvf(
-  unit: Float32Array,
-  n: number,
-  d: number,
-  opts: { parts: number; iterations?: number; sample?: number; seed?: number },
-): { centroids: Float32Array; assign: Int32Array } {
-  const parts = Math.max(1, Math.min(opts.parts, n));
-  let state = (opts.seed ?? 1) >>> 0 || 1;
-  const rand = () => {
-    // xorshift32: enough to pick sample rows reproducibly.
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-  const sampleSize = Math.min(n, Math.max(parts, opts.sample ?? Math.max(parts * 40, 20_000)));
-  const rows = new Float32Array(sampleSize * d);
-  for (let s = 0; s < sampleSize; s++) {
-    const r = sampleSize === n ? s : Math.floor(rand() * n);
-    rows.set(unit.subarray(r * d, (r + 1) * d), s * d);
-  }
-  // k-means++ start on (a subsample of) the sample: each next centroid is drawn with probability proportional to
-  // its distance 1 - cos from the nearest one chosen so far, so that no cluster starts without a centroid.
-  const seedRows = Math.min(sampleSize, parts * 20);
-  const dist = new Float64Array(seedRows).fill(Infinity);
-  const centroids = new Float32Array(parts * d);
-  let chosen = Math.floor(rand() * seedRows);
-  for (let p = 0; p < parts; p++) {
-    centroids.set(rows.subarray(chosen * d, (chosen + 1) * d), p * d);
-    let total = 0;
-    for (let s = 0; s < seedRows; s++) {
-      let dot = 0;
-      for (let k = 0; k < d; k++) dot += rows[s * d + k] * centroids[p * d + k];
-      dist[s] = Math.min(dist[s], Math.max(0, 1 - dot));
-      total += dist[s];
-    }
-    let x = rand() * total;
-    chosen = seedRows - 1;
-    for (let s = 0; s < seedRows; s++) {
-      x -= dist[s];
-      if (x < 0) {
-        chosen = s;
-        break;
-      }
-    }
-  }
-  const sums = new Float64Array(parts * d);
-  for (let it = 0; it < (opts.iterations ?? 10); it++) {
-    const assign = nearest(rows, sampleSize, d, centroids, parts);
-    sums.fill(0);
-    const counts = new Int32Array(parts);
-    for (let s = 0; s < sampleSize; s++) {
-      const p = assign[s];
-      counts[p]++;
-      for (let k = 0; k < d; k++) sums[p * d + k] += rows[s * d + k];
-    }
-    for (let p = 0; p < parts; p++) {
-      let norm = 0;
-      for (let k = 0; k < d; k++) norm += sums[p * d + k] ** 2;
-      norm = Math.sqrt(norm);
-      if (counts[p] === 0 || norm === 0) {
-        // An empty partition restarts at a random sample row.
-        const s = Math.floor(rand() * sampleSize);
-        centroids.set(rows.subarray(s * d, (s + 1) * d), p * d);
-      } else {
-        for (let k = 0; k < d; k++) centroids[p * d + k] = sums[p * d + k] / norm;
-      }
-    }
-  }
-  return { centroids, assign: nearest(unit, n, d, centroids, parts) };
-}
-
-/** Index of the centroid with the highest dot product, per row. */
-function nearest(rows: Float32Array, count: number, d: number, centroids: Float32Array, parts: number): Int32Array {
-  const out = new Int32Array(count);
-  const chunk = 8192;
-  tf.tidy(() => {
-    const cT = tf.transpose(tf.tensor2d(centroids, [parts, d]));
-    for (let r0 = 0; r0 < count; r0 += chunk) {
-      const r1 = Math.min(count, r0 + chunk);
-      tf.tidy(() => {
-        const x = tf.tensor2d(rows.subarray(r0 * d, r1 * d), [r1 - r0, d]);
-        out.set(tf.argMax(tf.matMul(x, cT), 1).dataSync() as Int32Array, r0);
-      });
-    }
-  });
-  return out;
 }
