@@ -10,6 +10,7 @@ import { DType } from '../../shared/artifact/schema.js';
 import { IVF_TENSORS } from '../../shared/model/ivf.js';
 import { loadModel, normalizeRows, TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { similarItems } from '../../shared/model/queries.js';
+import { UsageError } from '../cli/args.js';
 import { createRng } from '../data/random.js';
 import { useWasmBackend } from '../tf-node.js';
 import type { ArtifactParts } from './artifact-files.js';
@@ -36,6 +37,13 @@ export function ivfPartitions(n: number): number {
 
 export function isIndexMode(v: unknown): v is IndexMode {
   return (INDEX_MODES as readonly unknown[]).includes(v);
+}
+
+/** The --index value as a mode (absent: auto); anything else is a usage error naming the value. */
+export function indexOption(v: unknown): IndexMode {
+  if (v === undefined) return 'auto';
+  if (!isIndexMode(v)) throw new UsageError(`--index must be one of ${INDEX_MODES.join(', ')}, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 /** Whether `mode` builds an index for a catalogue of n items. */
