@@ -7,7 +7,7 @@ import type { DecodedArtifact } from '../../shared/artifact/decode.js';
 import { decodeArtifact } from '../../shared/artifact/decode.js';
 import { encodeTensors, type TensorInput } from '../../shared/artifact/encode.js';
 import { DType } from '../../shared/artifact/schema.js';
-import { IVF_TENSORS } from '../../shared/model/ivf.js';
+import { IVF_TENSORS, ivfProbed } from '../../shared/model/ivf.js';
 import { loadModel, normalizeRows, TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { similarItems } from '../../shared/model/queries.js';
 import { UsageError } from '../cli/args.js';
@@ -223,8 +223,6 @@ export async function tuneIvf(
   const curve: IvfTuning['curve'] = [];
   try {
     const ivf = m.ivf!;
-    const sizes = Array.from({ length: parts }, (_, p) => ivf.offsets[p + 1] - ivf.offsets[p]);
-    const ranked = queries.map((i) => rankPartitions(ivf.centroids, parts, d, unitQuery(served, i, d)));
     for (const probe of probeSteps(parts)) {
       ivf.probe = probe;
       let hits = 0;
@@ -233,7 +231,7 @@ export async function tuneIvf(
         const want = truth[q];
         if (want.size) hits += similarItems(m, i, 10).filter((s) => want.has(s.index)).length / want.size;
         else hits += 1;
-        for (let r = 0; r < probe; r++) cands += sizes[ranked[q][r]];
+        for (const p of ivfProbed(ivf, i)) cands += ivf.offsets[p + 1] - ivf.offsets[p];
       });
       curve.push({ probe, recall: hits / queries.length, candidates: Math.round(cands / queries.length) });
       if (curve[curve.length - 1].recall >= target) break;
@@ -254,19 +252,6 @@ export async function tuneIvf(
     centroids,
     assign,
   };
-}
-
-/** Item i's served unit vector (dequantised), for the candidate counts of the tuning curve. */
-function unitQuery(a: DecodedArtifact, i: number, d: number): Float32Array {
-  const row = a.tensors.get(TENSOR_NAMES.itemFactors)!.data.subarray(i * d, (i + 1) * d);
-  return normalizeRows(row, 1, d);
-}
-
-/** Partitions by centroid score for a query, best first (the order a query probes them in). */
-function rankPartitions(centroids: Float32Array, parts: number, d: number, q: Float32Array): number[] {
-  const s = new Float64Array(parts);
-  for (let p = 0; p < parts; p++) for (let c = 0; c < d; c++) s[p] += q[c] * centroids[p * d + c];
-  return Array.from({ length: parts }, (_, p) => p).sort((a, b) => s[b] - s[a] || a - b);
 }
 
 export interface IndexSummary {
