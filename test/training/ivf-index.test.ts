@@ -12,9 +12,11 @@ import { AUTO_INDEX_ITEMS, indexOption, ivfPartitions, TARGET_RECALL } from '../
 import { mfRatingKind } from '../../training/pipeline/mf-kind.js';
 import { trainRatingModel } from '../../training/pipeline/rating-pipeline.js';
 import { trainBprPipeline } from '../../training/pipeline/train-bpr.js';
+import { trainItemTagPipeline } from '../../training/pipeline/train-itemtag.js';
 import { publishArtifact } from '../../training/publish/publish.js';
 import { useWasmBackend } from '../../training/tf-node.js';
 import { bucketOf } from '../helpers/artifact.js';
+import { plantedItemTags } from '../helpers/itemtag-synthetic.js';
 import { startWorker, type StartedWorker } from '../helpers/worker.js';
 
 // A generated catalogue big enough for partitions to matter (3,000 items: round(2 sqrt N) = 110 partitions of ~27)
@@ -136,6 +138,16 @@ describe('npm run train --index: an IVF index for similar items built at export'
     } finally {
       m.dispose();
     }
+  }, 60_000);
+
+  it('itemtag (its own exporter, no users) gets the index too', async () => {
+    const out = join(dir, 'itemtag');
+    const { dataset: tags } = plantedItemTags();
+    await trainItemTagPipeline({ dataset: tags, split: 'none', options: { seed: 2, dim: 16, epochs: 5 }, quantization: 'q8', out, index: 'ivf' });
+    const a = await readArtifact(out);
+    expect(a.tensors.get(IVF_TENSORS.assign)!.shape).toEqual([tags.itemIds.length]);
+    expect(a.manifest.model.hyper.ivfPartitions).toBe(ivfPartitions(tags.itemIds.length));
+    expect(a.manifest.metrics.quantized.ivf_recall_at_10).toBeGreaterThanOrEqual(TARGET_RECALL);
   }, 60_000);
 
   it.each([['nope'], ['IVF'], ['']])('--index %j is a usage error naming the value', (v) => {
