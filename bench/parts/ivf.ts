@@ -32,6 +32,7 @@ export const ivfPart: Part = {
     const sizes = ctx.sizes.filter((n) => n >= 60_000);
     const queries = ctx.quick ? 100 : 300;
     const strip = ({ centroids: _c, assign: _a, ...rest }: IvfTuning) => rest;
+    // Seeded distinct query items: all of them when the catalogue is smaller than the sample.
     const w = sizes.length ? await startBenchWorker(BENCH_DIST, false) : null;
     try {
       for (const n of sizes) {
@@ -85,7 +86,7 @@ export const ivfPart: Part = {
       notes.push('ml-100k row skipped: it reuses the quantisation part\'s artifacts (run that part in the same run, with ../shared/data/ml-100k present).');
     }
     notes.unshift(
-      'Index: spherical k-means (shared/model/ivf.ts buildIvf, 8 iterations on a sample, then every item assigned) into round(2 sqrt N) partitions of the float model\'s unit vectors; probe = the fewest partitions whose recall@10 against exact search on the same int8 weights reaches the target, tried in the order 1, 2, 3, 4, 6, 8, 12, 16, ...',
+      'Index: spherical k-means (training/export/ivf-index.ts buildIvf, the same build as npm run train -- --index ivf; 8 iterations on a sample, then every item assigned) into round(2 sqrt N) partitions of the float model\'s unit vectors; probe = the fewest partitions whose recall@10 against exact search on the same int8 weights reaches the target, tried in the order 1, 2, 3, 4, 6, 8, 12, 16, ...',
       'Time: similar items (k=10) through the production path with the index in the artifact (optional tensors ivf_centroids, ivf_assign; model.hyper.ivfProbe), beside exact search on the same catalogue without it. CPU = CPU ms per query (see the query part).',
       'The planted catalogues are clustered by construction (sqrt N centres), which flatters an IVF index; the ml-100k row shows the probe trained vectors need.',
     );

@@ -20,6 +20,11 @@ interface Int8ScanExports {
     codes: number, dPad: number, n: number, factor: number, add: number,
     query: number, qScale: number, excl: number, heapS: number, heapI: number, k: number,
   ): void;
+  /** Rows [start, end) into the heap as it is (int8-scan.wat). */
+  topk_range(
+    codes: number, dPad: number, start: number, end: number, factor: number, add: number,
+    query: number, qScale: number, excl: number, heapS: number, heapI: number, k: number,
+  ): void;
 }
 
 /** One way of scoring the rows: one factor (and optionally one additive term) per row. */
@@ -50,6 +55,13 @@ export interface TopKOptions {
   allow?: Iterable<number>;
   /** Which scoring of the matrix: 0 (default) = its factor/add, i = more[i - 1]. */
   terms?: number;
+  /**
+   * When given, only rows in these ranges are scanned: [start0, end0, start1, end1, ...], each 0 <= start <= end <=
+   * rows, scanned in this order (one kernel call each, into one heap; a coarse index's probed partitions). Rows are
+   * still reported by their index in the whole matrix. An exact tie at the k-th place across two ranges goes to the
+   * row of the range scanned first (within a range, to the lower index).
+   */
+  ranges?: ArrayLike<number>;
 }
 
 export interface TopKResult {
@@ -153,6 +165,7 @@ const DISPOSED: Int8ScanExports = {
     return disposedError();
   },
   topk: disposedError,
+  topk_range: disposedError,
 };
 
 /**
@@ -168,8 +181,8 @@ export class Int8Engine {
     // new WebAssembly.Instance on a compiled module is allowed in Workers (only compiling from bytes is not).
     const instance = wasm instanceof WebAssembly.Instance ? wasm : new WebAssembly.Instance(wasm, {});
     const ex = instance.exports as unknown as Partial<Int8ScanExports>;
-    if (!(ex.memory instanceof WebAssembly.Memory) || typeof ex.topk !== 'function') {
-      throw new TypeError('Int8Engine: the module does not export memory and topk: is it shared/engine/int8-scan.wasm?');
+    if (!(ex.memory instanceof WebAssembly.Memory) || typeof ex.topk !== 'function' || typeof ex.topk_range !== 'function') {
+      throw new TypeError('Int8Engine: the module does not export memory, topk and topk_range: is it shared/engine/int8-scan.wasm?');
     }
     this.kernel = ex as Int8ScanExports;
   }
@@ -261,6 +274,17 @@ export class Int8Engine {
     if (kk === 0) return { indices: new Int32Array(0), scores: new Float32Array(0) };
     const t = L.terms[opts.terms ?? 0];
     if (!t) throw new RangeError(`Int8Engine.topK: no scoring ${opts.terms} (the matrix has ${L.terms.length})`);
+    const ranges = opts.ranges;
+    if (ranges) {
+      if (ranges.length % 2 !== 0) throw new RangeError(`Int8Engine.topK: ranges has ${ranges.length} values, not start/end pairs`);
+      for (let r = 0; r < ranges.length; r += 2) {
+        const a = ranges[r];
+        const b = ranges[r + 1];
+        if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || a > b || b > L.rows) {
+          throw new RangeError(`Int8Engine.topK: range [${a}, ${b}) is not within 0..${L.rows}`);
+        }
+      }
+    }
     const { q16, scale } = quantizeQuery(query, L.cols);
     const heapS = L.end;
     const heapI = heapS + kk * 4;
@@ -278,7 +302,16 @@ export class Int8Engine {
     }
     try {
       const useBits = !allowAll || excluded.length > 0;
-      this.kernel.topk(L.codes, L.dPad, L.rows, t.factor, t.add, L.query, scale, useBits ? L.excl : 0, heapS, heapI, kk);
+      const excl = useBits ? L.excl : 0;
+      if (ranges) {
+        new Float32Array(buf, heapS, kk).fill(-Infinity);
+        new Int32Array(buf, heapI, kk).fill(EMPTY_INDEX);
+        for (let r = 0; r < ranges.length; r += 2) {
+          if (ranges[r] < ranges[r + 1]) this.kernel.topk_range(L.codes, L.dPad, ranges[r], ranges[r + 1], t.factor, t.add, L.query, scale, excl, heapS, heapI, kk);
+        }
+      } else {
+        this.kernel.topk(L.codes, L.dPad, L.rows, t.factor, t.add, L.query, scale, excl, heapS, heapI, kk);
+      }
     } finally {
       const bits = new Uint8Array(this.kernel.memory.buffer, L.excl, Math.ceil(L.rows / 8));
       if (!allowAll) bits.fill(0);
@@ -352,9 +385,14 @@ export function referenceTopK(m: Int8Matrix, query: Float32Array, k: number, opt
   const skip = new Set(opts.exclude ?? []);
   const allow = opts.allow === undefined ? undefined : new Set(opts.allow);
   const t = [m, ...(m.more ?? [])][opts.terms ?? 0];
+  const inRange = (i: number) => {
+    if (!opts.ranges) return true;
+    for (let r = 0; r < opts.ranges.length; r += 2) if (i >= opts.ranges[r] && i < opts.ranges[r + 1]) return true;
+    return false;
+  };
   const rows: { i: number; s: number }[] = [];
   for (let i = 0; i < m.rows; i++) {
-    if (skip.has(i) || (allow && !allow.has(i))) continue;
+    if (skip.has(i) || (allow && !allow.has(i)) || !inRange(i)) continue;
     let dot = 0;
     for (let c = 0, at = i * m.cols; c < m.cols; c++, at++) dot += q16[c] * m.codes[at];
     let s = Math.fround(Math.fround(Math.fround(dot) * t.factor[i]) * scale);

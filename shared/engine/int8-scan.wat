@@ -19,6 +19,12 @@
 ;;
 ;; "worse" order: a is worse than b when s_a < s_b, or s_a = s_b and i_a > i_b. The heap root is the worst kept.
 ;; Unfilled slots hold (-inf, 0x7fffffff), worse than any real row.
+;;
+;; topk_range scans rows [start, end) only, into the heap as the previous call left it (the caller empties it once;
+;; the threshold starts at the heap's root), reporting rows by their index in the whole matrix: a coarse index calls
+;; it once per probed partition (partitions are contiguous rows). The scan starts at start rounded down to 4, so
+;; every load stays inside [0, nPad) and 16-byte aligned, and rows outside [start, end) are never offered. Ties
+;; across calls go to the row offered first.
 (module
   (memory (export "memory") 1)
 
@@ -57,11 +63,12 @@
     (i32.store (i32.add (local.get $hi) (i32.shl (local.get $pos) (i32.const 2))) (local.get $idx))
     (f32.load (local.get $hs)))
 
-  ;; Row idx with score s: into the heap when it beats the threshold, is a real row and is not excluded.
-  (func $consider (param $idx i32) (param $s f32) (param $thr f32) (param $n i32) (param $excl i32)
+  ;; Row idx with score s: into the heap when it beats the threshold, is in [start, end) and is not excluded.
+  (func $consider (param $idx i32) (param $s f32) (param $thr f32) (param $start i32) (param $end i32) (param $excl i32)
                   (param $hs i32) (param $hi i32) (param $k i32) (result f32)
     (if (i32.eqz (f32.gt (local.get $s) (local.get $thr))) (then (return (local.get $thr))))
-    (if (i32.ge_u (local.get $idx) (local.get $n)) (then (return (local.get $thr))))
+    (if (i32.ge_u (i32.sub (local.get $idx) (local.get $start)) (i32.sub (local.get $end) (local.get $start)))
+      (then (return (local.get $thr))))
     (if (local.get $excl)
       (then
         (if (i32.and
@@ -76,10 +83,7 @@
   (func (export "topk")
     (param $codes i32) (param $dPad i32) (param $n i32) (param $factor i32) (param $add i32)
     (param $query i32) (param $qScale f32) (param $excl i32) (param $hs i32) (param $hi i32) (param $k i32)
-    (local $j i32) (local $r i32) (local $thr f32) (local $qs v128) (local $thrv v128)
-    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $end i32) (local $q i32)
-    (local $qlo v128) (local $qhi v128) (local $c v128)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $sc v128)
+    (local $j i32)
     ;; empty heap
     (block $filled
       (loop $fill
@@ -88,13 +92,32 @@
         (i32.store (i32.add (local.get $hi) (i32.shl (local.get $j) (i32.const 2))) (i32.const 0x7fffffff))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $fill)))
-    (local.set $thr (f32.const -inf))
-    (local.set $thrv (f32x4.splat (f32.const -inf)))
+    (call $scan (local.get $codes) (local.get $dPad) (i32.const 0) (local.get $n) (local.get $factor) (local.get $add)
+      (local.get $query) (local.get $qScale) (local.get $excl) (local.get $hs) (local.get $hi) (local.get $k)))
+
+  ;; Rows [start, end) (end <= n) into the heap as it is (see the header).
+  (func (export "topk_range")
+    (param $codes i32) (param $dPad i32) (param $start i32) (param $end i32) (param $factor i32) (param $add i32)
+    (param $query i32) (param $qScale f32) (param $excl i32) (param $hs i32) (param $hi i32) (param $k i32)
+    (call $scan (local.get $codes) (local.get $dPad) (local.get $start) (local.get $end) (local.get $factor) (local.get $add)
+      (local.get $query) (local.get $qScale) (local.get $excl) (local.get $hs) (local.get $hi) (local.get $k)))
+
+  (func $scan
+    (param $codes i32) (param $dPad i32) (param $start i32) (param $stop i32) (param $factor i32) (param $add i32)
+    (param $query i32) (param $qScale f32) (param $excl i32) (param $hs i32) (param $hi i32) (param $k i32)
+    (local $r i32) (local $thr f32) (local $qs v128) (local $thrv v128)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $end i32) (local $q i32)
+    (local $qlo v128) (local $qhi v128) (local $c v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $sc v128)
+    ;; the threshold is the heap's root: -inf while it has free slots
+    (local.set $thr (f32.load (local.get $hs)))
+    (local.set $thrv (f32x4.splat (local.get $thr)))
     (local.set $qs (f32x4.splat (local.get $qScale)))
-    (local.set $p0 (local.get $codes))
+    (local.set $r (i32.and (local.get $start) (i32.const -4)))
+    (local.set $p0 (i32.add (local.get $codes) (i32.mul (local.get $r) (local.get $dPad))))
     (block $scanned
       (loop $rows
-        (br_if $scanned (i32.ge_u (local.get $r) (local.get $n)))
+        (br_if $scanned (i32.ge_u (local.get $r) (local.get $stop)))
         (local.set $p1 (i32.add (local.get $p0) (local.get $dPad)))
         (local.set $p2 (i32.add (local.get $p1) (local.get $dPad)))
         (local.set $p3 (i32.add (local.get $p2) (local.get $dPad)))
@@ -151,13 +174,13 @@
         (if (v128.any_true (f32x4.gt (local.get $sc) (local.get $thrv)))
           (then
             (local.set $thr (call $consider (local.get $r) (f32x4.extract_lane 0 (local.get $sc)) (local.get $thr)
-              (local.get $n) (local.get $excl) (local.get $hs) (local.get $hi) (local.get $k)))
+              (local.get $start) (local.get $stop) (local.get $excl) (local.get $hs) (local.get $hi) (local.get $k)))
             (local.set $thr (call $consider (i32.add (local.get $r) (i32.const 1)) (f32x4.extract_lane 1 (local.get $sc))
-              (local.get $thr) (local.get $n) (local.get $excl) (local.get $hs) (local.get $hi) (local.get $k)))
+              (local.get $thr) (local.get $start) (local.get $stop) (local.get $excl) (local.get $hs) (local.get $hi) (local.get $k)))
             (local.set $thr (call $consider (i32.add (local.get $r) (i32.const 2)) (f32x4.extract_lane 2 (local.get $sc))
-              (local.get $thr) (local.get $n) (local.get $excl) (local.get $hs) (local.get $hi) (local.get $k)))
+              (local.get $thr) (local.get $start) (local.get $stop) (local.get $excl) (local.get $hs) (local.get $hi) (local.get $k)))
             (local.set $thr (call $consider (i32.add (local.get $r) (i32.const 3)) (f32x4.extract_lane 3 (local.get $sc))
-              (local.get $thr) (local.get $n) (local.get $excl) (local.get $hs) (local.get $hi) (local.get $k)))
+              (local.get $thr) (local.get $start) (local.get $stop) (local.get $excl) (local.get $hs) (local.get $hi) (local.get $k)))
             (local.set $thrv (f32x4.splat (local.get $thr)))))
         ;; the next group starts after the fourth row
         (local.set $p0 (local.get $p3))

@@ -95,9 +95,14 @@ export function createEngineScorer(x: EngineInput): EngineScorer {
  * times 1 / |row|, stored as f32): the similar-items query, bit-identical to the tfjs path's gathered column.
  */
 export function unitRow(e: EngineScorer, i: number, dim: number): Float32Array {
-  const { values, scales } = e.itemQ8;
+  return unitRowOf(e.itemQ8, e.itemNorms, i, dim);
+}
+
+/** unitRow from the codes and row norms themselves (the coarse index builds its queries the same way). */
+export function unitRowOf(q8: Q8Matrix, norms: Float32Array, i: number, dim: number): Float32Array {
+  const { values, scales } = q8;
   const s = scales[i];
-  const inv = e.itemNorms[i] > 0 ? 1 / e.itemNorms[i] : 0;
+  const inv = norms[i] > 0 ? 1 / norms[i] : 0;
   const out = new Float32Array(dim);
   for (let c = 0, at = i * dim; c < dim; c++, at++) out[c] = Math.fround(values[at] * s) * inv;
   return out;

@@ -1,6 +1,8 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { ArtifactError } from '../errors.js';
 import type { DecodedTensor } from '../artifact/decode.js';
+import { quantizeQ8, type Q8Matrix } from '../artifact/q8.js';
+import { cosineFactors, Int8Engine } from '../engine/int8-engine.js';
+import { unitRowOf } from './engine-scorer.js';
 
 /**
  * A coarse index for similar items in large catalogues (IVF): items are grouped into k-means partitions of their
@@ -8,10 +10,16 @@ import type { DecodedTensor } from '../artifact/decode.js';
  * best `probe` partitions. Exact search streams the whole [d, N] matrix per query, which at 250k x 64 is memory
  * bandwidth bound (3-4 ms measured by npm run bench); the probed items are a few hundred to a few thousand.
  *
- * The probed items are scored in plain TypeScript over int8 codes kept in partition order: tfjs-wasm's Gather
- * costs ~1.6 ms for 600 columns of a [64, 250k] matrix (more than exact search saves), while a dot product over
- * contiguous rows costs nanoseconds. For q8 artifacts the codes are the stored int8 values (N x d bytes), so the
- * scores are the served weights' cosines to float rounding; f16/f32 artifacts keep f32 rows (N x d x 4 bytes).
+ * q8 artifacts with a kernel (shared/engine/int8-scan.wasm, as loadModel's engine uses) keep their int8 codes in
+ * partition order in a kernel instance of their own, and a query is one topk_range call per probed partition: the
+ * query (the item's served unit vector), its i16 rounding, the integer dot products and the cosine factors are the
+ * exact engine's, so a probed item scores bit for bit what exact search gives it and the index loses only the items
+ * of partitions it does not probe. Without a kernel (scorer 'tfjs') or for f16/f32 artifacts the probed rows are
+ * scored in plain TypeScript over codes kept in partition order (the stored int8 values, N x d bytes, or f32 rows,
+ * N x d x 4 bytes): tfjs-wasm's Gather costs ~1.6 ms for 600 columns of a [64, 250k] matrix, more than exact search
+ * saves. Either way the copy is N x d codes (+ 16-byte row padding and 4 bytes per row on the kernel).
+ *
+ * The index is built by training/export/ivf-index.ts (`npm run train -- --index`).
  *
  * Artifact tensors (optional, f32): ivf_centroids [C, d] (unit rows) and ivf_assign [N] (each item's partition,
  * an integer < 2^24 stored exactly as f32); the manifest's model.hyper.ivfProbe says how many partitions a query
@@ -29,11 +37,16 @@ export interface IvfIndex {
   offsets: Int32Array;
   /** Position of each item. */
   position: Int32Array;
-  /** [N, d] codes of the unit vectors in position order: the stored int8 values (q8 artifacts) or f32 values. */
-  codes: Int8Array | Float32Array;
-  /** Per position: codes . codes' * factor * factor' is the cosine of two items. */
-  factor: Float32Array;
-  /** Partitions probed per query. */
+  /**
+   * The kernel scan (q8 artifacts with a kernel): the codes in position order, factor = cosine factors; `q8` and
+   * `norms` (the artifact's own arrays, item order, not copied) build the query as exact search does.
+   */
+  engine?: { scan: Int8Engine; q8: Q8Matrix; norms: Float32Array; centroids: Int8Engine };
+  /** The TS scan otherwise: [N, d] codes of the unit vectors in position order (int8 values or f32 values). */
+  codes?: Int8Array | Float32Array;
+  /** TS scan, per position: codes . codes' * factor * factor' is the cosine of two items. */
+  factor?: Float32Array;
+  /** Partitions probed per query (the index builder's tuner sets it per trial). */
   probe: number;
 }
 
@@ -46,6 +59,7 @@ export function loadIvf(
   items: DecodedTensor,
   norms: Float32Array,
   probe: unknown,
+  kernel?: WebAssembly.Module,
 ): IvfIndex | undefined {
   const c = tensors.get(IVF_TENSORS.centroids);
   const a = tensors.get(IVF_TENSORS.assign);
@@ -76,49 +90,99 @@ export function loadIvf(
     position[i] = fill[assign[i]]++;
     order[position[i]] = i;
   }
-  const factor = new Float32Array(nItems);
+  const base = { centroids: c.data, parts, dim, order, offsets, position, probe: p };
   const q8 = items.q8;
+  if (q8 && kernel) {
+    const codes = new Int8Array(nItems * dim);
+    const cos = cosineFactors(q8.values, q8.scales, nItems, dim);
+    const factor = new Float32Array(nItems);
+    for (let i = 0; i < nItems; i++) {
+      codes.set(q8.values.subarray(i * dim, (i + 1) * dim), position[i] * dim);
+      factor[position[i]] = cos[i];
+    }
+    const scan = new Int8Engine(kernel);
+    scan.load({ codes, rows: nItems, cols: dim, factor });
+    // The centroids too, int8 per row (factor = scale: q . centroid to int8 rounding): ranking 1,000 x 64 centroids
+    // in JS took ~0.07 ms, more than scanning the probed items; the probe is chosen through this same ranking.
+    const cq = quantizeQ8(c.data, parts, dim);
+    const centroids = new Int8Engine(kernel);
+    centroids.load({ codes: cq.values, rows: parts, cols: dim, factor: cq.scales });
+    return { ...base, engine: { scan, q8, norms, centroids } };
+  }
+  const factor = new Float32Array(nItems);
   const codes = q8 ? new Int8Array(nItems * dim) : new Float32Array(nItems * dim);
   const source = q8 ? q8.values : items.data;
   for (let i = 0; i < nItems; i++) {
     codes.set(source.subarray(i * dim, (i + 1) * dim), position[i] * dim);
     factor[position[i]] = norms[i] > 0 ? (q8 ? q8.scales[i] : 1) / norms[i] : 0;
   }
-  return { centroids: c.data, parts, dim, order, offsets, position, codes, factor, probe: p };
+  return { ...base, codes, factor };
 }
 
-/**
- * The k items with the highest cosine with item `i` among the probed partitions, best first, skipping `skip(j)`.
- */
-export function ivfSimilar(ivf: IvfIndex, i: number, k: number, skip: (j: number) => boolean): { index: number; score: number }[] {
-  const { dim: d, codes, factor, centroids } = ivf;
-  const qAt = ivf.position[i] * d;
-  const fq = factor[ivf.position[i]];
+/** The best `probe` partitions for a query vector q (any positive multiple of the item's unit vector), best first. */
+function rankCentroids(ivf: IvfIndex, q: ArrayLike<number>, at = 0): Int32Array {
+  const { dim: d, centroids } = ivf;
   const parts = new TopK(ivf.probe);
   for (let p = 0; p < ivf.parts; p++) {
     let s = 0;
-    for (let c = 0; c < d; c++) s += codes[qAt + c] * centroids[p * d + c];
+    for (let c = 0; c < d; c++) s += q[at + c] * centroids[p * d + c];
     if (s > parts.floor) parts.push(p, s);
   }
+  return parts.idx.subarray(0, parts.size);
+}
+
+/** The partitions a similar-items query for item i probes, best first (what ivfSimilar scans). */
+export function ivfProbed(ivf: IvfIndex, i: number): Int32Array {
+  if (ivf.engine) return ivf.engine.centroids.topK(unitRowOf(ivf.engine.q8, ivf.engine.norms, i, ivf.dim), ivf.probe).indices;
+  return rankCentroids(ivf, ivf.codes!, ivf.position[i] * ivf.dim);
+}
+
+/**
+ * The k items with the highest cosine with item `i` among the probed partitions, best first, never item i nor an
+ * item of `exclude` (item indices).
+ */
+export function ivfSimilar(ivf: IvfIndex, i: number, k: number, exclude: Iterable<number>): { index: number; score: number }[] {
+  if (ivf.engine) {
+    const { scan, q8, norms } = ivf.engine;
+    const q = unitRowOf(q8, norms, i, ivf.dim);
+    const probed = ivf.engine.centroids.topK(q, ivf.probe).indices;
+    const ranges = new Int32Array(probed.length * 2);
+    probed.forEach((p, r) => {
+      ranges[2 * r] = ivf.offsets[p];
+      ranges[2 * r + 1] = ivf.offsets[p + 1];
+    });
+    const r = scan.topK(q, k, { ranges, exclude: positionsOf(ivf, i, exclude) });
+    return Array.from(r.indices, (pos, j) => ({ index: ivf.order[pos], score: r.scores[j] }));
+  }
+  const codes = ivf.codes!;
+  const qAt = ivf.position[i] * ivf.dim;
+  const fq = ivf.factor![ivf.position[i]];
+  const skip = new Set(exclude);
+  skip.add(i);
   const top = new TopK(k);
-  for (let r = 0; r < parts.size; r++) {
-    const p = parts.idx[r];
+  for (const p of rankCentroids(ivf, codes, qAt)) {
     if (codes instanceof Int8Array) scan(codes, ivf, qAt, fq, ivf.offsets[p], ivf.offsets[p + 1], top, skip);
     else scan(codes, ivf, qAt, fq, ivf.offsets[p], ivf.offsets[p + 1], top, skip);
   }
   return Array.from({ length: top.size }, (_, r) => ({ index: top.idx[r], score: top.val[r] }));
 }
 
+function* positionsOf(ivf: IvfIndex, i: number, exclude: Iterable<number>): Iterable<number> {
+  yield ivf.position[i];
+  for (const j of exclude) yield ivf.position[j];
+}
+
 /** Scores positions from..to against the query's row; one call site per code type keeps each loop monomorphic. */
-function scan<A extends Int8Array | Float32Array>(codes: A, ivf: IvfIndex, qAt: number, fq: number, from: number, to: number, top: TopK, skip: (j: number) => boolean): void {
+function scan<A extends Int8Array | Float32Array>(codes: A, ivf: IvfIndex, qAt: number, fq: number, from: number, to: number, top: TopK, skip: ReadonlySet<number>): void {
   const d = ivf.dim;
+  const factor = ivf.factor!;
   for (let pos = from; pos < to; pos++) {
     let dot = 0;
     for (let c = 0, at = pos * d; c < d; c++) dot += codes[qAt + c] * codes[at + c];
-    const s = dot * fq * ivf.factor[pos];
+    const s = dot * fq * factor[pos];
     if (s > top.floor) {
       const j = ivf.order[pos];
-      if (!skip(j)) top.push(j, s);
+      if (!skip.has(j)) top.push(j, s);
     }
   }
 }
@@ -145,98 +209,4 @@ class TopK {
     this.val[at] = s;
     this.idx[at] = j;
   }
-}
-
-/**
- * Spherical k-means of unit rows [n, d] into `parts` partitions, for building an index when an artifact is written:
- * centroids are fitted on a seeded sample of rows (k-means++ start), then every row is assigned
- * to its nearest centroid. Runs on the active tfjs backend: assignments are chunked [rows, d] x [d, C] matMuls.
- */
-export function buildIvf(
-  unit: Float32Array,
-  n: number,
-  d: number,
-  opts: { parts: number; iterations?: number; sample?: number; seed?: number },
-): { centroids: Float32Array; assign: Int32Array } {
-  const parts = Math.max(1, Math.min(opts.parts, n));
-  let state = (opts.seed ?? 1) >>> 0 || 1;
-  const rand = () => {
-    // xorshift32: enough to pick sample rows reproducibly.
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-  const sampleSize = Math.min(n, Math.max(parts, opts.sample ?? Math.max(parts * 40, 20_000)));
-  const rows = new Float32Array(sampleSize * d);
-  for (let s = 0; s < sampleSize; s++) {
-    const r = sampleSize === n ? s : Math.floor(rand() * n);
-    rows.set(unit.subarray(r * d, (r + 1) * d), s * d);
-  }
-  // k-means++ start on (a subsample of) the sample: each next centroid is drawn with probability proportional to
-  // its distance 1 - cos from the nearest one chosen so far, so that no cluster starts without a centroid.
-  const seedRows = Math.min(sampleSize, parts * 20);
-  const dist = new Float64Array(seedRows).fill(Infinity);
-  const centroids = new Float32Array(parts * d);
-  let chosen = Math.floor(rand() * seedRows);
-  for (let p = 0; p < parts; p++) {
-    centroids.set(rows.subarray(chosen * d, (chosen + 1) * d), p * d);
-    let total = 0;
-    for (let s = 0; s < seedRows; s++) {
-      let dot = 0;
-      for (let k = 0; k < d; k++) dot += rows[s * d + k] * centroids[p * d + k];
-      dist[s] = Math.min(dist[s], Math.max(0, 1 - dot));
-      total += dist[s];
-    }
-    let x = rand() * total;
-    chosen = seedRows - 1;
-    for (let s = 0; s < seedRows; s++) {
-      x -= dist[s];
-      if (x < 0) {
-        chosen = s;
-        break;
-      }
-    }
-  }
-  const sums = new Float64Array(parts * d);
-  for (let it = 0; it < (opts.iterations ?? 10); it++) {
-    const assign = nearest(rows, sampleSize, d, centroids, parts);
-    sums.fill(0);
-    const counts = new Int32Array(parts);
-    for (let s = 0; s < sampleSize; s++) {
-      const p = assign[s];
-      counts[p]++;
-      for (let k = 0; k < d; k++) sums[p * d + k] += rows[s * d + k];
-    }
-    for (let p = 0; p < parts; p++) {
-      let norm = 0;
-      for (let k = 0; k < d; k++) norm += sums[p * d + k] ** 2;
-      norm = Math.sqrt(norm);
-      if (counts[p] === 0 || norm === 0) {
-        // An empty partition restarts at a random sample row.
-        const s = Math.floor(rand() * sampleSize);
-        centroids.set(rows.subarray(s * d, (s + 1) * d), p * d);
-      } else {
-        for (let k = 0; k < d; k++) centroids[p * d + k] = sums[p * d + k] / norm;
-      }
-    }
-  }
-  return { centroids, assign: nearest(unit, n, d, centroids, parts) };
-}
-
-/** Index of the centroid with the highest dot product, per row. */
-function nearest(rows: Float32Array, count: number, d: number, centroids: Float32Array, parts: number): Int32Array {
-  const out = new Int32Array(count);
-  const chunk = 8192;
-  tf.tidy(() => {
-    const cT = tf.transpose(tf.tensor2d(centroids, [parts, d]));
-    for (let r0 = 0; r0 < count; r0 += chunk) {
-      const r1 = Math.min(count, r0 + chunk);
-      tf.tidy(() => {
-        const x = tf.tensor2d(rows.subarray(r0 * d, r1 * d), [r1 - r0, d]);
-        out.set(tf.argMax(tf.matMul(x, cT), 1).dataSync() as Int32Array, r0);
-      });
-    }
-  });
-  return out;
 }

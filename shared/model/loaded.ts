@@ -181,7 +181,7 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
   }
   let ivf: IvfIndex | undefined;
   try {
-    ivf = loadIvf(tensors, itemF, itemNormsData, manifest.model.hyper?.ivfProbe);
+    ivf = loadIvf(tensors, itemF, itemNormsData, manifest.model.hyper?.ivfProbe, module);
   } catch (e) {
     all.forEach((t) => t.dispose());
     throw e;

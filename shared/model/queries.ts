@@ -29,7 +29,7 @@ export function similarItems(
   const e = model.engine;
   // Large catalogues with a coarse index: only the items of the probed partitions (shared/model/ivf.ts). A filter
   // scans everything (exactly, as filters.ts always has).
-  if (model.ivf && !filter) return ivfSimilar(model.ivf, i, k, (j) => j === i || exclude.has(j) || model.hidden.has(j));
+  if (model.ivf && !filter) return ivfSimilar(model.ivf, i, k, chain(exclude, model.hidden));
   if (e) return engineTopK(model, e.items, unitRow(e, i, model.dim), k, ITEM_TERMS.cosine, [i], exclude, filter);
   if (filter) throw new Error('similarItems: a filter on the tfjs path goes through filters.ts similarItemsWhere');
   const n = model.items.size;

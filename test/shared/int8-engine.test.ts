@@ -104,6 +104,39 @@ describe('Int8Engine against the plain-TS reference (same integer dot products)'
     });
   }
 
+  it('scans only the given row ranges (any start, empty ones, the last rows), with exclusions and biases', () => {
+    // Ranges in a scattered order, starts off the kernel's groups of 4: the answer is the reference over the rows
+    // in the ranges, reported by their index in the whole matrix.
+    const rand = rng(21);
+    for (const rows of [1, 6, 37, 130]) {
+      for (const cols of [16, 50]) {
+        const m = randomMatrix(rand, rows, cols, rows % 2 === 0);
+        engine.load(m);
+        const cuts = [0, ...Array.from({ length: 5 }, () => Math.floor(rand() * (rows + 1))), rows].sort((a, b) => a - b);
+        const pairs: number[][] = [];
+        for (let c = 0; c + 1 < cuts.length; c++) if (rand() < 0.6) pairs.push([cuts[c], cuts[c + 1]]);
+        pairs.reverse();
+        pairs.push([rows, rows]);
+        const ranges = pairs.flat();
+        for (const k of [1, 3, 10, rows]) {
+          const q = randomQuery(rand, cols);
+          expectSame(engine.topK(q, k, { ranges }), referenceTopK(m, q, k, { ranges }));
+          const exclude = Array.from({ length: rows }, (_, i) => i).filter(() => rand() < 0.3);
+          expectSame(engine.topK(q, k, { ranges, exclude }), referenceTopK(m, q, k, { ranges, exclude }));
+        }
+        // Every row in one range is the whole scan; no range answers nothing.
+        const q = randomQuery(rand, cols);
+        expectSame(engine.topK(q, 5, { ranges: [0, rows] }), engine.topK(q, 5));
+        expect(engine.topK(q, 5, { ranges: [] }).indices.length).toBe(0);
+      }
+    }
+    engine.load(randomMatrix(rand, 10, 16, false));
+    const q = randomQuery(rand, 16);
+    expect(() => engine.topK(q, 3, { ranges: [0, 11] })).toThrow('range [0, 11) is not within 0..10');
+    expect(() => engine.topK(q, 3, { ranges: [4, 2] })).toThrow('range [4, 2) is not within 0..10');
+    expect(() => engine.topK(q, 3, { ranges: [1] })).toThrow('not start/end pairs');
+  });
+
   it('breaks ties by ascending index, at the k-th place too', () => {
     // Five distinct rows, each repeated 7 times in a scattered order: many equal scores.
     const rand = rng(3);

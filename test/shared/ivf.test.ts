@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DType } from '../../shared/artifact/schema.js';
 import type { DecodedArtifact, DecodedTensor } from '../../shared/artifact/decode.js';
 import { quantizeQ8 } from '../../shared/artifact/q8.js';
-import { buildIvf, IVF_TENSORS } from '../../shared/model/ivf.js';
+import { IVF_TENSORS } from '../../shared/model/ivf.js';
+import { buildIvf } from '../../training/export/ivf-index.js';
 import { loadModel, normalizeRows, TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { similarItems } from '../../shared/model/queries.js';
 import { createRng, randomNormal } from '../../training/data/random.js';
@@ -79,14 +80,38 @@ describe('coarse index (IVF) for similar items', () => {
     expect(Math.max(...[...byCluster.values()].map((s) => s.size))).toBeLessThanOrEqual(2);
   });
 
-  it('probing every partition equals exact search on q8 weights: same ids in order, scores within 1e-6', () => {
-    // The IVF scans dequantised f32 rows, so its exact counterpart is the tfjs scan over the same rows (1e-6: f32
-    // summation order only). The int8 engine's i16 query rounding would move scores by up to sqrt(d) / 65534
-    // (int8-engine.ts quantizeQuery); engine against tfjs is pinned in test/shared/engine-scorer.test.ts.
-    const exact = loadModel('e', 'v', artifact(data), { scorer: 'tfjs' });
+  it('on the kernel, probing every partition is exact search on q8 weights bit for bit (ids in order, equal scores)', () => {
+    // Same query vector, i16 rounding, integer dot products and cosine factors as the exact engine path: a probed
+    // item scores exactly what exact search gives it, so the only loss is the partitions left unprobed.
+    const exact = loadModel('e', 'v', artifact(data));
     const ivf = loadModel('i', 'v', artifact(data, { ...built, parts: CLUSTERS, probe: CLUSTERS }));
     try {
+      expect(exact.scorer).toBe('engine');
+      expect(ivf.ivf?.engine).toBeDefined();
+      expect(ivf.ivf?.codes).toBeUndefined();
+      for (const i of [0, 7, 599, 1199]) {
+        const want = similarItems(exact, i, 10, new Set([(i + 1) % N]));
+        const got = similarItems(ivf, i, 10, new Set([(i + 1) % N]));
+        expect(got).toEqual(want);
+        expect(got.some((s) => s.index === i || s.index === (i + 1) % N)).toBe(false);
+      }
+      // Hidden items are left out as exact search leaves them out.
+      ivf.hidden = new Set([similarItems(exact, 5, 1)[0].index]);
+      exact.hidden = ivf.hidden;
+      expect(similarItems(ivf, 5, 10)).toEqual(similarItems(exact, 5, 10));
+    } finally {
+      exact.dispose();
+      ivf.dispose();
+    }
+  });
+
+  it('without a kernel (scorer tfjs), probing every partition equals tfjs exact search on q8 weights within 1e-6', () => {
+    // The TS scan over dequantised int8 codes against the tfjs scan over the same rows (1e-6: f32 summation order).
+    const exact = loadModel('e', 'v', artifact(data), { scorer: 'tfjs' });
+    const ivf = loadModel('i', 'v', artifact(data, { ...built, parts: CLUSTERS, probe: CLUSTERS }), { scorer: 'tfjs' });
+    try {
       expect(ivf.ivf?.probe).toBe(CLUSTERS);
+      expect(ivf.ivf?.codes).toBeInstanceOf(Int8Array);
       for (const i of [0, 7, 599, 1199]) {
         const want = similarItems(exact, i, 10, new Set([i + 1]));
         const got = similarItems(ivf, i, 10, new Set([i + 1]));

@@ -50,6 +50,7 @@ describe('npm run train (the CLI contract)', () => {
     [['--data', 'test/fixtures/ml-100k-mini', '--out', '/tmp/x', '--epochs', 'many'], /--epochs must be an integer from 1 to 10000, got "many"/],
     [['--data', 'test/fixtures/ml-100k-mini', '--out', '/tmp/x', '--bogus'], /Unknown option '--bogus'.*see --help/],
     [['--data', '/nonexistent/data', '--out', '/tmp/x'], /\/nonexistent\/data does not exist/],
+    [['--data', 'test/fixtures/ml-100k-mini', '--out', '/tmp/x', '--index', 'nope'], /--index must be one of auto, ivf, none, got "nope"/],
   ])('a bad command line %j is one clear error line and a non-zero exit', async (args, message) => {
     const r = await train(args);
     expect(r.code).not.toBe(0);

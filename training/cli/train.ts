@@ -1,3 +1,4 @@
+import { AUTO_INDEX_ITEMS, indexOption } from '../export/ivf-index.js';
 import { Quantization } from '../export/mf-artifact.js';
 import type { CliOption } from '../pipeline/kinds.js';
 import { crossValidate } from '../pipeline/cv.js';
@@ -16,6 +17,11 @@ const COMMON: Record<string, CliOption & { default?: string | boolean }> = {
   dim: { type: 'string', help: 'embedding size (default: per model)' },
   seed: { type: 'string', help: 'random seed (default 42)' },
   quantization: { type: 'string', help: 'q8 (int8 per row), f16 or f32 for embedding tables', default: 'q8' },
+  index: {
+    type: 'string',
+    help: `similar-items index: ivf (k-means partitions, probe chosen for recall@10 >= 0.95 vs exact), none, or auto (ivf from ${AUTO_INDEX_ITEMS.toLocaleString('en')} items)`,
+    default: 'auto',
+  },
   json: { type: 'boolean', help: 'last line of stdout is one JSON object of metrics', default: false },
   cv: { type: 'boolean', help: '5-fold CV over the official u1..u5 folds (replaces --split): metrics are fold means, "cv" has per-fold values and std; the artifact is the u5 model', default: false },
   report: { type: 'boolean', help: 'then write <out>/report.html: charts of the model (see npm run report)', default: false },
@@ -59,6 +65,7 @@ runCli(async () => {
   if (!Object.values(Quantization).includes(quantization)) {
     throw new UsageError(`--quantization must be one of ${Object.values(Quantization).join(', ')}, got ${JSON.stringify(v.quantization)}`);
   }
+  indexOption(v.index);
   const json = Boolean(v.json);
   const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
   // A bar with loss and ETA on a terminal; the plain epoch lines in CI, with --json, or into a file.

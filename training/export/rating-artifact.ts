@@ -32,7 +32,7 @@ export function denseDType(q: Quantization): DType {
 }
 
 /** Encodes any explicit-rating model; metrics are filled in by the caller once the encoded weights are re-evaluated. */
-export async function buildRatingArtifact(input: RatingArtifactInput): Promise<ArtifactParts & { float32Bytes: number }> {
+export async function buildRatingArtifact(input: RatingArtifactInput): Promise<ArtifactParts & { float32Bytes: number; inputs: TensorInput[] }> {
   const tensors = [...input.tensors];
   if (input.ranker) {
     const { params } = input.ranker;
@@ -65,5 +65,7 @@ export async function buildRatingArtifact(input: RatingArtifactInput): Promise<A
     tensors: encoded.bytes,
     items: buildItemsFile(ds, input.trainRows),
     float32Bytes: float32Bytes(tensors),
+    // What was encoded: an index is added by encoding these again with it (training/export/ivf-index.ts).
+    inputs: tensors,
   };
 }

@@ -18,6 +18,7 @@ import { scoreAllItems } from '../../shared/model/score-all.js';
 import { writeArtifact } from '../export/artifact-files.js';
 import type { Quantization } from '../export/mf-artifact.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
+import { indexArtifact, indexOption, type IndexMode } from '../export/ivf-index.js';
 import { useWasmBackend } from '../tf-node.js';
 import { medianSeconds, ratingsSummary, reportTail, type CliOption, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
 import type { FittedRatingModel, RatingKind } from './rating-kind.js';
@@ -43,6 +44,8 @@ export interface TrainRatingRequest<O> {
    * the same settings and those weights are shipped (seen lists cover every row); `none`: the split model ships.
    */
   refit?: Refit;
+  /** `auto` (default): an IVF index for similar items from AUTO_INDEX_ITEMS items up; `ivf`: always; `none`: never. */
+  index?: IndexMode;
   /** Called with one line per step worth telling (refit). */
   log?: (line: string) => void;
 }
@@ -109,7 +112,7 @@ export function ratingPipeline<O>(k: RatingKind<O>): ModelPipeline {
       const refit = parseRefit(req.options.refit);
       const dataset = await loadDataset(req.data, req.format);
       req.log(`${dataset.name}: ${dataset.ratings.rating.length} ratings, ${dataset.userIds.length} users, ${dataset.itemIds.length} items`);
-      return trainRatingModel(k, { dataset, split: req.split, seed: req.seed, options, quantization: req.quantization, out: req.out, onEpoch: req.onEpoch, ranker, rankerOptions, refit, log: req.log });
+      return trainRatingModel(k, { dataset, split: req.split, seed: req.seed, options, quantization: req.quantization, out: req.out, onEpoch: req.onEpoch, ranker, rankerOptions, refit, index: indexOption(req.options.index), log: req.log });
     },
   };
 }
@@ -215,7 +218,8 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
   const numeric = (m: Record<string, number | string>) => Object.fromEntries(Object.entries(m).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
   built.manifest.metrics = { float: metrics, quantized: numeric(quantized), baselines };
   built.manifest.training = { epochs: fitted.epochs, seconds: trainSeconds };
-  const sizes = await writeArtifact(req.out, built);
+  const indexed = await indexArtifact(built, built.inputs, { mode: req.index ?? 'auto', seed: req.seed, log: req.log });
+  const sizes = await writeArtifact(req.out, indexed.parts);
   const tail = reportTail({ sizes, float32Bytes: built.float32Bytes, trainSeconds, t0, epochs: fitted.epochs, out: req.out });
   return {
     model: k.kind,
@@ -231,6 +235,7 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
     foldin: built.manifest.foldin ?? null,
     ...(foldinQuality ? { foldin_quality: foldinQuality } : {}),
     refit,
+    index: indexed.index,
   };
 }
 

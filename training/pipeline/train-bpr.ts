@@ -9,6 +9,7 @@ import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';
 import { dotScorer, evaluateRanking, mostPopularScorer, userItems } from '../eval/ranking.js';
 import { writeArtifact } from '../export/artifact-files.js';
+import { indexArtifact, indexOption, type IndexMode } from '../export/ivf-index.js';
 import { buildItemsFile } from '../export/items.js';
 import type { Quantization } from '../export/mf-artifact.js';
 import { BPR_DEFAULTS, BprOptimizer, bprFactors, itemTagIndex, trainBpr, type BprOptions } from '../models/bpr.js';
@@ -28,6 +29,8 @@ export interface TrainBprRequest {
   onEpoch?: (r: EpochReport) => void;
   /** `all` (default): after measuring on the split, retrain on every row (same settings and epochs) and ship that; `none`: ship the split model. */
   refit?: Refit;
+  /** Similar-items index (training/export/ivf-index.ts): auto (default), ivf or none. */
+  index?: IndexMode;
   log?: (line: string) => void;
 }
 
@@ -130,7 +133,8 @@ export async function trainBprPipeline(req: TrainBprRequest): Promise<TrainRepor
   }
   manifest.metrics = { float: metrics, quantized: quantMetrics, baselines };
   manifest.training = { epochs, seconds: trainSeconds };
-  const sizes = await writeArtifact(req.out, { manifest, tensors: encoded.bytes, items });
+  const indexed = await indexArtifact({ manifest, tensors: encoded.bytes, items }, tensors, { mode: req.index ?? 'auto', seed: req.options.seed, log: req.log });
+  const sizes = await writeArtifact(req.out, indexed.parts);
   const tail = reportTail({ sizes, float32Bytes: float32Bytes(tensors), trainSeconds, t0, epochs, out: req.out });
   return {
     model: 'bpr',
@@ -144,6 +148,7 @@ export async function trainBprPipeline(req: TrainBprRequest): Promise<TrainRepor
     seconds: { ...tail.seconds, refit: refitSeconds },
     foldin: manifest.foldin,
     refit,
+    index: indexed.index,
   };
 }
 
@@ -182,6 +187,7 @@ export const bprPipeline: ModelPipeline = {
       onEpoch: req.onEpoch,
       epochMetrics: Boolean(o['epoch-metrics']),
       refit: parseRefit(o.refit),
+      index: indexOption(o.index),
       log: req.log,
       options: {
         seed: req.seed,

@@ -10,6 +10,7 @@ import { loadAny } from '../data/load.js';
 import type { ItemTagDataset } from '../data/types.js';
 import { cosineNeighbours, jaccardNeighbours, meanOverlap, overlapQueries, randomOthers, TAG_OVERLAP_DEFAULTS } from '../eval/tag-overlap.js';
 import { writeArtifact, type ArtifactParts } from '../export/artifact-files.js';
+import { indexArtifact, indexOption, type IndexMode } from '../export/ivf-index.js';
 import type { Quantization } from '../export/mf-artifact.js';
 import { ADAM_LR, ITEMTAG_DEFAULTS, trainItemTag, type ItemTagOptions, type ItemTagParams } from '../models/itemtag.js';
 import { useWasmBackend } from '../tf-node.js';
@@ -28,6 +29,8 @@ export interface TrainItemTagRequest {
   out: string;
   log?: (line: string) => void;
   onEpoch?: (r: EpochReport) => void;
+  /** Similar-items index (training/export/ivf-index.ts): auto (default), ivf or none. */
+  index?: IndexMode;
 }
 
 /** 'random-80-20' -> 0.2; 'none' -> undefined. `what` names what is split, for the error message. */
@@ -57,7 +60,7 @@ export async function buildItemTagArtifact(
   hyper: Record<string, number | string | boolean>,
   quantization: Quantization,
   split: string,
-): Promise<ArtifactParts & { float32Bytes: number }> {
+): Promise<ArtifactParts & { float32Bytes: number; inputs: TensorInput[] }> {
   const tensors: TensorInput[] = [
     { name: TENSOR_NAMES.itemFactors, data: p.itemFactors, shape: [p.nItems, p.dim], dtype: quantization },
     { name: TENSOR_NAMES.tagFactors, data: p.tagFactors, shape: [p.nTags, p.dim], dtype: quantization },
@@ -75,7 +78,7 @@ export async function buildItemTagArtifact(
     dataset: { name: ds.name, fingerprint: ds.fingerprint, ratings: ds.pairs.item.length, split },
     createdAt: new Date().toISOString(),
   };
-  return { manifest, tensors: encoded.bytes, items: itemTagItemsFile(ds), float32Bytes: float32Bytes(tensors) };
+  return { manifest, tensors: encoded.bytes, items: itemTagItemsFile(ds), float32Bytes: float32Bytes(tensors), inputs: tensors };
 }
 
 /** Train -> tag overlap vs random pairs -> encode -> tag overlap again on the decoded int8 artifact through shared/ -> write. */
@@ -152,7 +155,8 @@ export async function trainItemTagPipeline(req: TrainItemTagRequest): Promise<Tr
 
   built.manifest.metrics = { float: metrics, quantized: { [key]: quantOverlap }, baselines };
   built.manifest.training = { epochs, seconds: trainSeconds };
-  const sizes = await writeArtifact(req.out, built);
+  const indexed = await indexArtifact(built, built.inputs, { mode: req.index ?? 'auto', seed, log });
+  const sizes = await writeArtifact(req.out, indexed.parts);
   return {
     model: 'itemtag',
     dataset: {
@@ -171,6 +175,7 @@ export async function trainItemTagPipeline(req: TrainItemTagRequest): Promise<Tr
     metrics,
     baselines,
     quantized,
+    index: indexed.index,
     ...reportTail({ sizes, float32Bytes: built.float32Bytes, trainSeconds, t0, epochs, out: req.out }),
   };
 }
@@ -230,6 +235,7 @@ export const itemTagPipeline: ModelPipeline = {
       out: req.out,
       log: req.log,
       onEpoch: req.onEpoch,
+      index: indexOption(o.index),
     });
   },
 };
