@@ -4,6 +4,8 @@ export interface Env {
   MODELS: R2Bucket;
   /** Seconds a loaded model trusts its CURRENT pointer before reading it again. */
   CURRENT_TTL_SECONDS?: string;
+  /** Tensor bytes (MB) the models of one isolate may hold together; least recently used models are evicted past it. */
+  MODEL_MEMORY_BUDGET_MB?: string;
 }
 
 export type AppEnv = { Bindings: Env };
