@@ -236,7 +236,11 @@ async function loadVersion(env: Env, name: string, version: string): Promise<Liv
   }
   const [tensors, items] = await Promise.all([tensorsObj.then((o) => o.arrayBuffer()), itemsObj.then((o) => o.text())]);
   const t1 = performance.now();
+  // Decode and upload are long synchronous steps on the isolate's one thread; between them, requests that queued
+  // meanwhile are answered (from the live version) first.
+  await yieldToRequests();
   const decoded = await decodeArtifact(manifest, new Uint8Array(tensors), items);
+  await yieldToRequests();
   const t2 = performance.now();
   // Room is made after the artifact decoded (a broken one evicts nothing) and before its upload.
   if (estimate !== undefined) makeRoom(name, estimate, budget);
@@ -253,6 +257,8 @@ async function loadVersion(env: Env, name: string, version: string): Promise<Liv
   const phases = { r2Ms: t1 - t0, decodeMs: t2 - t1, uploadMs: t3 - t2 };
   return { version, model, loadedAt: new Date().toISOString(), loadMs: t3 - t0, phases };
 }
+
+const yieldToRequests = () => new Promise<void>((r) => setTimeout(r, 0));
 
 /** The budget and what is held against it, for /healthz. */
 export function modelMemory(env: Env) {
