@@ -19,9 +19,10 @@ import { memoryPart } from './parts/memory.js';
 import { quantizationPart } from './parts/quantization.js';
 import { queriesPart } from './parts/queries.js';
 import { scalingPart } from './parts/scaling.js';
+import { swapPart } from './parts/swap.js';
 import { trainingPart } from './parts/training.js';
 
-const PARTS: Part[] = [queriesPart, httpPart, coldStartPart, memoryPart, quantizationPart, ivfPart, trainingPart, scalingPart];
+const PARTS: Part[] = [queriesPart, httpPart, coldStartPart, memoryPart, swapPart, quantizationPart, ivfPart, trainingPart, scalingPart];
 const RESULTS = path.join(REPO_ROOT, 'bench/results');
 
 const USAGE = `Usage: npm run bench [-- --quick] [--parts ${PARTS.map((p) => p.name).join(',')}] [--sizes 10000,60000,250000] [--md | --no-md]
@@ -126,7 +127,12 @@ async function writeSummary(ctx: BenchContext, command: string, machine: ReturnT
     // First run.
   }
   const merged: Record<string, unknown> = { ...previous };
-  for (const r of Object.values(ctx.done)) Object.assign(merged, r.summary ?? {});
+  for (const r of Object.values(ctx.done)) {
+    const { ratios, ...rest } = r.summary ?? {};
+    Object.assign(merged, rest);
+    // ratios: one object that several parts add keys to (ratios.<what>), merged key by key.
+    if (ratios) merged.ratios = { ...(merged.ratios as Record<string, unknown> | undefined), ...(ratios as Record<string, unknown>) };
+  }
   Object.assign(merged, { command, date: new Date().toISOString(), quick: ctx.quick, machine, seconds: Math.round(seconds), worker_bundle_bytes: bundleBytes });
   await writeFile(file, JSON.stringify(merged, null, 1) + '\n');
 }

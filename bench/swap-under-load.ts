@@ -22,6 +22,7 @@ import { readArtifact } from '../training/export/artifact-files.js';
 import { bucketOverR2 } from '../training/publish/local-bucket.js';
 import { publishArtifact } from '../training/publish/publish.js';
 import { rollback } from '../training/publish/registry-ops.js';
+import { registryKeys } from '../shared/registry.js';
 import { useWasmBackend } from '../training/tf-node.js';
 import { writeHandmadeArtifact } from '../test/helpers/handmade-artifact.js';
 import { swapPair } from '../test/helpers/robust-models.js';
@@ -41,6 +42,18 @@ export interface SwapLoadOptions {
    * for the p99 the swap phase is compared with (ms; 0: none).
    */
   steadyMs?: number;
+  /**
+   * Steady and swapping phases alternate this many times (each of steadyMs / rounds and durationMs / rounds), pooled:
+   * a machine whose other work comes and goes then weighs on both alike. Default 1.
+   */
+  rounds?: number;
+  /**
+   * How CURRENT moves. `registry` (default): the first move publishes B, later ones roll back and forth (publish and
+   * rollback read back and verify what they point at). `pointer`: B is published before the measured phases and moves
+   * write CURRENT alone, so a swapping phase differs from a steady one by the Worker's swaps and not by the
+   * registry's own reads (the bench's ratio).
+   */
+  moves?: 'registry' | 'pointer';
   items?: number;
   users?: number;
   dim?: number;
@@ -199,7 +212,7 @@ async function resolveDist(distDir: string | undefined, log: (l: string) => void
 }
 
 export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<SwapLoadResult> {
-  const o = { durationMs: 2500, steadyMs: 0, connections: 4, swapEveryMs: 300, burst: 64, items: 300, users: 40, dim: 16, ...opts };
+  const o = { durationMs: 2500, steadyMs: 0, rounds: 1, moves: 'registry' as const, connections: 4, swapEveryMs: 300, burst: 64, items: 300, users: 40, dim: 16, ...opts };
   const log = opts.log ?? (() => {});
   const [a, b] = swapPair({ items: o.items, users: o.users, dim: o.dim });
   const dirs = await Promise.all([writeHandmadeArtifact(a), writeHandmadeArtifact(b)]);
@@ -251,15 +264,19 @@ export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<Swap
       if (failures.length < 10) failures.push(what);
     };
 
-    /** One checked request; resolves to the version that answered (undefined on a failure). */
-    async function one(j: number): Promise<string | undefined> {
+    /**
+     * One checked request; resolves to the version that answered (undefined on a failure). `timed`: its latency
+     * counts in the phase's percentiles (the polls that wait for a swap to show do not, so both phases' percentiles
+     * are over the same mix: the connections' requests and the bursts).
+     */
+    async function one(j: number, timed = true): Promise<string | undefined> {
       const q = qs[j % qs.length];
       const t0 = performance.now();
       requests++;
       try {
         const res = await w.fetch(q.path, q.body ? { method: 'POST', body: q.body, headers: { 'content-type': 'application/json' } } : undefined);
         const text = await res.text();
-        latencies.push(performance.now() - t0);
+        if (timed) latencies.push(performance.now() - t0);
         if (res.status !== 200) {
           failed++;
           fail(`${q.method} ${q.path} -> ${res.status} ${text.slice(0, 200)}`);
@@ -281,11 +298,15 @@ export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<Swap
       }
     }
 
-    /** Requests from the connections plus a burst every swapEveryMs; `move` (if given) moves CURRENT before each burst. */
+    /**
+     * Requests from the connections plus a burst every swapEveryMs; `move` (if given) moves CURRENT before each burst.
+     * The number of bursts is fixed by ms / swapEveryMs (not by how many fit before a deadline), so a steady and a
+     * swapping phase carry the same load on any machine. After each move a request loop runs beside the load until
+     * an answer names the new version (the Worker loads it in the background), so every counted move is a swap seen.
+     */
     async function phase(ms: number, move?: () => Promise<void>): Promise<{ latencies: number[]; samples: Memory[]; seconds: number }> {
       latencies = [];
       const t0 = performance.now();
-      const deadline = t0 + ms;
       let stop = false;
       const loops = Array.from({ length: o.connections }, async (_, c) => {
         for (let j = c * 7; !stop; j++) await one(j);
@@ -297,16 +318,17 @@ export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<Swap
           await sleep(20);
         }
       })();
-      let bursts = 0;
-      while (performance.now() + o.swapEveryMs < deadline) {
+      const observed: Promise<void>[] = [];
+      const bursts = Math.max(1, Math.floor(ms / o.swapEveryMs) - 1);
+      for (let b = 1; b <= bursts; b++) {
         await sleep(o.swapEveryMs);
         await move?.();
-        bursts++;
-        const burst = Array.from({ length: o.burst }, (_, k) => one(bursts * 1000 + k));
+        observed.push(seen(live));
+        const burst = Array.from({ length: o.burst }, (_, k) => one(b * 1000 + k));
         burstRequests += move ? o.burst : 0;
         await Promise.all(burst);
-        if (move) await seen(live);
       }
+      await Promise.all(observed);
       if (move && live !== vA) {
         await move();
         await seen(vA);
@@ -321,24 +343,45 @@ export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<Swap
      * version in the background, so a move is only a swap once an answer shows it.
      */
     async function seen(version: string): Promise<void> {
-      for (let j = 0; j < 20_000; j++) if ((await one(j)) === version) return;
+      for (let j = 0; j < 20_000; j++) if ((await one(j, false)) === version) return;
       fail(`version ${version} never answered after CURRENT moved to it`);
     }
-
-    let steady: { latencies: number[]; samples: Memory[]; seconds: number } | undefined;
-    if (o.steadyMs > 0) steady = await phase(o.steadyMs);
-    const steadyRequests = requests;
 
     const move = async () => {
       const to = live === vA ? 'B' : 'A';
       if (to === 'B' && !vB) vB = (await publishArtifact(bucket, dirs[1], 'swap')).version;
+      else if (o.moves === 'pointer') await w.bucket.put(registryKeys.current('swap'), to === 'A' ? vA : vB);
       else await rollback(bucket, 'swap', to === 'A' ? vA : vB);
       live = to === 'A' ? vA : vB;
       swaps++;
     };
-    const swapPhase = await phase(o.durationMs, move);
-    const seconds = swapPhase.seconds;
-    const samples = swapPhase.samples;
+    if (o.moves === 'pointer') {
+      // B is uploaded (and verified) now, outside the measured phases; the Worker goes on answering from A.
+      vB = (await publishArtifact(bucket, dirs[1], 'swap')).version;
+      await rollback(bucket, 'swap', vA);
+      await seen(vA);
+    }
+    const steadyLatencies: number[] = [];
+    const swapLatencies: number[] = [];
+    const samples: Memory[] = [];
+    let steadyRequests = 0;
+    let swapRequests = 0;
+    let seconds = 0;
+    // Unmeasured warm-up at the same load (JIT, connection pools), so the phase that runs first is not penalised.
+    if (o.steadyMs > 0) await phase(2 * o.swapEveryMs);
+    for (let k = 0; k < o.rounds; k++) {
+      if (o.steadyMs > 0) {
+        const r0 = requests;
+        steadyLatencies.push(...(await phase(o.steadyMs / o.rounds)).latencies);
+        steadyRequests += requests - r0;
+      }
+      const r0 = requests;
+      const p = await phase(o.durationMs / o.rounds, move);
+      swapLatencies.push(...p.latencies);
+      samples.push(...p.samples);
+      swapRequests += requests - r0;
+      seconds += p.seconds;
+    }
 
     // Settled on A again (seen() above waited for an answer from it): the memory the Worker holds now.
     const lastVersion = await one(0);
@@ -351,7 +394,7 @@ export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<Swap
     };
     const bytes = samples.map((s) => s.numBytes);
     const result: SwapLoadResult = {
-      requests: requests - steadyRequests,
+      requests: swapRequests,
       failed,
       wrong,
       byVersion,
@@ -368,8 +411,8 @@ export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<Swap
         minBytes: Math.min(...bytes),
         peakResidentBytes: h1.modelMemory?.peakResidentBytes ?? Number.NaN,
       },
-      latencyMs: pct(swapPhase.latencies),
-      ...(steady ? { steadyLatencyMs: { ...pct(steady.latencies), requests: steadyRequests } } : {}),
+      latencyMs: pct(swapLatencies),
+      ...(o.steadyMs > 0 ? { steadyLatencyMs: { ...pct(steadyLatencies), requests: steadyRequests } } : {}),
       seconds: round(seconds),
       failures,
     };
@@ -402,6 +445,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const result = await runSwapUnderLoad({
     durationMs: Number(values.seconds) * 1000,
     steadyMs: Number(values.seconds) * 1000,
+    rounds: 2,
+    moves: 'pointer',
     connections: Number(values.connections),
     items: Number(values.items),
     users: 2000,
