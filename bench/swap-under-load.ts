@@ -93,6 +93,8 @@ export interface SwapLoadResult {
     /** The most tensor bytes the Worker's model store ever held at once (/healthz modelMemory): a swap's two versions. */
     peakResidentBytes: number;
   };
+  /** Requests the Worker made wait for a load of the model (/healthz models[].waited): the first one only. */
+  waitedForLoad: number;
   /** The swap phase. */
   latencyMs: { p50: number; p99: number; max: number };
   /** The steady phase (absent when steadyMs is 0), at the same load without moves. */
@@ -238,7 +240,7 @@ export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<Swap
       const h = (await (await w.fetch('/healthz')).json()) as {
         memory?: Memory;
         modelMemory?: { peakResidentBytes: number };
-        models: { model: string; version: string; residentBytes: number }[];
+        models: { model: string; version: string; residentBytes: number; waited?: number }[];
       };
       if (!h.memory) throw new Error(`/healthz has no memory figures: is ${distDir} a bundle of this tree? (${JSON.stringify(h).slice(0, 200)})`);
       return h as typeof h & { memory: Memory };
@@ -411,6 +413,7 @@ export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<Swap
         minBytes: Math.min(...bytes),
         peakResidentBytes: h1.modelMemory?.peakResidentBytes ?? Number.NaN,
       },
+      waitedForLoad: h1.models.find((m) => m.model === 'swap')?.waited ?? Number.NaN,
       latencyMs: pct(swapLatencies),
       ...(o.steadyMs > 0 ? { steadyLatencyMs: { ...pct(steadyLatencies), requests: steadyRequests } } : {}),
       seconds: round(seconds),
@@ -418,7 +421,7 @@ export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<Swap
     };
     log(
       `swap under load: ${result.requests} requests in ${result.seconds} s at ${o.connections} connections, ${swaps} swaps (+${burstRequests} burst requests), ` +
-        `${failed} failed, ${wrong} wrong; p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms` +
+        `${failed} failed, ${wrong} wrong, ${result.waitedForLoad} request(s) waited for a load; p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms` +
         (result.steadyLatencyMs ? ` (steady, same load: p50 ${result.steadyLatencyMs.p50} ms, p99 ${result.steadyLatencyMs.p99} ms)` : '') +
         `; resident ${before.numBytes} B before, ${after.numBytes} B after (one model: ${oneModelBytes} B; ${samples.length} samples, max ${result.memory.maxBytes} B; ` +
         `peak during a swap ${result.memory.peakResidentBytes} B)`,

@@ -33,6 +33,8 @@ interface Slot {
   hiddenProblem?: string;
   /** Use order (a counter, not a clock: no ties): the least recently used model is evicted first. */
   lastUsed: number;
+  /** Requests that waited for a load (nothing was live): the first, and any after an eviction or a refusal. */
+  waited: number;
   /** Set when the memory budget evicted the live version; the next request loads it again. */
   evicted?: { version: string; residentBytes: number; at: string };
 }
@@ -74,7 +76,7 @@ export async function withModel<T>(env: Env, name: string, use: (m: LoadedModel)
   const miss = misses.get(name);
   if (miss && Date.now() - miss.at < ttl) throw miss.error;
   let slot = slots.get(name);
-  if (!slot) slots.set(name, (slot = { checkedAt: 0, hiddenIds: [], lastUsed: 0 }));
+  if (!slot) slots.set(name, (slot = { checkedAt: 0, hiddenIds: [], lastUsed: 0, waited: 0 }));
   const due = Date.now() - slot.checkedAt >= ttl;
   if (slot.live) {
     if (due && !slot.refreshing) {
@@ -85,6 +87,7 @@ export async function withModel<T>(env: Env, name: string, use: (m: LoadedModel)
     // A refused version with nothing live is not fetched again until the TTL passes: under a traffic spike every
     // request would otherwise download and decode the bad artifact once more, only to answer 503 again.
     // An eviction by another model's load can land between the refresh and this continuation: then load again.
+    slot.waited++;
     for (let attempt = 0; attempt < 3 && !slot.live; attempt++) await startRefresh(env, name, slot);
   }
   if (!slot.live) {
@@ -313,6 +316,8 @@ export function loadedModels() {
     loadMs: s.live ? Math.round(s.live.loadMs * 100) / 100 : null,
     // Tensor bytes this version holds: once swaps settle, /healthz memory.numBytes is the sum of these.
     residentBytes: s.live?.model.residentBytes ?? 0,
+    // Requests that waited for a load because nothing was live; a swap never adds to it.
+    waited: s.waited,
     // Items left out of every answer (npm run hide): those the live version has.
     hidden: s.live?.model.hidden.size ?? 0,
     ...(s.hiddenProblem ? { hiddenProblem: s.hiddenProblem } : {}),

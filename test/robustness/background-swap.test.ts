@@ -15,7 +15,7 @@ interface Answer {
 }
 interface Health {
   memory: { numTensors: number; numBytes: number };
-  models: { model: string; version: string | null; residentBytes: number; hidden: number; refused?: { version: string; message: string } }[];
+  models: { model: string; version: string | null; residentBytes: number; hidden: number; waited: number; refused?: { version: string; message: string } }[];
 }
 
 describe('swaps in the background', () => {
@@ -57,7 +57,8 @@ describe('swaps in the background', () => {
     // The old version was released: the same tensors as one model, as before.
     const h = await health();
     expect(h.memory).toEqual(oneModel);
-    expect(h.models.find((m) => m.model === 'bg')).toMatchObject({ version: 'v2', residentBytes: oneModel.numBytes });
+    // Of all those requests only the first one waited for a load.
+    expect(h.models.find((m) => m.model === 'bg')).toMatchObject({ version: 'v2', residentBytes: oneModel.numBytes, waited: 1 });
   });
 
   it('a version that fails validation keeps the live one serving; /healthz shows the refusal once the background load ends', async () => {

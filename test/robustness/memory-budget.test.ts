@@ -16,7 +16,7 @@ import { startWorker, type StartedWorker } from '../helpers/worker.js';
 
 interface Health {
   modelMemory: { budgetBytes: number; residentBytes: number; peakResidentBytes: number; evictions: number };
-  models: { model: string; version: string | null; residentBytes: number; evicted?: { version: string; residentBytes: number } }[];
+  models: { model: string; version: string | null; residentBytes: number; waited: number; evicted?: { version: string; residentBytes: number } }[];
 }
 
 const SMALL = 4180;
@@ -70,6 +70,8 @@ describe('the per-isolate model memory budget', () => {
     expect(await live()).toEqual({ a: null, b: 'v1', c: 'v1' });
     h = await health();
     expect(h.modelMemory).toMatchObject({ residentBytes: 2 * SMALL, evictions: 2 });
+    // b's reload was a wait (nothing of b was live), like its first load.
+    expect(h.models.find((m) => m.model === 'b')!.waited).toBe(2);
     // Never more than the budget at once.
     expect(h.modelMemory.peakResidentBytes).toBe(2 * SMALL);
   });

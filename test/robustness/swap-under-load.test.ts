@@ -16,6 +16,8 @@ describe('swapping versions under load', () => {
     const r = await runSwapUnderLoad({ durationMs: 1500, connections: 8, swapEveryMs: 250, burst: 64, log: (l) => console.log(`[swap] ${l}`) });
     expect(r.failures).toEqual([]);
     expect([r.failed, r.wrong]).toEqual([0, 0]);
+    // Of all those requests only the very first waited for a load; none waited for a swap.
+    expect(r.waitedForLoad).toBe(1);
     // Swaps both ways, each seen served (the run fails otherwise: failures would name the version).
     expect(r.swaps).toBe(6);
     expect(r.burstRequests).toBe(5 * 64);
