@@ -88,7 +88,13 @@ export async function withModel<T>(env: Env, name: string, use: (m: LoadedModel)
     // request would otherwise download and decode the bad artifact once more, only to answer 503 again.
     // An eviction by another model's load can land between the refresh and this continuation: then load again.
     slot.waited++;
-    for (let attempt = 0; attempt < 3 && !slot.live; attempt++) await startRefresh(env, name, slot);
+    for (let attempt = 0; attempt < 3 && !slot.live; attempt++) {
+      const started = !slot.refreshing;
+      const run = startRefresh(env, name, slot);
+      // Requests that came meanwhile await this load too: it must outlive this request if its client goes away.
+      if (started) bg?.waitUntil(run.catch(() => {}));
+      await run;
+    }
   }
   if (!slot.live) {
     if (slot.failed?.code === 'model_too_large') throw new ModelTooLargeError(slot.failed.message);
