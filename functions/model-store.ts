@@ -86,14 +86,16 @@ export async function withModel<T>(env: Env, name: string, use: (m: LoadedModel)
   } else if (!slot.failed || due) {
     // A refused version with nothing live is not fetched again until the TTL passes: under a traffic spike every
     // request would otherwise download and decode the bad artifact once more, only to answer 503 again.
-    // An eviction by another model's load can land between the refresh and this continuation: then load again.
     slot.waited++;
-    for (let attempt = 0; attempt < 3 && !slot.live; attempt++) {
+    for (let attempt = 1; ; attempt++) {
       const started = !slot.refreshing;
       const run = startRefresh(env, name, slot);
       // Requests that came meanwhile await this load too: it must outlive this request if its client goes away.
       if (started) bg?.waitUntil(run.catch(() => {}));
       await run;
+      // Loaded, or refused (slot.failed: not fetched again before the TTL). Neither, the load succeeded and another
+      // model's load evicted it before this continuation ran: load again, a bounded number of times.
+      if (slot.live || slot.failed || attempt === 3) break;
     }
   }
   if (!slot.live) {
