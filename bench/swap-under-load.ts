@@ -6,6 +6,9 @@
 //
 //   npx tsx bench/swap-under-load.ts [--seconds 20] [--connections 16] [--items 20000] [--json]
 //
+// The CLI (and npm run bench's swap part) first runs a steady phase of the same length at the same load, CURRENT left
+// alone, so p99 during swaps can be read against steady p99 from the same run.
+//
 // test/robustness/swap-under-load.test.ts runs a 2.5 s form of it; bench/run.ts may call runSwapUnderLoad().
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -19,6 +22,7 @@ import { readArtifact } from '../training/export/artifact-files.js';
 import { bucketOverR2 } from '../training/publish/local-bucket.js';
 import { publishArtifact } from '../training/publish/publish.js';
 import { rollback } from '../training/publish/registry-ops.js';
+import { registryKeys } from '../shared/registry.js';
 import { useWasmBackend } from '../training/tf-node.js';
 import { writeHandmadeArtifact } from '../test/helpers/handmade-artifact.js';
 import { swapPair } from '../test/helpers/robust-models.js';
@@ -33,6 +37,23 @@ export interface SwapLoadOptions {
   swapEveryMs?: number;
   /** Requests fired at once right after each move, while the Worker notices it and swaps. */
   burst?: number;
+  /**
+   * A steady phase first, at the same load (same connections, bursts on the same schedule) with CURRENT left alone,
+   * for the p99 the swap phase is compared with (ms; 0: none).
+   */
+  steadyMs?: number;
+  /**
+   * Steady and swapping phases alternate this many times (each of steadyMs / rounds and durationMs / rounds), pooled:
+   * a machine whose other work comes and goes then weighs on both alike. Default 1.
+   */
+  rounds?: number;
+  /**
+   * How CURRENT moves. `registry` (default): the first move publishes B, later ones roll back and forth (publish and
+   * rollback read back and verify what they point at). `pointer`: B is published before the measured phases and moves
+   * write CURRENT alone, so a swapping phase differs from a steady one by the Worker's swaps and not by the
+   * registry's own reads (the bench's ratio).
+   */
+  moves?: 'registry' | 'pointer';
   items?: number;
   users?: number;
   dim?: number;
@@ -54,13 +75,30 @@ export interface SwapLoadResult {
   wrong: number;
   byVersion: Record<string, number>;
   versions: [string, string];
-  /** CURRENT moves (publish + rollbacks), and how many answers came in the bursts fired at them. */
+  /**
+   * CURRENT moves (publish + rollbacks), and how many answers came in the bursts fired at them. After each move the
+   * load goes on until an answer names the new version, so every move counted here was also seen served.
+   */
   swaps: number;
   burstRequests: number;
   /** Share of the queries whose answers differ between the two versions (a swap is visible in them). */
   distinguishable: number;
-  memory: { before: Memory; after: Memory; oneModelBytes: number; samples: number; maxBytes: number; minBytes: number };
+  memory: {
+    before: Memory;
+    after: Memory;
+    oneModelBytes: number;
+    samples: number;
+    maxBytes: number;
+    minBytes: number;
+    /** The most tensor bytes the Worker's model store ever held at once (/healthz modelMemory): a swap's two versions. */
+    peakResidentBytes: number;
+  };
+  /** Requests the Worker made wait for a load of the model (/healthz models[].waited): the first one only. */
+  waitedForLoad: number;
+  /** The swap phase. */
   latencyMs: { p50: number; p99: number; max: number };
+  /** The steady phase (absent when steadyMs is 0), at the same load without moves. */
+  steadyLatencyMs?: { p50: number; p99: number; max: number; requests: number };
   seconds: number;
   /** The first few failures, for the report. */
   failures: string[];
@@ -176,7 +214,7 @@ async function resolveDist(distDir: string | undefined, log: (l: string) => void
 }
 
 export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<SwapLoadResult> {
-  const o = { durationMs: 2500, connections: 4, swapEveryMs: 300, burst: 64, items: 300, users: 40, dim: 16, ...opts };
+  const o = { durationMs: 2500, steadyMs: 0, rounds: 1, moves: 'registry' as const, connections: 4, swapEveryMs: 300, burst: 64, items: 300, users: 40, dim: 16, ...opts };
   const log = opts.log ?? (() => {});
   const [a, b] = swapPair({ items: o.items, users: o.users, dim: o.dim });
   const dirs = await Promise.all([writeHandmadeArtifact(a), writeHandmadeArtifact(b)]);
@@ -199,7 +237,11 @@ export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<Swap
     const distinguishable = qs.filter((_, j) => !same(expectedA[j], expectedB[j])).length / qs.length;
 
     const health = async () => {
-      const h = (await (await w.fetch('/healthz')).json()) as { memory?: Memory; models: { model: string; version: string; residentBytes: number }[] };
+      const h = (await (await w.fetch('/healthz')).json()) as {
+        memory?: Memory;
+        modelMemory?: { peakResidentBytes: number };
+        models: { model: string; version: string; residentBytes: number; waited?: number }[];
+      };
       if (!h.memory) throw new Error(`/healthz has no memory figures: is ${distDir} a bundle of this tree? (${JSON.stringify(h).slice(0, 200)})`);
       return h as typeof h & { memory: Memory };
     };
@@ -210,8 +252,10 @@ export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<Swap
     const oneModelBytes = h0.models.find((m) => m.model === 'swap')!.residentBytes;
 
     let vB = '';
+    let swaps = 0;
+    let live = vA;
     const expectedFor = (version: string) => (version === vA ? expectedA : version === vB ? expectedB : undefined);
-    const latencies: number[] = [];
+    let latencies: number[] = [];
     const byVersion: Record<string, number> = {};
     const failures: string[] = [];
     let requests = 0;
@@ -222,17 +266,23 @@ export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<Swap
       if (failures.length < 10) failures.push(what);
     };
 
-    async function one(j: number): Promise<void> {
+    /**
+     * One checked request; resolves to the version that answered (undefined on a failure). `timed`: its latency
+     * counts in the phase's percentiles (the polls that wait for a swap to show do not, so both phases' percentiles
+     * are over the same mix: the connections' requests and the bursts).
+     */
+    async function one(j: number, timed = true): Promise<string | undefined> {
       const q = qs[j % qs.length];
       const t0 = performance.now();
       requests++;
       try {
         const res = await w.fetch(q.path, q.body ? { method: 'POST', body: q.body, headers: { 'content-type': 'application/json' } } : undefined);
         const text = await res.text();
-        latencies.push(performance.now() - t0);
+        if (timed) latencies.push(performance.now() - t0);
         if (res.status !== 200) {
           failed++;
-          return fail(`${q.method} ${q.path} -> ${res.status} ${text.slice(0, 200)}`);
+          fail(`${q.method} ${q.path} -> ${res.status} ${text.slice(0, 200)}`);
+          return undefined;
         }
         const body = JSON.parse(text) as Record<string, unknown>;
         const version = body.version as string;
@@ -242,55 +292,111 @@ export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<Swap
           wrong++;
           fail(`${q.method} ${q.path} -> version ${JSON.stringify(version)}: ${text.slice(0, 300)}`);
         }
+        return version;
       } catch (e) {
         failed++;
         fail(`${q.method} ${q.path} -> ${(e as Error).message}`);
+        return undefined;
       }
     }
 
-    const t0 = performance.now();
-    const deadline = t0 + o.durationMs;
-    let stop = false;
-    const loops = Array.from({ length: o.connections }, async (_, c) => {
-      for (let j = c * 7; !stop; j++) await one(j);
-    });
-    const samples: Memory[] = [];
-    const poller = (async () => {
-      while (!stop) {
-        samples.push((await health()).memory);
-        await sleep(20);
+    /**
+     * Requests from the connections plus a burst every swapEveryMs; `move` (if given) moves CURRENT before each burst.
+     * The number of bursts is fixed by ms / swapEveryMs (not by how many fit before a deadline), so a steady and a
+     * swapping phase carry the same load on any machine. After each move a request loop runs beside the load until
+     * an answer names the new version (the Worker loads it in the background), so every counted move is a swap seen.
+     */
+    async function phase(ms: number, move?: () => Promise<void>): Promise<{ latencies: number[]; samples: Memory[]; seconds: number }> {
+      latencies = [];
+      const t0 = performance.now();
+      let stop = false;
+      const loops = Array.from({ length: o.connections }, async (_, c) => {
+        for (let j = c * 7; !stop; j++) await one(j);
+      });
+      const samples: Memory[] = [];
+      const poller = (async () => {
+        while (!stop) {
+          samples.push((await health()).memory);
+          await sleep(20);
+        }
+      })();
+      const observed: Promise<void>[] = [];
+      const bursts = Math.max(1, Math.floor(ms / o.swapEveryMs) - 1);
+      for (let b = 1; b <= bursts; b++) {
+        await sleep(o.swapEveryMs);
+        await move?.();
+        observed.push(seen(live));
+        const burst = Array.from({ length: o.burst }, (_, k) => one(b * 1000 + k));
+        burstRequests += move ? o.burst : 0;
+        await Promise.all(burst);
       }
-    })();
+      await Promise.all(observed);
+      if (move && live !== vA) {
+        await move();
+        await seen(vA);
+      }
+      stop = true;
+      await Promise.all([...loops, poller]);
+      return { latencies, samples, seconds: (performance.now() - t0) / 1000 };
+    }
 
-    let swaps = 0;
-    let live = vA;
-    const move = async (to: 'A' | 'B') => {
+    /**
+     * Requests go on until one is answered by `version` (bounded by a count, not a time): the Worker loads a new
+     * version in the background, so a move is only a swap once an answer shows it.
+     */
+    async function seen(version: string): Promise<void> {
+      for (let j = 0; j < 20_000; j++) if ((await one(j, false)) === version) return;
+      fail(`version ${version} never answered after CURRENT moved to it`);
+    }
+
+    const move = async () => {
+      const to = live === vA ? 'B' : 'A';
       if (to === 'B' && !vB) vB = (await publishArtifact(bucket, dirs[1], 'swap')).version;
+      else if (o.moves === 'pointer') await w.bucket.put(registryKeys.current('swap'), to === 'A' ? vA : vB);
       else await rollback(bucket, 'swap', to === 'A' ? vA : vB);
       live = to === 'A' ? vA : vB;
       swaps++;
-      const burst = Array.from({ length: o.burst }, (_, k) => one(swaps * 1000 + k));
-      burstRequests += o.burst;
-      await Promise.all(burst);
     };
-    while (performance.now() + o.swapEveryMs < deadline) {
-      await sleep(o.swapEveryMs);
-      await move(live === vA ? 'B' : 'A');
+    if (o.moves === 'pointer') {
+      // B is uploaded (and verified) now, outside the measured phases; the Worker goes on answering from A.
+      vB = (await publishArtifact(bucket, dirs[1], 'swap')).version;
+      await rollback(bucket, 'swap', vA);
+      await seen(vA);
     }
-    if (live !== vA) await move('A');
-    stop = true;
-    await Promise.all([...loops, poller]);
-    const seconds = (performance.now() - t0) / 1000;
+    const steadyLatencies: number[] = [];
+    const swapLatencies: number[] = [];
+    const samples: Memory[] = [];
+    let steadyRequests = 0;
+    let swapRequests = 0;
+    let seconds = 0;
+    // Unmeasured warm-up at the same load (JIT, connection pools), so the phase that runs first is not penalised.
+    if (o.steadyMs > 0) await phase(2 * o.swapEveryMs);
+    for (let k = 0; k < o.rounds; k++) {
+      if (o.steadyMs > 0) {
+        const r0 = requests;
+        steadyLatencies.push(...(await phase(o.steadyMs / o.rounds)).latencies);
+        steadyRequests += requests - r0;
+      }
+      const r0 = requests;
+      const p = await phase(o.durationMs / o.rounds, move);
+      swapLatencies.push(...p.latencies);
+      samples.push(...p.samples);
+      swapRequests += requests - r0;
+      seconds += p.seconds;
+    }
 
-    // Settled on A again: one request to be sure the Worker has seen it, then the memory it holds.
-    const last = await w.fetch(qs[0].path);
-    const lastVersion = ((await last.json()) as { version: string }).version;
+    // Settled on A again (seen() above waited for an answer from it): the memory the Worker holds now.
+    const lastVersion = await one(0);
     if (lastVersion !== vA) fail(`after the swaps the Worker answers from ${lastVersion}, expected ${vA}`);
-    const after = (await health()).memory;
-    latencies.sort((x, y) => x - y);
+    const h1 = await health();
+    const after = h1.memory;
+    const pct = (l: number[]) => {
+      const sorted = [...l].sort((x, y) => x - y);
+      return { p50: round(percentile(sorted, 0.5)), p99: round(percentile(sorted, 0.99)), max: round(sorted[sorted.length - 1] ?? Number.NaN) };
+    };
     const bytes = samples.map((s) => s.numBytes);
     const result: SwapLoadResult = {
-      requests,
+      requests: swapRequests,
       failed,
       wrong,
       byVersion,
@@ -298,15 +404,27 @@ export async function runSwapUnderLoad(opts: SwapLoadOptions = {}): Promise<Swap
       swaps,
       burstRequests,
       distinguishable,
-      memory: { before, after, oneModelBytes, samples: samples.length, maxBytes: Math.max(...bytes), minBytes: Math.min(...bytes) },
-      latencyMs: { p50: round(percentile(latencies, 0.5)), p99: round(percentile(latencies, 0.99)), max: round(latencies[latencies.length - 1] ?? Number.NaN) },
+      memory: {
+        before,
+        after,
+        oneModelBytes,
+        samples: samples.length,
+        maxBytes: Math.max(...bytes),
+        minBytes: Math.min(...bytes),
+        peakResidentBytes: h1.modelMemory?.peakResidentBytes ?? Number.NaN,
+      },
+      waitedForLoad: h1.models.find((m) => m.model === 'swap')?.waited ?? Number.NaN,
+      latencyMs: pct(swapLatencies),
+      ...(o.steadyMs > 0 ? { steadyLatencyMs: { ...pct(steadyLatencies), requests: steadyRequests } } : {}),
       seconds: round(seconds),
       failures,
     };
     log(
-      `swap under load: ${requests} requests in ${result.seconds} s at ${o.connections} connections, ${swaps} swaps (+${burstRequests} burst requests), ` +
-        `${failed} failed, ${wrong} wrong; p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms; ` +
-        `resident ${before.numBytes} B before, ${after.numBytes} B after (one model: ${oneModelBytes} B; ${samples.length} samples, max ${result.memory.maxBytes} B)`,
+      `swap under load: ${result.requests} requests in ${result.seconds} s at ${o.connections} connections, ${swaps} swaps (+${burstRequests} burst requests), ` +
+        `${failed} failed, ${wrong} wrong, ${result.waitedForLoad} request(s) waited for a load; p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms` +
+        (result.steadyLatencyMs ? ` (steady, same load: p50 ${result.steadyLatencyMs.p50} ms, p99 ${result.steadyLatencyMs.p99} ms)` : '') +
+        `; resident ${before.numBytes} B before, ${after.numBytes} B after (one model: ${oneModelBytes} B; ${samples.length} samples, max ${result.memory.maxBytes} B; ` +
+        `peak during a swap ${result.memory.peakResidentBytes} B)`,
     );
     return result;
   } finally {
@@ -329,6 +447,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   });
   const result = await runSwapUnderLoad({
     durationMs: Number(values.seconds) * 1000,
+    steadyMs: Number(values.seconds) * 1000,
+    rounds: 2,
+    moves: 'pointer',
     connections: Number(values.connections),
     items: Number(values.items),
     users: 2000,

@@ -4,7 +4,7 @@ import { EdgerecError } from '../shared/errors.js';
 import type { AppEnv } from './env.js';
 import { httpCache } from './middleware/cache.js';
 import { readOnlyCors } from './middleware/read-cors.js';
-import { loadedModels } from './model-store.js';
+import { loadedModels, modelMemory } from './model-store.js';
 import { arithmeticRoutes } from './routes/arithmetic.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { embedRoutes } from './routes/embed.js';
@@ -35,7 +35,9 @@ export function createApp() {
     selfTest ??= tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]])).arraySync() as number[][]);
     // Tensors resident in the backend: after a swap settles they are the live versions' alone (the old is disposed).
     const { numTensors, numBytes } = tf.memory();
-    return c.json({ ok: true, ...backendInfo(), selfTest, memory: { numTensors, numBytes }, models: loadedModels() });
+    // modelMemory: MODEL_MEMORY_BUDGET_MB in bytes, the models' tensor bytes held against it (the sum of the models'
+    // residentBytes), the most ever held at once (a swap holds two versions for a moment) and evictions so far.
+    return c.json({ ok: true, ...backendInfo(), selfTest, memory: { numTensors, numBytes }, modelMemory: modelMemory(c.env), models: loadedModels() });
   });
   app.route('/v1/models', catalogRoutes);
   app.route('/v1/models', queryRoutes);

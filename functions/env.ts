@@ -6,6 +6,8 @@ export interface Env {
   CURRENT_TTL_SECONDS?: string;
   /** 'tfjs': score q8 artifacts with tfjs matMul + topk rather than the int8 kernel (functions/engine.ts). */
   EDGEREC_SCORER?: string;
+  /** Tensor bytes (MB) the models of one isolate may hold together; least recently used models are evicted past it. */
+  MODEL_MEMORY_BUDGET_MB?: string;
 }
 
 export type AppEnv = { Bindings: Env };

@@ -5,7 +5,9 @@ import { loadModel, type LoadedModel } from '../shared/model/loaded.js';
 import { fnv1a64 } from '../shared/etag.js';
 import { checkModelName, isVersion, parseHidden, registryKeys } from '../shared/registry.js';
 import { loadOptions } from './engine.js';
+import type { Context } from 'hono';
 import type { Env } from './env.js';
+import { budgetBytes, estimateResidentBytes, formatBytes, ModelTooLargeError, numberVar } from './model-budget.js';
 import { ensureWasmBackend } from './tf-backend.js';
 
 interface Live {
@@ -25,11 +27,17 @@ interface Slot {
   /** When CURRENT was last read (ms since epoch). */
   checkedAt: number;
   refreshing?: Promise<void>;
-  failed?: { version: string; message: string; at: string };
+  failed?: { version: string; message: string; at: string; code?: string };
   /** Ids in <model>/HIDDEN when last read (applied to every version this slot loads). */
   hiddenIds: string[];
   /** Why the last HIDDEN read was not applied, if it was not. */
   hiddenProblem?: string;
+  /** Use order (a counter, not a clock: no ties): the least recently used model is evicted first. */
+  lastUsed: number;
+  /** Requests that waited for a load (nothing was live): the first, and any after an eviction or a refusal. */
+  waited: number;
+  /** Set when the memory budget evicted the live version; the next request loads it again. */
+  evicted?: { version: string; residentBytes: number; at: string };
 }
 
 /** Per-isolate cache: one slot per model name, holding the live version's tensors. */
@@ -37,26 +45,82 @@ const slots = new Map<string, Slot>();
 
 const DEFAULT_TTL_SECONDS = 30;
 
+/** What a background refresh is kept alive with: the request's ExecutionContext (waitUntil). */
+export interface Background {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** The request's ExecutionContext, or undefined outside workerd (app.request in Node has none: Hono throws). */
+export function background(c: Context): Background | undefined {
+  try {
+    return c.executionCtx;
+  } catch {
+    return undefined;
+  }
+}
+
+let useClock = 0;
+
 /**
- * Runs `use` on the live version of `name`, loading or switching versions first when CURRENT has moved.
- * `use` runs synchronously right after the last await, so a concurrent switch cannot dispose the model under it.
+ * Runs `use` on the live version of `name`. Only a slot with nothing live makes the request wait (its first load,
+ * a reload after eviction, a retry after a refusal once the TTL has passed). When the TTL has passed on a live
+ * slot, the request answers from the live version at once and CURRENT is re-read in the background (kept alive
+ * with `bg.waitUntil`); a new version found there is loaded beside the old one and swapped in when ready.
+ * One refresh per slot at a time. `use` runs synchronously right after the last await, so a concurrent switch (or
+ * an eviction) cannot dispose the model under it.
  */
-export async function withModel<T>(env: Env, name: string, use: (m: LoadedModel) => T): Promise<T> {
+export async function withModel<T>(env: Env, name: string, use: (m: LoadedModel) => T, bg?: Background): Promise<T> {
   checkModelName(name);
   await ensureWasmBackend();
+  const ttl = ttlMs(env);
+  // A name that was not published a moment ago costs no R2 call until the TTL passes.
+  const miss = misses.get(name);
+  if (miss && Date.now() - miss.at < ttl) throw miss.error;
   let slot = slots.get(name);
-  if (!slot) slots.set(name, (slot = { checkedAt: 0, hiddenIds: [] }));
-  // A refused version with nothing live is not fetched again until the TTL passes: under a traffic spike every
-  // request would otherwise download and decode the bad artifact once more, only to answer 503 again.
-  if ((!slot.live && !slot.failed) || Date.now() - slot.checkedAt >= ttlMs(env)) {
-    const s = slot;
-    s.refreshing ??= refresh(env, name, s).finally(() => (s.refreshing = undefined));
-    await s.refreshing;
+  if (!slot) slots.set(name, (slot = { checkedAt: 0, hiddenIds: [], lastUsed: 0, waited: 0 }));
+  const due = Date.now() - slot.checkedAt >= ttl;
+  if (slot.live) {
+    if (due && !slot.refreshing) {
+      const run = startRefresh(env, name, slot).catch((e: unknown) => console.error(`edgerec: background refresh of ${name} failed: ${(e as Error).message}`));
+      bg?.waitUntil(run);
+    }
+  } else if (!slot.failed || due) {
+    // A refused version with nothing live is not fetched again until the TTL passes: under a traffic spike every
+    // request would otherwise download and decode the bad artifact once more, only to answer 503 again.
+    slot.waited++;
+    for (let attempt = 1; ; attempt++) {
+      const started = !slot.refreshing;
+      const run = startRefresh(env, name, slot);
+      // Requests that came meanwhile await this load too: it must outlive this request if its client goes away.
+      if (started) bg?.waitUntil(run.catch(() => {}));
+      await run;
+      // Loaded, or refused (slot.failed: not fetched again before the TTL). Neither, the load succeeded and another
+      // model's load evicted it before this continuation ran: load again, a bounded number of times.
+      if (slot.live || slot.failed || attempt === 3) break;
+    }
   }
   if (!slot.live) {
+    if (slot.failed?.code === 'model_too_large') throw new ModelTooLargeError(slot.failed.message);
     throw new ModelUnavailableError(`model ${JSON.stringify(name)} failed to load: ${slot.failed?.message ?? 'unknown reason'}`);
   }
+  slot.lastUsed = ++useClock;
   return use(slot.live.model);
+}
+
+function startRefresh(env: Env, name: string, s: Slot): Promise<void> {
+  s.refreshing ??= refresh(env, name, s).finally(() => (s.refreshing = undefined));
+  return s.refreshing;
+}
+
+/** Unknown names seen lately (404 / 503 no_model), oldest first; bounded so a flood of names cannot grow it. */
+const misses = new Map<string, { at: number; error: Error }>();
+const MAX_MISSES = 1000;
+
+function rememberMiss(name: string, error: Error): Error {
+  misses.delete(name);
+  while (misses.size >= MAX_MISSES) misses.delete(misses.keys().next().value!);
+  misses.set(name, { at: Date.now(), error });
+  return error;
 }
 
 async function refresh(env: Env, name: string, slot: Slot): Promise<void> {
@@ -84,9 +148,10 @@ async function refresh(env: Env, name: string, slot: Slot): Promise<void> {
     // Only to choose between two messages: if the listing fails, "not published" is still the right answer.
     const any = await env.MODELS.list({ limit: 1 }).catch(() => undefined);
     const hint = `publish one with npm run publish -- <artifact-dir> --model ${name}`;
-    if (any?.objects.length === 0) throw new NoModelError(`no model is published yet: ${hint}`);
-    throw new NotFoundError(`model ${JSON.stringify(name)} is not published (GET /v1/models lists those that are): ${hint}`, 'unknown_model');
+    if (any?.objects.length === 0) throw rememberMiss(name, new NoModelError(`no model is published yet: ${hint}`));
+    throw rememberMiss(name, new NotFoundError(`model ${JSON.stringify(name)} is not published (GET /v1/models lists those that are): ${hint}`, 'unknown_model'));
   }
+  misses.delete(name);
   if (version === undefined) return;
   if (slot.live?.version === version) {
     // CURRENT names the live version again (a rollback after a bad publish): the refusal is history.
@@ -97,38 +162,119 @@ async function refresh(env: Env, name: string, slot: Slot): Promise<void> {
     if (!isVersion(version)) {
       throw new Error(`${registryKeys.current(name)} holds ${JSON.stringify(version.slice(0, 80))}, which is not a version name: publish or roll back to fix it`);
     }
-    const next = await loadVersion(env, name, version);
+    const next = await exclusive(() => loadVersion(env, name, version));
     applyHidden(next.model, slot.hiddenIds);
     const previous = slot.live;
     slot.live = next;
     slot.failed = undefined;
+    slot.evicted = undefined;
+    slot.lastUsed = ++useClock;
     previous?.model.dispose();
   } catch (e) {
     // The previous version (if any) keeps serving; /healthz reports the refusal.
-    slot.failed = { version: version.slice(0, 200), message: (e as Error).message, at: new Date().toISOString() };
+    const code = e instanceof ModelTooLargeError ? e.code : undefined;
+    slot.failed = { version: version.slice(0, 200), message: (e as Error).message, at: new Date().toISOString(), ...(code ? { code } : {}) };
     console.error(`edgerec: refusing ${name}/${version}: ${(e as Error).message}`);
   }
 }
 
+// ---- The memory budget (MODEL_MEMORY_BUDGET_MB) -------------------------------------------------------------
+
+/** Loads run one at a time per isolate, so what is resident is known exactly when a load makes room. */
+let loadQueue: Promise<unknown> = Promise.resolve();
+function exclusive<T>(f: () => Promise<T>): Promise<T> {
+  const run = loadQueue.then(f);
+  loadQueue = run.catch(() => {});
+  return run;
+}
+
+let peakResidentBytes = 0;
+let evictions = 0;
+
+const residentTotal = () => [...slots.values()].reduce((s, x) => s + (x.live?.model.residentBytes ?? 0), 0);
+
+function evict(name: string, slot: Slot, why: string): void {
+  const live = slot.live!;
+  slot.live = undefined;
+  slot.checkedAt = 0;
+  slot.evicted = { version: live.version, residentBytes: live.model.residentBytes, at: new Date().toISOString() };
+  evictions++;
+  live.model.dispose();
+  console.log(`edgerec: evicted ${name}/${live.version} (${formatBytes(live.model.residentBytes)}) ${why}`);
+}
+
+/**
+ * Evicts least recently used models (never `name`'s) until `bytes` more fit the budget. If they still do not, the
+ * live version of `name` itself goes (a model larger than half the budget cannot have two versions resident: its
+ * requests wait for the new one instead of the isolate running out of memory).
+ */
+function makeRoom(name: string, bytes: number, budget: number): void {
+  const why = `to make room for ${name} (${formatBytes(bytes)}) within the budget of ${formatBytes(budget)}`;
+  while (residentTotal() + bytes > budget) {
+    let lru: [string, Slot] | undefined;
+    for (const [n, s] of slots) if (n !== name && s.live && (!lru || s.lastUsed < lru[1].lastUsed)) lru = [n, s];
+    if (!lru) break;
+    evict(lru[0], lru[1], why);
+  }
+  const own = slots.get(name);
+  if (own?.live && residentTotal() + bytes > budget) evict(name, own, `(its previous version) ${why}`);
+}
+
+function tooLarge(name: string, version: string, bytes: number, budget: number, how: string): ModelTooLargeError {
+  return new ModelTooLargeError(
+    `model ${JSON.stringify(name)} version ${version} needs ${formatBytes(bytes)} of tensors (${how}), more than this isolate's model memory budget of ${formatBytes(budget)}: ` +
+      'raise MODEL_MEMORY_BUDGET_MB in wrangler.toml [vars] (an isolate has 128 MB in all) or publish a smaller model',
+  );
+}
+
 async function loadVersion(env: Env, name: string, version: string): Promise<Live> {
   const t0 = performance.now();
+  const budget = budgetBytes(env);
   const get = async (file: string) => {
     const obj = await env.MODELS.get(registryKeys.file(name, version, file));
     if (!obj) throw new Error(`CURRENT names version ${version}, but ${registryKeys.file(name, version, file)} is missing`);
     return obj;
   };
-  const [manifest, tensors, items] = await Promise.all([
-    get(ARTIFACT_FILES.manifest).then((o) => o.text()),
-    get(ARTIFACT_FILES.tensors).then((o) => o.arrayBuffer()),
-    get(ARTIFACT_FILES.items).then((o) => o.text()),
-  ]);
+  // All three reads start at once (no extra round trip); the manifest, which is small, says whether to go on.
+  const [manifestObj, tensorsObj, itemsObj] = [ARTIFACT_FILES.manifest, ARTIFACT_FILES.tensors, ARTIFACT_FILES.items].map(get);
+  tensorsObj.catch(() => {});
+  itemsObj.catch(() => {});
+  const manifest = await (await manifestObj).text();
+  const estimate = estimateResidentBytes(manifest);
+  if (estimate !== undefined && estimate > budget) {
+    // Refused before tensors.bin is read: the bodies are dropped unread.
+    for (const o of [tensorsObj, itemsObj]) o.then((b) => (b as { body?: ReadableStream }).body?.cancel(), () => {}).catch(() => {});
+    throw tooLarge(name, version, estimate, budget, "estimated from its manifest's tensor table");
+  }
+  const [tensors, items] = await Promise.all([tensorsObj.then((o) => o.arrayBuffer()), itemsObj.then((o) => o.text())]);
   const t1 = performance.now();
+  // Decode and upload are long synchronous steps on the isolate's one thread; between them, requests that queued
+  // meanwhile are answered (from the live version) first.
+  await yieldToRequests();
   const decoded = await decodeArtifact(manifest, new Uint8Array(tensors), items);
+  await yieldToRequests();
   const t2 = performance.now();
+  // Room is made after the artifact decoded (a broken one evicts nothing) and before its upload.
+  if (estimate !== undefined) makeRoom(name, estimate, budget);
   const model = loadModel(name, version, decoded, loadOptions(env));
   const t3 = performance.now();
+  if (model.residentBytes > budget) {
+    model.dispose();
+    throw tooLarge(name, version, model.residentBytes, budget, 'measured after upload');
+  }
+  // The estimate is checked against the real figure: whatever it missed is made room for now.
+  makeRoom(name, model.residentBytes, budget);
+  // The new version and the old one (still serving) are both resident until the caller swaps: the peak.
+  peakResidentBytes = Math.max(peakResidentBytes, residentTotal() + model.residentBytes);
   const phases = { r2Ms: t1 - t0, decodeMs: t2 - t1, uploadMs: t3 - t2 };
   return { version, model, loadedAt: new Date().toISOString(), loadMs: t3 - t0, phases };
+}
+
+const yieldToRequests = () => new Promise<void>((r) => setTimeout(r, 0));
+
+/** The budget and what is held against it, for /healthz. */
+export function modelMemory(env: Env) {
+  return { budgetBytes: budgetBytes(env), residentBytes: residentTotal(), peakResidentBytes, evictions };
 }
 
 /**
@@ -165,8 +311,7 @@ export function answerVersion(model: LoadedModel): string {
 }
 
 function ttlMs(env: Env): number {
-  const s = Number(env.CURRENT_TTL_SECONDS ?? DEFAULT_TTL_SECONDS);
-  return (Number.isFinite(s) && s >= 0 ? s : DEFAULT_TTL_SECONDS) * 1000;
+  return numberVar('CURRENT_TTL_SECONDS', env.CURRENT_TTL_SECONDS, DEFAULT_TTL_SECONDS) * 1000;
 }
 
 /** What this isolate has loaded, for /healthz. */
@@ -180,10 +325,14 @@ export function loadedModels() {
     loadMs: s.live ? Math.round(s.live.loadMs * 100) / 100 : null,
     // Tensor bytes this version holds: once swaps settle, /healthz memory.numBytes is the sum of these.
     residentBytes: s.live?.model.residentBytes ?? 0,
+    // Requests that waited for a load because nothing was live; a swap never adds to it.
+    waited: s.waited,
     // Items left out of every answer (npm run hide): those the live version has.
     hidden: s.live?.model.hidden.size ?? 0,
     ...(s.hiddenProblem ? { hiddenProblem: s.hiddenProblem } : {}),
     phases: s.live ? Object.fromEntries(Object.entries(s.live.phases).map(([k, v]) => [k, Math.round(v * 100) / 100])) : null,
     ...(s.failed ? { refused: s.failed } : {}),
+    // Evicted by the memory budget (the next request loads it again).
+    ...(s.evicted && !s.live ? { evicted: s.evicted } : {}),
   }));
 }

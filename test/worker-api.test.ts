@@ -5,6 +5,7 @@ import { readArtifact } from '../training/export/artifact-files.js';
 import { publishArtifact } from '../training/publish/publish.js';
 import { useWasmBackend } from '../training/tf-node.js';
 import { bucketOf, trainSmallArtifact } from './helpers/artifact.js';
+import { pollUntil } from './helpers/poll.js';
 import { startWorker, type StartedWorker } from './helpers/worker.js';
 
 interface Result {
@@ -157,6 +158,9 @@ describe('the Worker in workerd serving an artifact from local R2', () => {
     const { status, body } = await get<{ version: string }>(`/v1/models/demo/items/${node.items.ids[0]}/similar`);
     expect(status).toBe(200);
     expect(body.version).toBe(version);
+    // That request loads broken-1 in the background (and keeps answering from the live version): wait for the verdict.
+    type Models = { models: { version: string; refused?: { version: string; message: string } }[] };
+    await pollUntil('the refusal of broken-1', () => get<Models>('/healthz'), (h) => h.body.models[0].refused?.version === 'broken-1');
     const health = await get<{ models: { version: string; refused?: { version: string; message: string } }[] }>('/healthz');
     expect(health.body.models[0].version).toBe(version);
     expect(health.body.models[0].refused?.version).toBe('broken-1');

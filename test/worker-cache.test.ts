@@ -3,6 +3,7 @@ import { versionEtag } from '../shared/etag.js';
 import { publishArtifact } from '../training/publish/publish.js';
 import { bucketOf } from './helpers/artifact.js';
 import { writeTinyArtifact } from './helpers/tiny-artifact.js';
+import { pollUntil } from './helpers/poll.js';
 import { startWorker, type StartedWorker } from './helpers/worker.js';
 
 const DEFAULT_CC = 'public, max-age=60, s-maxage=300, stale-while-revalidate=600';
@@ -93,6 +94,8 @@ describe('HTTP caching of the Worker answers (Cache-Control, ETag, 304)', () => 
     await before.arrayBuffer();
     const v2 = (await publishArtifact(bucketOf(worker.bucket), dirs[1], 'cached')).version;
     expect(v2).not.toBe(v1);
+    // The Worker notices v2 on a request, loads it in the background and answers from v1 meanwhile.
+    await pollUntil('v2 answering', async () => ((await (await worker.fetch(SIMILAR)).json()) as { version: string }).version, (v) => v === v2);
     const after = await worker.fetch(SIMILAR, { headers: { 'If-None-Match': oldTag } });
     expect(after.status).toBe(200);
     expect(((await after.json()) as { version: string }).version).toBe(v2);

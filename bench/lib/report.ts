@@ -78,6 +78,8 @@ function targets(sum: Summary): Table {
     const ratio = http.similar_p50_ms / http.healthz_p50_ms;
     row('HTTP p50 similar 10k / p50 /healthz', '<= 1.5x', `${http.similar_p50_ms} / ${http.healthz_p50_ms} ms = ${ratio.toFixed(2)}x`, ratio <= 1.5);
   } else row('HTTP p50 similar 10k / p50 /healthz', '<= 1.5x', null, null);
+  const swapRatio = (sum.ratios as Record<string, number> | undefined)?.swap_p99_vs_steady ?? null;
+  row('p99 during swaps / steady p99, same load (swap part)', '<= 2x', swapRatio === null ? null : `${swapRatio}x`, swapRatio === null ? null : swapRatio <= 2);
   for (const [n, limit] of [['10000', 40], ['60000', 120]] as const) {
     const v = at('cold_start_ms', n);
     row(`cold start to first answer, ${Number(n) / 1000}k items, int8`, `<= ${limit} ms`, v === null ? null : `${v} ms`, v === null ? null : v <= limit);

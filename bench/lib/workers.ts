@@ -52,7 +52,9 @@ export interface BenchWorker extends StartedWorker {
 /** Starts a Worker from a bundle folder; `persist` keeps the R2 store on disk so fresh isolates can reuse it. */
 export async function startBenchWorker(distDir: string, persist: string | false, bindings: Record<string, string> = {}): Promise<BenchWorker> {
   const before = existsSync('/proc') ? await workerdPids() : new Set<number>();
-  const w = await startWorker({ distDir, r2Persist: persist, bindings });
+  // The bench measures catalogues past what production's MODEL_MEMORY_BUDGET_MB admits (250k items x 64 is ~63 MB of
+  // tensors): the budget is lifted unless a part sets it.
+  const w = await startWorker({ distDir, r2Persist: persist, bindings: { MODEL_MEMORY_BUDGET_MB: '4096', ...bindings } });
   const url = await w.mf.ready;
   const after = existsSync('/proc') ? await workerdPids() : new Set<number>();
   const fresh = [...after].filter((p) => !before.has(p));

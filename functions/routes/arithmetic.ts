@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { itemArithmetic } from '../../shared/model/arithmetic.js';
 import { requireTagsInItemSpace } from '../../shared/model/tag-vectors.js';
 import type { AppEnv } from '../env.js';
-import { withModel } from '../model-store.js';
+import { background, withModel } from '../model-store.js';
 import { MAX_K } from '../params.js';
 import { itemView, resultsView, round } from '../present.js';
 import { readBody } from '../validation/body.js';
@@ -70,6 +70,6 @@ arithmeticRoutes.post('/:model/items/similar', async (c) => {
       cosine_to_item: round(cosineToItem),
       results: resultsView(m, results),
     };
-  });
+  }, background(c));
   return c.json(answer);
 });

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { BadRequestError } from '../../shared/errors.js';
 import { MAX_EXAMPLES, recommendFromExamples } from '../../shared/model/from-examples.js';
 import type { AppEnv } from '../env.js';
-import { withModel } from '../model-store.js';
+import { background, withModel } from '../model-store.js';
 import { MAX_K } from '../params.js';
 import { itemView, resultsView, round } from '../present.js';
 import { readBody } from '../validation/body.js';
@@ -78,6 +78,6 @@ exampleRoutes.post('/:model/recommendations/from-examples', async (c) => {
       best: resultsView(m, a.best),
       worst: resultsView(m, a.worst),
     };
-  });
+  }, background(c));
   return c.json(answer);
 });

@@ -19,7 +19,7 @@ const CORE_SPECS: RouteSpec[] = [
     path: '/healthz',
     operationId: 'health',
     summary: 'liveness, the tfjs backend (wasm) and the models this isolate has loaded',
-    response: { description: 'ok, backend, self-test result, loaded models and versions (and any refused version)' },
+    response: { description: 'ok, backend, self-test result, loaded models and versions (resident bytes, any refused or evicted version) and modelMemory (the budget and what is held against it)' },
     errors: [],
   },
   {

@@ -3,7 +3,7 @@ import { BadRequestError } from '../../shared/errors.js';
 import type { LoadedModel } from '../../shared/model/loaded.js';
 import { predictRatings } from '../../shared/model/queries.js';
 import type { AppEnv } from '../env.js';
-import { withModel } from '../model-store.js';
+import { background, withModel } from '../model-store.js';
 import { round } from '../present.js';
 import { readBody } from '../validation/body.js';
 import { indexAt } from '../validation/lookup.js';
@@ -69,6 +69,6 @@ predictRoutes.post('/:model/predict', async (c) => {
       range,
       predictions: pairs.map(([user, item], p) => ({ user, item, rating: round(ratings[p]) })),
     };
-  });
+  }, background(c));
   return c.json(answer);
 });

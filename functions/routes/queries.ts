@@ -3,7 +3,7 @@ import { checkId } from '../../shared/model/ids.js';
 import { buildItemFilter, similarItemsWhere } from '../../shared/model/filters.js';
 import { predictRatings } from '../../shared/model/queries.js';
 import type { AppEnv } from '../env.js';
-import { answerVersion, withModel } from '../model-store.js';
+import { answerVersion, background, withModel } from '../model-store.js';
 import { parseFilterQuery, parseK } from '../params.js';
 import { filterView, itemView, resultsView, round } from '../present.js';
 
@@ -19,7 +19,7 @@ queryRoutes.get('/:model/items/:item/similar', async (c) => {
     const i = m.items.indexOf(item, name);
     const results = similarItemsWhere(m, i, k, buildItemFilter(m, filter));
     return { model: name, version: m.version, item: itemView(m, i), k, ...filterView(filter), results: resultsView(m, results), tag: answerVersion(m) };
-  });
+  }, background(c));
   const { tag, ...answer } = body;
   c.set('modelVersion', tag);
   return c.json(answer);
@@ -34,7 +34,7 @@ queryRoutes.get('/:model/users/:user/items/:item/rating', async (c) => {
     const i = m.items.indexOf(item, name);
     const [rating] = predictRatings(m, Int32Array.of(u), Int32Array.of(i));
     return { model: name, version: m.version, user, item: itemView(m, i), rating: round(rating), range: m.ratingRange ?? null, tag: answerVersion(m) };
-  });
+  }, background(c));
   const { tag, ...answer } = body;
   c.set('modelVersion', tag);
   return c.json(answer);

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { checkId } from '../../shared/model/ids.js';
 import { requireTags, similarTags } from '../../shared/model/tag-vectors.js';
 import type { AppEnv } from '../env.js';
-import { withModel } from '../model-store.js';
+import { background, withModel } from '../model-store.js';
 import { parseK, QUERY_PARAMS } from '../params.js';
 import { round } from '../present.js';
 import type { RouteSpec } from '../validation/openapi.js';
@@ -33,7 +33,7 @@ tagRoutes.get('/:model/tags/:tag/similar', async (c) => {
     const t = tags.index.indexOf(tag, name);
     const results = similarTags(m, t, k).map((s) => ({ tag: tags.index.ids[s.index], score: round(s.score) }));
     return { model: name, version: m.version, tag, k, results };
-  });
+  }, background(c));
   c.set('modelVersion', body.version);
   return c.json(body);
 });

@@ -11,7 +11,7 @@ import { recommendForItems } from '../../shared/model/visitor.js';
 import { checkModelName } from '../../shared/registry.js';
 import type { AppEnv } from '../env.js';
 import { cacheControl } from '../middleware/cache.js';
-import { answerVersion, withModel } from '../model-store.js';
+import { answerVersion, background, withModel } from '../model-store.js';
 import { parseK } from '../params.js';
 import { cachedAnswer, storeAnswer } from '../widget/edge-cache.js';
 import { renderWidget, THEMES, WIDGET_MARKUP_VERSION, type Theme, type WidgetView } from '../widget/render.js';
@@ -184,7 +184,7 @@ async function serveWidget(
     const view: WidgetView = { heading, items, theme };
     // The hidden set is part of the version an answer depends on (npm run hide changes the ETag).
     return { version: answerVersion(m), view };
-  });
+  }, background(c));
   c.set('modelVersion', version);
   const res = new Response(await renderWidget(view), {
     headers: {

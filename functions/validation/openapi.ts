@@ -39,7 +39,7 @@ const ERRORS: Record<ErrorStatus, string> = {
   400: 'bad input: a parameter, id or body field is malformed (the message names it, with the value and what was expected), or the model cannot answer this query',
   404: 'unknown model, item, user, tag or route (the message names it)',
   413: `request body larger than ${MAX_BODY_BYTES} bytes`,
-  503: 'nothing is published yet, or the published model failed to load',
+  503: 'nothing is published yet (no_model), the published model failed to load (model_unavailable), or it is larger than the isolate\'s memory budget (model_too_large)',
 };
 
 /** `/v1/models/:model/items/:item/similar` -> `/v1/models/{model}/items/{item}/similar`. */

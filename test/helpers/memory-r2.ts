@@ -8,6 +8,8 @@ export interface MemoryR2 {
   objects: Map<string, Uint8Array>;
   /** Names of the binding's methods called so far (get, head, list, put, delete). */
   calls: string[];
+  /** The same calls with their key (list: its prefix), e.g. `get demo/CURRENT`, `list ` (no prefix). */
+  keyed: string[];
   /** When set and true for a key (list: the prefix), that call throws, as R2 does on an internal error. */
   fail?: (method: string, key: string) => boolean;
   /** The registry's view (publish, rollback) of the same objects, outside the spy. */
@@ -17,8 +19,10 @@ export interface MemoryR2 {
 export function memoryR2(): MemoryR2 {
   const objects = new Map<string, Uint8Array>();
   const calls: string[] = [];
-  const state: MemoryR2 = { binding: undefined, objects, calls, publisher: undefined as never };
+  const keyed: string[] = [];
+  const state: MemoryR2 = { binding: undefined, objects, calls, keyed, publisher: undefined as never };
   const check = (method: string, key: string) => {
+    keyed.push(`${method} ${key}`);
     if (state.fail?.(method, key)) throw new Error(`R2 ${method} ${key}: We encountered an internal error. Please try again. (10001)`);
   };
   const body = (key: string, b: Uint8Array) => ({

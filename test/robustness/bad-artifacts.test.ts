@@ -12,6 +12,7 @@ import { bucketOverR2 } from '../../training/publish/local-bucket.js';
 import { publishArtifact } from '../../training/publish/publish.js';
 import { writeHandmadeArtifact } from '../helpers/handmade-artifact.js';
 import { swapPair } from '../helpers/robust-models.js';
+import { pollUntil } from '../helpers/poll.js';
 import { startWorker, type StartedWorker } from '../helpers/worker.js';
 
 interface Files {
@@ -124,6 +125,8 @@ describe('bad artifacts are refused at load; the previous version keeps serving'
     expect(status).toBe(200);
     expect(body.version).toBe(good);
     expect(body.results).toHaveLength(3);
+    // That request answered from the live version and loads the new one in the background: wait for the verdict.
+    await pollUntil(`refusal of ${version}`, health, (h) => h.models.find((m) => m.model === 'demo')?.refused?.version === version);
     const after = await health();
     const demo = after.models.find((m) => m.model === 'demo')!;
     expect(demo.version).toBe(good);
@@ -137,14 +140,17 @@ describe('bad artifacts are refused at load; the previous version keeps serving'
   it('CURRENT holding something that is not a version name (a path, markup, a newline) is refused without a lookup', async () => {
     await worker.bucket.put('demo/CURRENT', '../../etc/passwd\n<script>');
     expect((await get<{ version: string }>('/v1/models/demo/items/i0/similar')).body.version).toBe(good);
+    await pollUntil('the refusal', () => modelHealth('demo'), (m) => m.refused?.message.startsWith('demo/CURRENT holds') === true);
     const demo = await modelHealth('demo');
+    expect(demo.version).toBe(good);
     expect(demo.refused?.message).toBe('demo/CURRENT holds "../../etc/passwd\\n<script>", which is not a version name: publish or roll back to fix it');
   });
 
   it('when CURRENT names the live version again (a rollback), the refusal is cleared from /healthz', async () => {
     await worker.bucket.put('demo/CURRENT', good);
     expect((await get<{ version: string }>('/v1/models/demo/items/i0/similar')).body.version).toBe(good);
-    expect((await modelHealth('demo')).refused).toBeUndefined();
+    await pollUntil('the refusal cleared', () => modelHealth('demo'), (m) => m.refused === undefined);
+    expect((await modelHealth('demo')).version).toBe(good);
   });
 
   it('a model with no good version answers 503 model_unavailable with the reason, and recovers when a good one is published', async () => {
