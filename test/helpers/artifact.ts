@@ -19,6 +19,9 @@ export async function trainSmallArtifact(over: { seed?: number; quantization?: '
     split: 'random-80-20',
     options: { dim: 16, epochs: 25, seed: 1 },
     quantization: over.quantization ?? 'q8',
+    // The Worker tests compare answers on one artifact; refit (tested in ranker-pipeline.test.ts) would only double
+    // the training every one of them waits for.
+    refit: 'none',
     out,
   });
 }
