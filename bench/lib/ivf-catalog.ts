@@ -2,7 +2,7 @@
 // unit item vectors, then the smallest probe count that reaches the recall target against exact search on the
 // served (int8) weights.
 import type { DecodedArtifact } from '../../shared/artifact/decode.js';
-import { encodeTensors } from '../../shared/artifact/encode.js';
+import { encodeTensors, packArtifact } from '../../shared/artifact/encode.js';
 import { DType, type Manifest } from '../../shared/artifact/schema.js';
 import { buildIvf, IVF_TENSORS, type IvfIndex } from '../../shared/model/ivf.js';
 import { loadModel, normalizeRows, type LoadedModel } from '../../shared/model/loaded.js';
@@ -101,5 +101,6 @@ export async function encodeWithIvf(cat: Catalog, t: IvfTuning): Promise<Encoded
     dataset: { name: `bench-catalog-${n}-ivf`, fingerprint: `seed-${cat.spec.seed}`, ratings: 0, split: 'none' },
     createdAt: new Date(0).toISOString(),
   };
-  return { manifestText: JSON.stringify(manifest), tensors: enc.bytes, itemsText: JSON.stringify(cat.items) };
+  const packed = await packArtifact(manifest, enc.bytes, cat.items);
+  return { manifestText: packed.manifestText, tensors: packed.tensors, itemsText: packed.itemsText };
 }

@@ -201,6 +201,27 @@ export class Int8Engine {
     return this.layout ? this.layout.end : 0;
   }
 
+  /** Row i's codes in the kernel's memory (a fresh view: memory growth detaches older ones). */
+  row(i: number): Int8Array {
+    const L = this.layout;
+    if (!L) throw new Error('Int8Engine.row: no matrix loaded');
+    if (!(i >= 0 && i < L.rows)) throw new RangeError(`Int8Engine.row: row ${i} is not in 0..${L.rows - 1}`);
+    return new Int8Array(this.kernel.memory.buffer, L.codes + i * L.dPad, L.cols);
+  }
+
+  /**
+   * The per-row factors (or additive terms) of scoring `terms` as loaded, a fresh view into the kernel's memory:
+   * the engine's copy is the only one a loaded model needs to keep.
+   */
+  termValues(terms: number, which: 'factor' | 'add'): Float32Array | undefined {
+    const L = this.layout;
+    if (!L) throw new Error('Int8Engine.termValues: no matrix loaded');
+    const t = L.terms[terms];
+    if (!t) throw new RangeError(`Int8Engine.termValues: no scoring ${terms}`);
+    const off = which === 'factor' ? t.factor : t.add;
+    return off ? new Float32Array(this.kernel.memory.buffer, off, L.rows) : undefined;
+  }
+
   /** Copies the matrix into the kernel's memory (rows padded with zeros to a multiple of 16 bytes). */
   load(m: Int8Matrix): void {
     const { rows, cols } = m;
