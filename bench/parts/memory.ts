@@ -23,7 +23,7 @@ interface Mem {
  * Catalogue sizes the residency check loads in workerd (ascending; 1M always): each is built, published to the
  * bench Worker's R2, loaded and asked for similar items and a recommendation, and its resident bytes are measured.
  */
-const RESIDENCY_SIZES = [500_000, 750_000, 1_000_000];
+const RESIDENCY_SIZES = [500_000, 625_000, 750_000, 1_000_000];
 
 interface HeapChild {
   items: number;

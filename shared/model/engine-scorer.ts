@@ -111,22 +111,25 @@ export function createEngineScorer(x: EngineInput): EngineScorer {
     for (let c = 0; c < dim; c++) out[c] = Math.fround(codes[c] * s);
     return out;
   };
+  // Closures below capture only what they read: `x` holds views of the upload (codes, scales, biases), which must
+  // not stay reachable once they are copied into the kernel's memory.
   let ranker: EngineScorer['ranker'];
   if (x.ranker) {
     const engine = new Int8Engine(x.module);
-    const r = x.ranker;
-    engine.load({ codes: r.items.values, rows: x.rows, cols: r.dim, factor: r.items.scales });
-    ranker = { engine, dim: r.dim, userRow: (u) => sourceRow(r.users, u, r.dim), itemRow: rowOf(engine, 0, r.dim) };
+    const { items: rankItems, dim: rankDim, users: rankUsers } = x.ranker;
+    engine.load({ codes: rankItems.values, rows: x.rows, cols: rankDim, factor: rankItems.scales });
+    ranker = { engine, dim: rankDim, userRow: (u) => sourceRow(rankUsers, u, rankDim), itemRow: rowOf(engine, 0, rankDim) };
   }
-  const jsBytes = x.norms.byteLength + sourceBytes(x.users) + x.userBias.byteLength + (x.ranker ? sourceBytes(x.ranker.users) : 0);
+  const { users, dim, norms, userBias } = x;
+  const jsBytes = norms.byteLength + sourceBytes(users) + userBias.byteLength + (x.ranker ? sourceBytes(x.ranker.users) : 0);
   return {
     items,
-    dim: x.dim,
-    itemNorms: x.norms,
-    itemRow: rowOf(items, ITEM_TERMS.dot, x.dim),
+    dim,
+    itemNorms: norms,
+    itemRow: rowOf(items, ITEM_TERMS.dot, dim),
     itemBias: (i) => items.termValues(ITEM_TERMS.dotBias, 'add')![i],
-    userRow: (u) => sourceRow(x.users, u, x.dim),
-    userBias: x.userBias,
+    userRow: (u) => sourceRow(users, u, dim),
+    userBias,
     ranker,
     residentBytes: items.memoryBytes + (ranker?.engine.memoryBytes ?? 0) + jsBytes,
     dispose() {

@@ -56,7 +56,7 @@ export interface LoadedModel {
    */
   ranker?: { userFactors: tf.Tensor2D; itemsT: tf.Tensor2D; dim: number };
   /** Training interactions per item (from the seen lists): the popular list and the unknown-user fallback. */
-  popularity: Int32Array;
+  readonly popularity: Int32Array;
   /**
    * Items to leave out of every answer without retraining (`npm run hide`; <model>/HIDDEN beside CURRENT). The model
    * store replaces the set when it re-reads the registry; queries only read it.
@@ -274,6 +274,7 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
   const seenIndptr = catalog.seenIndptr;
   const seenIndices = catalog.seenIndices;
   let itemMeta: ItemMeta[] | undefined;
+  let popularity: Int32Array | undefined;
   return {
     name,
     version,
@@ -308,7 +309,10 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
     tags,
     head,
     ranker,
-    popularity: countItems(seenIndices, nItems),
+    // Counted on first use (the popular list, the unknown-user fallback): not a pass over the seen lists at load.
+    get popularity() {
+      return (popularity ??= countItems(seenIndices, nItems));
+    },
     hidden: new Set<number>(),
     ivf,
     scorer: engine ? 'engine' : 'tfjs',
