@@ -4,7 +4,7 @@
 // read by decodeArtifact.
 import { ArtifactError } from '../errors.js';
 import type { ItemMeta, ItemsFile } from './schema.js';
-import { compareBytes, encodeStrings, sortedOrder, StringTable } from './strings.js';
+import { compareBytes, encodeStrings, isWellFormed, sortedOrder, StringTable } from './strings.js';
 
 /** Names of the catalogue tensors in tensors.bin. */
 export const CATALOG_TENSORS = {
@@ -91,6 +91,13 @@ export function catalogBytes(c: Catalog): number {
  */
 export function encodeCatalog(items: ItemsFile): { blocks: CatalogBlock[]; json: ItemsJson } {
   const n = items.items.length;
+  // Strings are stored as UTF-8: one with a lone surrogate would come back changed (as U+FFFD).
+  for (const [kind, list] of [['item id', items.items.map((m) => m.id)], ['title', items.items.map((m) => m.title)], ['user id', items.users]] as const) {
+    list.forEach((s, i) => {
+      if (typeof s !== 'string') throw new ArtifactError(`${kind} at index ${i} is ${JSON.stringify(s)}, not a string`);
+      if (!isWellFormed(s)) throw new ArtifactError(`${kind} at index ${i} (${JSON.stringify(s)}) has a lone UTF-16 surrogate: it cannot be stored as UTF-8 unchanged`);
+    });
+  }
   const ids = encodeStrings(items.items.map((m) => m.id));
   const titles = encodeStrings(items.items.map((m) => m.title));
   const users = encodeStrings(items.users);

@@ -4,6 +4,13 @@
 // for (the k results of an answer).
 
 const encoder = new TextEncoder();
+/** A UTF-16 surrogate without its pair: such a string has no UTF-8 form (TextEncoder would write U+FFFD). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether `s` is well-formed Unicode (no lone surrogate), i.e. survives UTF-8 unchanged. */
+export function isWellFormed(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
 const decoder = new TextDecoder();
 
 export class StringTable {
@@ -37,6 +44,9 @@ export class StringTable {
   indexOf(s: string): number {
     const order = this.order;
     if (!order) throw new Error('StringTable.indexOf: this table has no lookup order');
+    // An id with a lone surrogate cannot be in the table (packing refuses them): without this it would match the id
+    // with U+FFFD in its place.
+    if (!isWellFormed(s)) return -1;
     const q = encoder.encode(s);
     let lo = 0;
     let hi = order.length - 1;

@@ -226,6 +226,8 @@ describe('artifact encode/decode (format 2)', () => {
     await expect(build({}, { ...items, users: ['u1', 'u1'], seen: { indptr: [0, 1, 2], indices: [0, 1] } })).rejects.toThrow(/lists user id "u1" twice/);
     await expect(build({}, { ...items, items: [{ id: '', title: 'x' }, ...items.items.slice(1)] })).rejects.toThrow(/item id at index 0 is "", not a non-empty string/);
     await expect(build({}, { ...items, seen: { indptr: [0, 1], indices: [7] } })).rejects.toThrow(/seen\.indices holds 7, outside 0\.\.2/);
+    await expect(build({}, { ...items, items: [{ id: 'x\ud800', title: 'x' }, ...items.items.slice(1)] })).rejects.toThrow(/item id at index 0 \("x\\ud800"\) has a lone UTF-16 surrogate/);
+    await expect(build({}, { ...items, items: [{ id: 7 as unknown as string, title: 'x' }, ...items.items.slice(1)] })).rejects.toThrow('item id at index 0 is 7, not a string');
   });
 });
 
@@ -243,6 +245,13 @@ describe('StringTable lookups', () => {
     for (const miss of ['', '0', '100', 'a/', 'A/B', 'L'.repeat(255), 'L'.repeat(257), 'a\u0000', 'ä', '%252F', '/', 'emoji', '😀😀']) {
       expect(t.indexOf(miss), JSON.stringify(miss)).toBe(-1);
     }
+  });
+
+  it('an id with a lone surrogate matches nothing, not the id with U+FFFD in its place', () => {
+    const t = StringTable.from(['a\ufffd', 'b']);
+    expect(t.indexOf('a\ufffd')).toBe(0);
+    expect(t.indexOf('a\ud800')).toBe(-1);
+    expect(t.indexOf('a\udc00')).toBe(-1);
   });
 
   it('orders by UTF-8 bytes (code points), not UTF-16 units: U+FFFF sorts before an astral character', () => {
