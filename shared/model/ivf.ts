@@ -84,7 +84,8 @@ export function loadIvf(
     codes.set(source.subarray(i * dim, (i + 1) * dim), position[i] * dim);
     factor[position[i]] = norms[i] > 0 ? (q8 ? q8.scales[i] : 1) / norms[i] : 0;
   }
-  return { centroids: c.data, parts, dim, order, offsets, position, codes, factor, probe: p };
+  // A copy: a view would keep the whole upload (tensors.bin) alive beside the codes copied above.
+  return { centroids: c.data.slice(), parts, dim, order, offsets, position, codes, factor, probe: p };
 }
 
 /**
