@@ -4,6 +4,7 @@
 // post-filter (recommendForUserWhere) against the unfiltered query.
 //   npx tsx bench/filters.ts [--items 10000 --dim 64 --reps 200]
 import * as tf from '@tensorflow/tfjs-core';
+import { inMemory } from '../shared/artifact/decode.js';
 import { FORMAT_NAME, FORMAT_VERSION, type Manifest } from '../shared/artifact/schema.js';
 import { buildItemFilter, rankItems, recommendForUserWhere, similarItemsWhere, topKWhere, type ItemFilter } from '../shared/model/filters.js';
 import { loadModel, type LoadedModel } from '../shared/model/loaded.js';
@@ -48,7 +49,7 @@ function randomModel(): LoadedModel {
   } satisfies Manifest;
   return loadModel('bench', 'v', {
     manifest,
-    items: { items: meta, users: Array.from({ length: U }, (_, u) => `u${u}`), seen: { indptr: new Array(U + 1).fill(0), indices: [] } },
+    ...inMemory({ items: meta, users: Array.from({ length: U }, (_, u) => `u${u}`), seen: { indptr: new Array(U + 1).fill(0), indices: [] } }),
     tensors: new Map([
       ['item_factors', { shape: [N, D], dtype: 'f32', data: items }],
       ['user_factors', { shape: [U, D], dtype: 'f32', data: users }],

@@ -1,6 +1,7 @@
 // Cost of cold start from examples on a 10k x 64 model (tfjs wasm backend in Node): the in-request logistic fit
 // alone and the whole query (fit + two ranked lists), for several example counts.
 //   npx tsx bench/from-examples.ts [--items 10000 --dim 64 --reps 100]
+import { inMemory } from '../shared/artifact/decode.js';
 import { FORMAT_NAME, FORMAT_VERSION, type Manifest } from '../shared/artifact/schema.js';
 import { fitLogistic, recommendFromExamples } from '../shared/model/from-examples.js';
 import { loadModel } from '../shared/model/loaded.js';
@@ -38,7 +39,7 @@ async function main() {
   } satisfies Manifest;
   const model = loadModel('bench', 'v', {
     manifest,
-    items: { items: Array.from({ length: N }, (_, i) => ({ id: String(i), title: String(i) })), users: [], seen: { indptr: [], indices: [] } },
+    ...inMemory({ items: Array.from({ length: N }, (_, i) => ({ id: String(i), title: String(i) })), users: [], seen: { indptr: [0], indices: [] } }),
     tensors: new Map([['item_factors', { shape: [N, D], dtype: 'f32', data: Float32Array.from({ length: N * D }, () => rng() * 2 - 1) }]]),
   });
   const rows = [];

@@ -2,9 +2,12 @@ import type { LoadedModel } from '../shared/model/loaded.js';
 import type { Reason } from '../shared/model/explain.js';
 import type { Scored } from '../shared/model/queries.js';
 
-/** An item as answers show it: original id, title, tags when the model has them. */
+/**
+ * An item as answers show it: original id, title, tags when the model has them. Read through model.item, which
+ * decodes just this item from the catalogue blocks (an answer decodes its k results, never the catalogue).
+ */
 export function itemView(model: LoadedModel, index: number) {
-  const m = model.itemMeta[index];
+  const m = model.item(index);
   return m.tags?.length ? { id: m.id, title: m.title, tags: m.tags } : { id: m.id, title: m.title };
 }
 
@@ -31,7 +34,10 @@ export function recommendationsView(model: LoadedModel, scored: Scored[], extras
     score: round(s.score),
     ...(extras.ratings ? { rating: round(extras.ratings[n]) } : {}),
     ...(extras.because
-      ? { because: extras.because[n].map((r) => ({ id: model.itemMeta[r.index].id, title: model.itemMeta[r.index].title, similarity: round(r.similarity) })) }
+      ? { because: extras.because[n].map((r) => {
+          const m = model.item(r.index);
+          return { id: m.id, title: m.title, similarity: round(r.similarity) };
+        }) }
       : {}),
   }));
 }

@@ -3,7 +3,7 @@
 // Items sit around sqrt(N) cluster centres with log-normal lengths, so cosine neighbourhoods have structure (pure
 // Gaussian vectors in 64 dimensions are all nearly orthogonal, which would make recall figures meaningless), and
 // users mix one or two centres. Every user has `seenPerUser` training items, as ml-100k's users have ~100.
-import { encodeTensors } from '../../shared/artifact/encode.js';
+import { encodeTensors, packArtifact } from '../../shared/artifact/encode.js';
 import { FORMAT_NAME, FORMAT_VERSION, type ItemsFile, type Manifest } from '../../shared/artifact/schema.js';
 import { createRng, randomNormal, type Rng } from '../../training/data/random.js';
 import { mfTensors, type Quantization } from '../../training/export/mf-artifact.js';
@@ -101,5 +101,6 @@ export async function encodeCatalog(cat: Catalog, quantization: Quantization): P
     dataset: { name: `bench-catalog-${cat.spec.items}`, fingerprint: `seed-${cat.spec.seed}`, ratings: 0, split: 'none' },
     createdAt: new Date(0).toISOString(),
   };
-  return { manifestText: JSON.stringify(manifest), tensors: encoded.bytes, itemsText: JSON.stringify(cat.items) };
+  const packed = await packArtifact(manifest, encoded.bytes, cat.items);
+  return { manifestText: packed.manifestText, tensors: packed.tensors, itemsText: packed.itemsText };
 }

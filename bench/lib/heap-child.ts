@@ -41,7 +41,8 @@ let files: Awaited<ReturnType<typeof encodeCatalog>> | null = await encodeCatalo
 );
 const filesBytes = files.tensors.byteLength + files.itemsText.length + files.manifestText.length;
 const before = (await js()) - filesBytes;
-let model: LoadedModel | null = loadModel('heap', 'v', await decodeArtifact(files.manifestText, files.tensors, files.itemsText));
+// As the Worker decodes (publish checked the rest once).
+let model: LoadedModel | null = loadModel('heap', 'v', await decodeArtifact(files.manifestText, files.tensors, files.itemsText, { verify: 'checksum' }));
 files = null;
 const wasmAfterLoad = wasmHeap();
 similarItems(model, 0, 10);
@@ -49,7 +50,20 @@ recommendForUser(model, 0, 10, true);
 const wasmAfterQueries = wasmHeap();
 const modelJs = (await js()) - before;
 process.stdout.write(
-  JSON.stringify({ items, users, quantization: q, baseJs, baseWasm, filesBytes, modelJs, wasmAfterLoad, wasmAfterQueries, residentBytes: model.residentBytes }) + '\n',
+  JSON.stringify({
+    items,
+    users,
+    quantization: q,
+    baseJs,
+    baseWasm,
+    filesBytes,
+    modelJs,
+    wasmAfterLoad,
+    wasmAfterQueries,
+    residentBytes: model.residentBytes,
+    catalogBytes: model.catalogBytes,
+    engineBytes: model.engineBytes,
+  }) + '\n',
 );
 model.dispose();
 model = null;

@@ -2,7 +2,7 @@
 // (training/export/ivf-index.ts: spherical k-means on the float model's unit item vectors, then the smallest probe
 // count that reaches the recall target against exact search on the served int8 weights), encoded with a synthetic
 // catalogue.
-import { encodeTensors } from '../../shared/artifact/encode.js';
+import { encodeTensors, packArtifact } from '../../shared/artifact/encode.js';
 import { DType, type Manifest } from '../../shared/artifact/schema.js';
 import { IVF_TENSORS } from '../../shared/model/ivf.js';
 import { tuneIvf, type IvfTuning } from '../../training/export/ivf-index.js';
@@ -32,5 +32,6 @@ export async function encodeWithIvf(cat: Catalog, t: IvfTuning): Promise<Encoded
     dataset: { name: `bench-catalog-${n}-ivf`, fingerprint: `seed-${cat.spec.seed}`, ratings: 0, split: 'none' },
     createdAt: new Date(0).toISOString(),
   };
-  return { manifestText: JSON.stringify(manifest), tensors: enc.bytes, itemsText: JSON.stringify(cat.items) };
+  const packed = await packArtifact(manifest, enc.bytes, cat.items);
+  return { manifestText: packed.manifestText, tensors: packed.tensors, itemsText: packed.itemsText };
 }

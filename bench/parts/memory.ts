@@ -4,9 +4,11 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../../test/helpers/worker.js';
-import { CATALOG_USERS, DIM, modelName, type BenchContext, type Part, type PartResult } from '../lib/context.js';
+import { CATALOG_USERS, DIM, modelName, SEEN_PER_USER, type BenchContext, type Part, type PartResult } from '../lib/context.js';
 import { fitPowerLaw, sig } from '../lib/stats.js';
 import { BENCH_DIST, getJson, rssBytes, seedModel, startBenchWorker } from '../lib/workers.js';
+import { encodeCatalog, makeCatalog } from '../lib/catalog.js';
+import type { Table } from '../lib/table.js';
 
 const Q = 'q8' as const;
 const MB = 1024 * 1024;
@@ -14,7 +16,14 @@ export const ISOLATE_LIMIT = 128 * MB;
 
 interface Mem {
   wasmHeapBytes: number;
+  model?: { kernelBytes: number; engineBytes: number; catalogBytes: number; tensorBytes: number };
 }
+
+/**
+ * Catalogue sizes the residency check loads in workerd (ascending; 1M always): each is built, published to the
+ * bench Worker's R2, loaded and asked for similar items and a recommendation, and its resident bytes are measured.
+ */
+const RESIDENCY_SIZES = [500_000, 625_000, 750_000, 1_000_000];
 
 interface HeapChild {
   items: number;
@@ -25,6 +34,8 @@ interface HeapChild {
   wasmAfterLoad: number;
   wasmAfterQueries: number;
   residentBytes: number;
+  catalogBytes: number;
+  engineBytes: number;
 }
 
 async function heapChild(items: number): Promise<HeapChild> {
@@ -52,7 +63,9 @@ export const memoryPart: Part = {
         await getJson(w, `/v1/models/${m}/items/1/similar?k=10`);
         const heapSimilar = (await getJson<Mem>(w, '/__bench/memory')).wasmHeapBytes;
         await getJson(w, `/v1/models/${m}/users/1/recommendations?k=10`);
-        const heapAll = (await getJson<Mem>(w, '/__bench/memory')).wasmHeapBytes;
+        const after = await getJson<Mem>(w, `/__bench/memory?model=${m}`);
+        const heapAll = after.wasmHeapBytes;
+        const kernelBytes = after.model?.kernelBytes ?? 0;
         const rss1 = await rssBytes(w.pid);
         const node = await heapChild(n);
         const row = {
@@ -60,6 +73,7 @@ export const memoryPart: Part = {
           wasmHeapInit: heap0,
           wasmHeapAfterSimilar: heapSimilar,
           wasmHeapAfterRecommend: heapAll,
+          kernelBytes,
           rssBefore: rss0?.rss ?? null,
           rssAfter: rss1?.rss ?? null,
           rssPeak: rss1?.peak ?? null,
@@ -75,13 +89,18 @@ export const memoryPart: Part = {
         await w.dispose();
       }
     }
-    // Isolate memory ~ JS heap of the app + wasm heap + the model's JS objects; fitted linear in N over the sizes.
-    const total = rows.map((r) => r.wasmHeapAfterRecommend + r.modelJs + r.baseJs);
+    // Isolate memory ~ JS heap of the app + wasm memories (tfjs' heap and the int8 kernels') + the model's JS objects;
+    // fitted linear in N over the sizes.
+    const total = rows.map((r) => r.wasmHeapAfterRecommend + r.kernelBytes + r.modelJs + r.baseJs);
     const ns = rows.map((r) => r.items);
     const lin = linearFit(ns, total);
     const maxItems = lin && lin.slope > 0 ? Math.floor((ISOLATE_LIMIT - lin.intercept) / lin.slope) : null;
     const fit = fitPowerLaw(ns, total);
+    const residency = await measureResidency(ctx);
+    const fitting = residency.filter((r) => r.answered && r.residentBytes <= ISOLATE_LIMIT);
+    const maxMeasured = fitting.length ? Math.max(...fitting.map((r) => r.items)) : null;
     const notes = [
+      'kernels: the int8 engine\'s linear memories (codes, per-row factors, biases), read in the bench Worker after the recommendation.',
       'wasm heap: the tfjs wasm Memory (it only grows), read in the bench Worker after /healthz, after the first similar-items query (which loads the model) and after a recommendation; it holds the item matrix [d, N], norms, biases, user factors, and the packed copy XNNPACK keeps of a matrix it multiplies.',
       "RSS: workerd's resident set from /proc before and after (peak = VmHWM, the process's high-water mark, which includes load-time transients); includes workerd itself.",
       `model JS: V8 heap + ArrayBuffers a loaded model keeps (ids, titles, tags, seen lists), measured in Node after GC (workerd's V8 holds the same objects); app JS: the app's modules and backend in Node, ${rows.length ? (rows[0].baseJs / MB).toFixed(1) : '?'} MB. Catalogues have ${CATALOG_USERS} users with 100 seen items each.`,
@@ -95,13 +114,19 @@ export const memoryPart: Part = {
       tables: [
         {
           title: 'Memory (MB)',
-          headers: ['items', 'wasm heap init', 'after similar', 'after recommend', 'tensors', 'model JS', 'isolate est.', 'RSS before', 'RSS after', 'RSS peak'],
-          rows: rows.map((r, i) => [r.items, r.wasmHeapInit / MB, r.wasmHeapAfterSimilar / MB, r.wasmHeapAfterRecommend / MB, r.tensorBytes / MB, r.modelJs / MB, total[i] / MB, mb(r.rssBefore), mb(r.rssAfter), mb(r.rssPeak)]),
+          headers: ['items', 'wasm heap init', 'after similar', 'after recommend', 'kernels', 'tensors', 'model JS', 'isolate est.', 'RSS before', 'RSS after', 'RSS peak'],
+          rows: rows.map((r, i) => [r.items, r.wasmHeapInit / MB, r.wasmHeapAfterSimilar / MB, r.wasmHeapAfterRecommend / MB, r.kernelBytes / MB, r.tensorBytes / MB, r.modelJs / MB, total[i] / MB, mb(r.rssBefore), mb(r.rssAfter), mb(r.rssPeak)]),
           notes,
         },
+        residencyTable(residency),
       ],
-      data: { rows, fit: lin, powerLaw: fit, maxItems },
-      summary: { max_items_128mb: maxItems, isolate_bytes: Object.fromEntries(rows.map((r, i) => [String(r.items), total[i]])) },
+      data: { rows, fit: lin, powerLaw: fit, maxItems, residency },
+      summary: {
+        max_items_128mb: maxItems,
+        isolate_bytes: Object.fromEntries(rows.map((r, i) => [String(r.items), total[i]])),
+        max_items_128mb_measured: maxMeasured,
+        resident_bytes_measured: Object.fromEntries(residency.map((r) => [String(r.items), r.residentBytes])),
+      },
     };
   },
 };
@@ -122,4 +147,81 @@ export function linearFit(xs: number[], ys: number[]): { slope: number; intercep
   }
   const slope = sxy / sxx;
   return { slope, intercept: my - slope * mx };
+}
+
+interface Residency {
+  items: number;
+  answered: boolean;
+  /** tfjs wasm heap + int8 kernels' memories (workerd) + the model's JS (Node, after GC) + the app's JS. */
+  residentBytes: number;
+  wasmHeap: number;
+  kernelBytes: number;
+  catalogBytes: number;
+  modelJs: number;
+  baseJs: number;
+  tensorsBinBytes: number;
+  rssDelta: number | null;
+  loadMs: number | null;
+}
+
+/**
+ * Loads each RESIDENCY_SIZES catalogue in a fresh workerd and has it answer similar items and a recommendation, then
+ * adds up what the isolate holds: wasm memories read in workerd, the model's JS measured in Node (heap-child.ts).
+ * Catalogues are built here and dropped after (not in ctx's cache: at 1M the f32 factors alone are 256 MB).
+ */
+async function measureResidency(ctx: BenchContext): Promise<Residency[]> {
+  const out: Residency[] = [];
+  for (const n of RESIDENCY_SIZES) {
+    const w = await startBenchWorker(BENCH_DIST, false);
+    try {
+      const m = modelName(n, Q);
+      let files: Awaited<ReturnType<typeof encodeCatalog>> | null = await encodeCatalog(
+        makeCatalog({ items: n, users: CATALOG_USERS, dim: DIM, seenPerUser: SEEN_PER_USER, seed: 1000 + n }),
+        Q,
+      );
+      const tensorsBinBytes = files.tensors.byteLength;
+      await seedModel(w.bucket, m, files);
+      files = null;
+      await getJson(w, '/healthz');
+      const rss0 = await rssBytes(w.pid);
+      const similar = await getJson<{ results: unknown[] }>(w, `/v1/models/${m}/items/1/similar?k=10`);
+      const recs = await getJson<{ results: unknown[] }>(w, `/v1/models/${m}/users/1/recommendations?k=10`);
+      const mem = await getJson<Mem>(w, `/__bench/memory?model=${m}`);
+      const rss1 = await rssBytes(w.pid);
+      const health = await getJson<{ models: { model: string; loadMs: number }[] }>(w, '/healthz');
+      const node = await heapChild(n);
+      const kernelBytes = mem.model?.kernelBytes ?? 0;
+      const row: Residency = {
+        items: n,
+        answered: similar.results.length === 10 && recs.results.length === 10,
+        residentBytes: mem.wasmHeapBytes + kernelBytes + node.modelJs + node.baseJs,
+        wasmHeap: mem.wasmHeapBytes,
+        kernelBytes,
+        catalogBytes: mem.model?.catalogBytes ?? 0,
+        modelJs: node.modelJs,
+        baseJs: node.baseJs,
+        tensorsBinBytes,
+        rssDelta: rss0 && rss1 ? rss1.rss - rss0.rss : null,
+        loadMs: health.models.find((x) => x.model === m)?.loadMs ?? null,
+      };
+      out.push(row);
+      ctx.log(`  residency ${n}: ${(row.residentBytes / MB).toFixed(1)} MB resident (wasm ${(row.wasmHeap / MB).toFixed(1)}, kernels ${(kernelBytes / MB).toFixed(1)}, model JS ${(node.modelJs / MB).toFixed(1)}, app JS ${(node.baseJs / MB).toFixed(1)}), answered ${row.answered}`);
+    } finally {
+      await w.dispose();
+    }
+  }
+  return out;
+}
+
+function residencyTable(rows: Residency[]): Table {
+  return {
+    title: 'Residency: catalogues loaded in workerd and answering (int8 artifact, d=64), MB',
+    headers: ['items', 'answered', 'resident', 'tfjs wasm heap', 'int8 kernels', 'model JS', 'of which catalogue', 'app JS', 'tensors.bin', 'RSS delta', 'load ms', 'within 128 MB'],
+    rows: rows.map((r) => [r.items, r.answered ? 'yes' : 'no', r.residentBytes / MB, r.wasmHeap / MB, r.kernelBytes / MB, r.modelJs / MB, r.catalogBytes / MB, r.baseJs / MB, r.tensorsBinBytes / MB, mb(r.rssDelta), r.loadMs, r.residentBytes <= ISOLATE_LIMIT ? 'yes' : 'no']),
+    notes: [
+      'Measured, not extrapolated: each size is published to a fresh bench Worker, loaded by the production model store and asked for similar items (k=10) and a recommendation (k=10). resident = the tfjs wasm heap and the int8 kernels\' linear memories (read in workerd) + the loaded model\'s JS heap and ArrayBuffers and the app\'s JS (measured in Node after GC, bench/lib/heap-child.ts, as the memory table does).',
+      'model JS holds the catalogue blocks (ids, titles, tags, seen lists, copied out of tensors.bin so the upload can be collected), the row norms and the user rows; the item codes live only in the kernel\'s memory.',
+      'max_items_128mb_measured (summary.json) is the largest of these sizes whose resident bytes stay within 128 MB; RSS delta is workerd\'s resident set growth from before the first query to after both (it includes allocator slack and the freed upload not yet returned to the OS).',
+    ],
+  };
 }

@@ -128,7 +128,18 @@ async function bench(req: Request, env: Env, ctx: ExecutionContext): Promise<Res
   }
   if (path === '/__bench/memory') {
     await ensureWasmBackend();
-    return Response.json({ wasmHeapBytes: wasmHeapBytes(), tf: tf.memory() });
+    // ?model=<name>: also what that (already loaded) model holds outside tfjs: the int8 kernels' linear memories and
+    // its JS tables (catalogue blocks, norms, user rows).
+    const model = new URL(req.url).searchParams.get('model');
+    const held = model
+      ? await withModel(env, model, (m) => ({
+          kernelBytes: m.engine ? m.engine.items.memoryBytes + (m.engine.ranker?.engine.memoryBytes ?? 0) : 0,
+          engineBytes: m.engineBytes,
+          catalogBytes: m.catalogBytes,
+          tensorBytes: m.residentBytes,
+        }))
+      : undefined;
+    return Response.json({ wasmHeapBytes: wasmHeapBytes(), tf: tf.memory(), ...(held ? { model: held } : {}) });
   }
   return Response.json({ error: `no bench route ${path}` }, { status: 404 });
 }

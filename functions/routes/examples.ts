@@ -62,7 +62,7 @@ exampleRoutes.post('/:model/recommendations/from-examples', async (c) => {
     const disliked = [...new Set(q.disliked.map((x, j) => indexAt(m.items, x, name, `body.disliked[${j}]`)))];
     const both = liked.find((i) => disliked.includes(i));
     if (both !== undefined) {
-      throw new BadRequestError(`item ${JSON.stringify(m.items.ids[both])} is both liked and disliked: keep it in one list`, 'conflicting_examples');
+      throw new BadRequestError(`item ${JSON.stringify(m.items.id(both))} is both liked and disliked: keep it in one list`, 'conflicting_examples');
     }
     const a = recommendFromExamples(m, liked, disliked, q.k);
     return {

@@ -31,7 +31,7 @@ tagRoutes.get('/:model/tags/:tag/similar', async (c) => {
   const body = await withModel(c.env, name, (m) => {
     const tags = requireTags(m);
     const t = tags.index.indexOf(tag, name);
-    const results = similarTags(m, t, k).map((s) => ({ tag: tags.index.ids[s.index], score: round(s.score) }));
+    const results = similarTags(m, t, k).map((s) => ({ tag: tags.index.id(s.index), score: round(s.score) }));
     return { model: name, version: m.version, tag, k, results };
   }, background(c));
   c.set('modelVersion', body.version);

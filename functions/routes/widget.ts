@@ -63,7 +63,7 @@ widgetRoutes.get('/:model/items/:item', (c) => {
   const item = c.req.param('item');
   return serveWidget(c, () => (checkId('item', item), ''), (m, name, k) => {
     const i = m.items.indexOf(item, name);
-    return { heading: `Similar to ${m.itemMeta[i].title}`, results: similarItems(m, i, k) };
+    return { heading: `Similar to ${m.item(i).title}`, results: similarItems(m, i, k) };
   });
 });
 
@@ -118,7 +118,7 @@ function becauseHeading(m: LoadedModel, reasons: Reason[][]): string {
   for (const r of reasons) if (r.length) counts.set(r[0].index, (counts.get(r[0].index) ?? 0) + 1);
   let best = -1;
   for (const [index, n] of counts) if (best < 0 || n > counts.get(best)!) best = index;
-  return best < 0 ? FOR_YOU_HEADING : `Because you viewed ${m.itemMeta[best].title}`;
+  return best < 0 ? FOR_YOU_HEADING : `Because you viewed ${m.item(best).title}`;
 }
 
 /**
@@ -178,7 +178,7 @@ async function serveWidget(
   const { version, view } = await withModel(c.env, name, (m) => {
     const { heading, results } = show(m, name, k);
     const items = results.map((s) => {
-      const meta = m.itemMeta[s.index];
+      const meta = m.item(s.index);
       return { id: meta.id, title: meta.title, href: hrefOf(meta.id) };
     });
     const view: WidgetView = { heading, items, theme };

@@ -1,6 +1,7 @@
 import { ArtifactError } from '../errors.js';
+import { CATALOG_TENSORS, catalogFromItems, decodeCatalog, toItemsFile, type Catalog, type ItemsJson } from './catalog.js';
 import { decodeF16, fromHalf } from './f16.js';
-import { dequantizeQ8, type Q8Matrix } from './q8.js';
+import { dequantizeQ8, rowFactorsQ8, type Q8Matrix } from './q8.js';
 import {
   BYTES_PER_ELEMENT,
   DType,
@@ -19,26 +20,46 @@ export interface DecodedTensor {
   dtype: DType;
   /** The values as f32; for q8 and f16 tensors dequantised on first access (a loader may never need them). */
   data: Float32Array;
-  /** The stored int8 values and per-row scales of a q8 tensor: lets a loader skip the f32 copy. */
-  q8?: Q8Matrix;
+  /**
+   * The stored int8 values and per-row scales of a q8 tensor: lets a loader skip the f32 copy. `norms` are the row
+   * lengths the encoder stored (schema.ts TensorEntry.norm).
+   */
+  q8?: Q8Matrix & { norms: Float32Array };
 }
 
 export interface DecodedArtifact {
   manifest: Manifest;
-  items: ItemsFile;
+  /** The catalogue blocks (views into tensorBytes): what the Worker reads. */
+  catalog: Catalog;
+  /** The catalogue as plain objects, materialised on first access (Node tools and tests; the Worker never asks). */
+  readonly items: ItemsFile;
+  /** Numeric tensors (the catalogue blocks are in `catalog`, not here). */
   tensors: Map<string, DecodedTensor>;
+}
+
+export interface DecodeOptions {
+  /**
+   * 'full' (default; publish and every Node tool): everything below. 'checksum' (the Worker, per isolate): the
+   * checksum, the manifest and tensor table, shapes against counts, finiteness of f32/f16 values and q8 scales and
+   * per-row factors (all O(rows) for a q8 model), block lengths; it skips what publish's full decode checked on the
+   * same bytes, which the checksum vouches for: the per-row factors against the codes, the catalogue's offsets,
+   * UTF-8, id uniqueness and order, seen and tag index ranges.
+   */
+  verify?: 'full' | 'checksum';
 }
 
 /**
  * Parses and validates an artifact: format and version, checksum, tensor table against the bytes, finiteness,
- * and the id tables against the counts. Anything off is an ArtifactError naming the problem; nothing half-valid
- * is returned.
+ * and the id tables against the counts (see DecodeOptions for what each mode checks). Anything off is an
+ * ArtifactError naming the problem; nothing half-valid is returned.
  */
 export async function decodeArtifact(
   manifestText: string,
   tensorBytes: Uint8Array,
   itemsText: string,
+  opts: DecodeOptions = {},
 ): Promise<DecodedArtifact> {
+  const full = opts.verify !== 'checksum';
   const manifest = parseJson<Manifest>(manifestText, 'manifest.json');
   checkManifest(manifest);
   if (tensorBytes.byteLength !== manifest.tensorsBytes) {
@@ -52,22 +73,43 @@ export async function decodeArtifact(
   }
   const raw = new Map<string, TensorEntry>(manifest.tensors.map((t) => [t.name, t]));
   const tensors = new Map<string, DecodedTensor>();
+  const companions = new Set<string>();
   for (const t of manifest.tensors) {
     checkEntry(t, tensorBytes.byteLength);
     if (t.dtype === DType.q8) {
-      const scale = t.scale ? raw.get(t.scale) : undefined;
-      if (!scale || scale.dtype !== DType.f32 || scale.shape.length !== 1 || scale.shape[0] !== t.shape[0]) {
-        throw new ArtifactError(`tensor ${t.name}: q8 needs an f32 scale tensor of shape [${t.shape[0]}], found ${t.scale ?? 'none'}`);
+      for (const [what, name] of [['scale', t.scale], ['norm', t.norm]] as const) {
+        const c = name ? raw.get(name) : undefined;
+        if (!c || c.dtype !== DType.f32 || c.shape.length !== 1 || c.shape[0] !== t.shape[0]) {
+          throw new ArtifactError(`tensor ${t.name}: q8 needs an f32 ${what} tensor of shape [${t.shape[0]}], found ${name ?? 'none'}`);
+        }
+        companions.add(name!);
       }
     }
   }
+  const catalogNames = new Set<string>(Object.values(CATALOG_TENSORS));
   for (const t of manifest.tensors) {
-    if (t.name.endsWith('.scale') && manifest.tensors.some((o) => o.scale === t.name)) continue;
-    tensors.set(t.name, decodeTensor(t, tensorBytes, raw));
+    if (companions.has(t.name) || catalogNames.has(t.name)) continue;
+    if (t.dtype === DType.i32 || t.dtype === DType.u8) throw new ArtifactError(`tensor ${t.name}: ${t.dtype} is for the catalogue blocks only`);
+    tensors.set(t.name, decodeTensor(t, tensorBytes, raw, full));
   }
-  const items = parseJson<ItemsFile>(itemsText, 'items.json');
-  checkItems(items, manifest);
-  return { manifest, items, tensors };
+  const block = (name: string, dtype: 'i32' | 'u8', length?: number) => {
+    const t = raw.get(name);
+    if (!t) throw new ArtifactError(`tensors.bin lacks the catalogue block ${name}`);
+    if (t.dtype !== dtype || t.shape.length !== 1) throw new ArtifactError(`tensor ${name} is ${t.dtype} [${t.shape}], the catalogue needs a 1-D ${dtype} block`);
+    if (length !== undefined && t.shape[0] !== length) throw new ArtifactError(`tensor ${name} has ${t.shape[0]} entries, the manifest's counts need ${length}`);
+    return dtype === 'i32' ? view(tensorBytes, t, Int32Array) : view(tensorBytes, t, Uint8Array);
+  };
+  const json = parseJson<ItemsJson>(itemsText, 'items.json');
+  const catalog = decodeCatalog(block, json, manifest.counts, full);
+  let items: ItemsFile | undefined;
+  return {
+    manifest,
+    catalog,
+    get items() {
+      return (items ??= toItemsFile(catalog));
+    },
+    tensors,
+  };
 }
 
 function parseJson<T>(text: string, file: string): T {
@@ -83,8 +125,11 @@ function checkManifest(m: Manifest): void {
     throw new ArtifactError(`manifest.json is not an edgerec artifact manifest (format: ${JSON.stringify(m?.format)})`);
   }
   if (m.formatVersion !== FORMAT_VERSION) {
+    // Version 1 kept the catalogue as JSON in items.json; its artifacts are refused rather than converted at load
+    // (one reader, one validation path). Re-training, or re-packing the same weights, writes version 2.
+    const advice = typeof m.formatVersion === 'number' && m.formatVersion < FORMAT_VERSION ? 'retrain with this version of edgerec, or republish' : 'retrain or upgrade edgerec';
     throw new ArtifactError(
-      `artifact format version ${m.formatVersion} is not supported (this build reads version ${FORMAT_VERSION}): retrain or upgrade edgerec`,
+      `artifact format version ${m.formatVersion} is not supported (this build reads version ${FORMAT_VERSION}): ${advice}`,
     );
   }
   if (!Array.isArray(m.tensors) || typeof m.tensorsSha256 !== 'string' || !Number.isInteger(m.tensorsBytes)) {
@@ -129,7 +174,7 @@ function notFinite(t: TensorEntry, value: number, index: number): ArtifactError 
  * finite, so a q8 row is finite exactly when its scale is (x 127); an f16 value is finite unless its exponent bits
  * are all ones. The f32 values of q8 and f16 tensors are computed on first access of `data`.
  */
-function decodeTensor(t: TensorEntry, bytes: Uint8Array, table: Map<string, TensorEntry>): DecodedTensor {
+function decodeTensor(t: TensorEntry, bytes: Uint8Array, table: Map<string, TensorEntry>, full: boolean): DecodedTensor {
   const lazy = (make: () => Float32Array, extra: Partial<DecodedTensor> = {}): DecodedTensor => {
     let data: Float32Array | undefined;
     return {
@@ -159,7 +204,11 @@ function decodeTensor(t: TensorEntry, bytes: Uint8Array, table: Map<string, Tens
     }
     case DType.q8: {
       const [rows, cols] = t.shape.length === 2 ? t.shape : [t.shape[0], 1];
-      const q: Q8Matrix = { values: view(bytes, t, Int8Array), scales: view(bytes, table.get(t.scale!)!, Float32Array) };
+      const q = {
+        values: view(bytes, t, Int8Array),
+        scales: view(bytes, table.get(t.scale!)!, Float32Array),
+        norms: view(bytes, table.get(t.norm!)!, Float32Array),
+      };
       for (let r = 0; r < rows; r++) {
         if (!Number.isFinite(q.scales[r] * 127)) {
           // Report the first element that dequantises to a non-finite value, as a full scan would.
@@ -167,59 +216,27 @@ function decodeTensor(t: TensorEntry, bytes: Uint8Array, table: Map<string, Tens
           while (c < cols - 1 && Number.isFinite(q.values[r * cols + c] * q.scales[r])) c++;
           throw notFinite(t, Math.fround(q.values[r * cols + c] * q.scales[r]), r * cols + c);
         }
+        if (!(q.norms[r] >= 0 && q.norms[r] < Infinity)) {
+          throw new ArtifactError(`tensor ${t.name}: the stored norm of row ${r} (${t.norm}) is ${q.norms[r]}, not a finite length`);
+        }
       }
+      if (full) checkRowFactors(t, q, rows, cols);
       return lazy(() => dequantizeQ8(q, rows, cols), { q8: q });
     }
+    default:
+      throw new ArtifactError(`tensor ${t.name}: unknown dtype ${JSON.stringify(t.dtype)}`);
   }
 }
 
-function checkItems(items: ItemsFile, m: Manifest): void {
-  if (!items || !Array.isArray(items.items) || !Array.isArray(items.users)) {
-    throw new ArtifactError('items.json lacks its items or users list');
-  }
-  if (items.items.length !== m.counts.items) {
-    throw new ArtifactError(`items.json lists ${items.items.length} items, the manifest counts ${m.counts.items}`);
-  }
-  if (items.users.length !== m.counts.users) {
-    throw new ArtifactError(`items.json lists ${items.users.length} users, the manifest counts ${m.counts.users}`);
-  }
-  checkIds('item', items.items.map((it, n) => checkItem(it, n)));
-  checkIds('user', items.users);
-  if (items.tags !== undefined) checkIds('tag', items.tags);
-  const { indptr, indices } = items.seen ?? { indptr: [], indices: [] };
-  if (m.counts.users > 0 && indptr.length !== m.counts.users + 1) {
-    throw new ArtifactError(`items.json seen.indptr has ${indptr.length} entries, expected users + 1 = ${m.counts.users + 1}`);
-  }
-  if (indptr.length && indptr[indptr.length - 1] !== indices.length) {
-    throw new ArtifactError(`items.json seen.indptr ends at ${indptr[indptr.length - 1]} but indices has ${indices.length}`);
-  }
-  for (const i of indices) {
-    if (!Number.isInteger(i) || i < 0 || i >= m.counts.items) {
-      throw new ArtifactError(`items.json seen.indices holds ${i}, outside 0..${m.counts.items - 1}`);
-    }
+/** The stored per-row factors must be what the codes give (publish checks it once; the checksum vouches after). */
+function checkRowFactors(t: TensorEntry, q: Q8Matrix & { norms: Float32Array }, rows: number, cols: number): void {
+  const f = rowFactorsQ8(q.values, q.scales, rows, cols);
+  for (let r = 0; r < rows; r++) {
+    if (f.norms[r] !== q.norms[r]) throw new ArtifactError(`tensor ${t.name}: row ${r}'s stored norm ${q.norms[r]} is not its codes' (${f.norms[r]})`);
   }
 }
 
-/** An item entry must be plain: a string id and title, tags a list of strings (or absent). Returns its id. */
-function checkItem(it: unknown, n: number): unknown {
-  const item = it as { id?: unknown; title?: unknown; tags?: unknown } | null;
-  if (!item || typeof item !== 'object') throw new ArtifactError(`items.json items[${n}] is ${JSON.stringify(it)}, not an object`);
-  if (typeof item.title !== 'string') throw new ArtifactError(`items.json items[${n}].title is ${JSON.stringify(item.title)}, not a string`);
-  if (item.tags !== undefined && !(Array.isArray(item.tags) && item.tags.every((t) => typeof t === 'string'))) {
-    throw new ArtifactError(`items.json items[${n}].tags is ${JSON.stringify(item.tags)}, not a list of strings`);
-  }
-  return item.id;
-}
-
-/** Ids are non-empty strings, each once: a duplicate would make lookups answer for the wrong row. */
-function checkIds(kind: string, ids: readonly unknown[]): void {
-  if (!Array.isArray(ids)) throw new ArtifactError(`items.json ${kind} ids are not a list`);
-  const seen = new Set<string>();
-  ids.forEach((id, n) => {
-    if (typeof id !== 'string' || id.length === 0) {
-      throw new ArtifactError(`items.json ${kind} id at index ${n} is ${JSON.stringify(id)}, not a non-empty string`);
-    }
-    if (seen.has(id)) throw new ArtifactError(`items.json lists ${kind} id ${JSON.stringify(id)} twice (again at index ${n})`);
-    seen.add(id);
-  });
+/** The catalogue parts of a DecodedArtifact built in memory (tools and tests that skip the bytes): spread it in. */
+export function inMemory(items: ItemsFile): Pick<DecodedArtifact, 'catalog' | 'items'> {
+  return { catalog: catalogFromItems(items), items };
 }

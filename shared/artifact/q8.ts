@@ -39,3 +39,24 @@ export function dequantizeQ8(q: Q8Matrix, rows: number, cols: number): Float32Ar
   }
   return out;
 }
+
+/**
+ * Per-row |row| (each element rounded to f32 as dequantisation stores it, summed in double, stored as f32) and the
+ * int8 engine's cosine factor f32(scale / |row|) (0 for an all-zero row), from the codes: what the encoder stores as
+ * `<name>.norm` and `<name>.cosine` so that load does no pass over the codes.
+ */
+export function rowFactorsQ8(values: Int8Array, scales: Float32Array, rows: number, cols: number): { norms: Float32Array; cosine: Float32Array } {
+  const norms = new Float32Array(rows);
+  const cosine = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const s = scales[r];
+    let ss = 0;
+    for (let c = r * cols, end = c + cols; c < end; c++) {
+      const x = Math.fround(values[c] * s);
+      ss += x * x;
+    }
+    norms[r] = Math.sqrt(ss);
+    cosine[r] = norms[r] > 0 ? s / norms[r] : 0;
+  }
+  return { norms, cosine };
+}

@@ -3,14 +3,21 @@
  * loaded without executing anything, validated on load.
  */
 
-/** Storage formats of a tensor. `q8` is int8 with one f32 scale per row (stored as a separate `f32` tensor). */
-export const DType = { f32: 'f32', f16: 'f16', q8: 'q8' } as const;
+/**
+ * Storage formats of a tensor. `q8` is int8 with one f32 scale per row (stored as a separate `f32` tensor). `i32` and
+ * `u8` are raw integers: the catalogue blocks (shared/artifact/catalog.ts), never dequantised.
+ */
+export const DType = { f32: 'f32', f16: 'f16', q8: 'q8', i32: 'i32', u8: 'u8' } as const;
 export type DType = (typeof DType)[keyof typeof DType];
 
-export const BYTES_PER_ELEMENT: Record<DType, number> = { f32: 4, f16: 2, q8: 1 };
+export const BYTES_PER_ELEMENT: Record<DType, number> = { f32: 4, f16: 2, q8: 1, i32: 4, u8: 1 };
 
-/** Bumped whenever the layout of manifest.json / tensors.bin / items.json changes incompatibly. */
-export const FORMAT_VERSION = 1;
+/**
+ * Bumped whenever the layout of manifest.json / tensors.bin / items.json changes incompatibly. Version 2: the
+ * catalogue (ids, titles, tags, seen lists) moved from items.json into tensors.bin (shared/artifact/catalog.ts), and
+ * every q8 tensor carries its per-row norms (`<name>.norm`).
+ */
+export const FORMAT_VERSION = 2;
 export const FORMAT_NAME = 'edgerec-artifact';
 
 /** Every tensor in tensors.bin starts at a multiple of this many bytes. */
@@ -33,6 +40,12 @@ export interface TensorEntry {
   length: number;
   /** For `q8`: the name of the f32 tensor holding one scale per row. */
   scale?: string;
+  /**
+   * For `q8` (version 2): the name of the f32 tensor holding |row| per row, computed by the encoder from the stored
+   * codes (each element rounded to f32 as dequantised, summed in double, stored as f32) so that load makes no pass
+   * over the codes: the int8 engine's cosine factor is f32(scale / norm), one division per row.
+   */
+  norm?: string;
 }
 
 export interface Metrics {
@@ -126,6 +139,10 @@ export interface ItemMeta {
   tags?: string[];
 }
 
+/**
+ * The catalogue as training builds it (and as Node tools read it back: DecodedArtifact.items). In a version-2
+ * artifact it is stored as blocks in tensors.bin (shared/artifact/catalog.ts); items.json keeps only vocabularies.
+ */
 export interface ItemsFile {
   items: ItemMeta[];
   /** Users' original ids in index order. */

@@ -176,6 +176,8 @@ const DISPOSED: Int8ScanExports = {
 export class Int8Engine {
   private kernel: Int8ScanExports;
   private layout: Layout | undefined;
+  /** Whether load() ever wrote into the memory (a fresh instance's memory is zeros). */
+  private written = false;
 
   constructor(wasm: WebAssembly.Module | WebAssembly.Instance) {
     // new WebAssembly.Instance on a compiled module is allowed in Workers (only compiling from bytes is not).
@@ -214,6 +216,27 @@ export class Int8Engine {
     return this.layout ? this.layout.end : 0;
   }
 
+  /** Row i's codes in the kernel's memory (a fresh view: memory growth detaches older ones). */
+  row(i: number): Int8Array {
+    const L = this.layout;
+    if (!L) throw new Error('Int8Engine.row: no matrix loaded');
+    if (!(i >= 0 && i < L.rows)) throw new RangeError(`Int8Engine.row: row ${i} is not in 0..${L.rows - 1}`);
+    return new Int8Array(this.kernel.memory.buffer, L.codes + i * L.dPad, L.cols);
+  }
+
+  /**
+   * The per-row factors (or additive terms) of scoring `terms` as loaded, a fresh view into the kernel's memory:
+   * the engine's copy is the only one a loaded model needs to keep.
+   */
+  termValues(terms: number, which: 'factor' | 'add'): Float32Array | undefined {
+    const L = this.layout;
+    if (!L) throw new Error('Int8Engine.termValues: no matrix loaded');
+    const t = L.terms[terms];
+    if (!t) throw new RangeError(`Int8Engine.termValues: no scoring ${terms}`);
+    const off = which === 'factor' ? t.factor : t.add;
+    return off ? new Float32Array(this.kernel.memory.buffer, off, L.rows) : undefined;
+  }
+
   /** Copies the matrix into the kernel's memory (rows padded with zeros to a multiple of 16 bytes). */
   load(m: Int8Matrix): void {
     const { rows, cols } = m;
@@ -225,9 +248,8 @@ export class Int8Engine {
     for (const t of scorings) {
       if (t.factor.length !== rows) throw new RangeError(`Int8Engine.load: ${t.factor.length} factors for ${rows} rows`);
       if (t.add && t.add.length !== rows) throw new RangeError(`Int8Engine.load: ${t.add.length} additive terms for ${rows} rows`);
-      for (const [name, v] of [['factor', t.factor], ['add', t.add]] as const) {
-        if (v) for (let i = 0; i < v.length; i++) if (!(Math.abs(v[i]) < Infinity)) throw new RangeError(`Int8Engine.load: ${name}[${i}] is ${v[i]}`);
-      }
+      checkFinite('factor', t.factor);
+      if (t.add) checkFinite('add', t.add);
     }
     const dPad = paddedWidth(cols);
     const nPad = Math.ceil(rows / 4) * 4;
@@ -252,8 +274,11 @@ export class Int8Engine {
     this.layout = undefined;
     this.ensure(end);
     const buf = this.kernel.memory.buffer;
-    // Zero everything first: padding bytes, padded rows and the exclusion bitmap must read as zero.
-    new Uint8Array(buf, 0, end).fill(0);
+    // Padding bytes, padded rows and the exclusion bitmap must read as zero. A fresh instance's memory is all zeros
+    // (the kernel has no data segment), so only a memory written before is cleared: at 60k rows that fill took a few
+    // ms of a cold start.
+    if (this.written) new Uint8Array(buf, 0, end).fill(0);
+    this.written = true;
     const dst = new Int8Array(buf, codes, nPad * dPad);
     if (dPad === cols) dst.set(m.codes);
     else for (let r = 0; r < rows; r++) dst.set(m.codes.subarray(r * cols, (r + 1) * cols), r * dPad);
@@ -360,6 +385,17 @@ export class Int8Engine {
       throw new RangeError(`Int8Engine: cannot grow the kernel's memory to ${bytes} bytes: ${(e as Error).message}`);
     }
   }
+}
+
+/**
+ * Throws naming the first non-finite value. One tight pass summing x - x (0 for a finite x, NaN otherwise), then a
+ * search only when it failed: a per-element test was most of load() in a cold isolate (22 of ~60 ms at 60k rows in Node).
+ */
+function checkFinite(name: string, v: Float32Array): void {
+  let acc = 0;
+  for (let i = 0; i < v.length; i++) acc += v[i] - v[i];
+  if (acc === 0) return;
+  for (let i = 0; i < v.length; i++) if (!(Math.abs(v[i]) < Infinity)) throw new RangeError(`Int8Engine.load: ${name}[${i}] is ${v[i]}`);
 }
 
 /** Heap slots -> best first, ties by ascending index; unfilled slots (fewer rows than k after exclusions) dropped. */

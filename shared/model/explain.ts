@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { unitRow } from './engine-scorer.js';
 import type { LoadedModel } from './loaded.js';
 
 /** One supporting item of a recommendation: an item index and its cosine with the recommended item. */
@@ -14,7 +15,7 @@ export interface Reason {
  */
 export function explain(model: LoadedModel, basis: Int32Array, results: readonly number[], n = 3): Reason[][] {
   if (basis.length === 0 || results.length === 0) return results.map(() => []);
-  const sims = tf.tidy(() => {
+  const sims = model.engine ? engineCosines(model, basis, results) : tf.tidy(() => {
     const b = tf.transpose(tf.gather(model.itemsUnitT, basis, 1)); // [S, d]
     const r = tf.gather(model.itemsUnitT, Int32Array.from(results), 1); // [d, K]
     return tf.matMul(b, r).dataSync() as Float32Array; // [S, K]
@@ -28,4 +29,21 @@ export function explain(model: LoadedModel, basis: Int32Array, results: readonly
     }
     return reasons.sort((a, b) => b.similarity - a.similarity || a.index - b.index).slice(0, n);
   });
+}
+
+/** [S, K] cosines from the int8 codes (unit rows as the tfjs path gathers them, dot products summed in f32). */
+function engineCosines(model: LoadedModel, basis: Int32Array, results: readonly number[]): Float32Array {
+  const e = model.engine!;
+  const d = model.dim;
+  const cols = results.map((j) => unitRow(e, j, d));
+  const out = new Float32Array(basis.length * results.length);
+  for (let s = 0; s < basis.length; s++) {
+    const b = unitRow(e, basis[s], d);
+    cols.forEach((r, k) => {
+      let dot = 0;
+      for (let c = 0; c < d; c++) dot = Math.fround(dot + Math.fround(b[c] * r[c]));
+      out[s * results.length + k] = dot;
+    });
+  }
+  return out;
 }

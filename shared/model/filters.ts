@@ -24,24 +24,26 @@ export function buildItemFilter(model: LoadedModel, req: FilterRequest): ItemFil
   if (tags.length === 0 && exclude.length === 0) return undefined;
   const excluded = new Set(exclude.map((id) => model.items.indexOf(id, model.name)));
   if (tags.length === 0) return { excluded };
-  const wanted = new Set(tags);
-  const found = new Set<string>();
+  // Over the catalogue's tag CSR (int32 indices into the item tag vocabulary): no item object is built.
+  const { indptr, indices, vocabulary } = model.catalog.itemTags;
+  const missing = tags.find((t) => !vocabulary.includes(t));
+  if (missing !== undefined) throw unknownTag(model, missing);
+  const wanted = new Uint8Array(vocabulary.length);
+  for (const t of tags) wanted[vocabulary.indexOf(t)] = 1;
   const allowed = new Set<number>();
-  model.itemMeta.forEach((m, i) => {
-    for (const t of m.tags ?? []) {
-      if (wanted.has(t)) {
+  for (let i = 0; i < indptr.length - 1; i++) {
+    for (let j = indptr[i]; j < indptr[i + 1]; j++) {
+      if (wanted[indices[j]]) {
         allowed.add(i);
-        found.add(t);
+        break;
       }
     }
-  });
-  const missing = tags.find((t) => !found.has(t));
-  if (missing !== undefined) throw unknownTag(model, missing);
+  }
   return { allowed, excluded };
 }
 
 function unknownTag(model: LoadedModel, tag: string): NotFoundError {
-  const all = new Set(model.itemMeta.flatMap((m) => m.tags ?? []));
+  const all = new Set(model.catalog.itemTags.vocabulary);
   const lower = tag.toLowerCase();
   const near = [...all].find((t) => t.toLowerCase() === lower);
   const hint =

@@ -49,14 +49,14 @@ export function foldInRatings(model: LoadedModel, items: Int32Array, ratings: Fl
   const d = model.dim;
   const n = d + 1;
   const q = itemRows(model, items);
-  const itemBias = model.itemBias.dataSync() as Float32Array;
+  const biasOf = itemBiasOf(model);
   const a = new Float64Array(n * n);
   const b = new Float64Array(n);
   const x = new Float64Array(n);
   for (let s = 0; s < items.length; s++) {
     for (let c = 0; c < d; c++) x[c] = q[s * d + c];
     x[d] = 1;
-    const target = ratings[s] - model.globalBias - itemBias[items[s]];
+    const target = ratings[s] - model.globalBias - biasOf(items[s]);
     for (let r = 0; r < n; r++) {
       b[r] += x[r] * target;
       for (let c = 0; c < n; c++) a[r * n + c] += x[r] * x[c];
@@ -72,12 +72,12 @@ export function predictFolded(model: LoadedModel, user: FoldedRatingUser, items:
   if (items.length === 0) return new Float32Array(0);
   const d = model.dim;
   const q = itemRows(model, items);
-  const itemBias = model.itemBias.dataSync() as Float32Array;
+  const biasOf = itemBiasOf(model);
   const out = new Float32Array(items.length);
   for (let s = 0; s < items.length; s++) {
     let dot = 0;
     for (let c = 0; c < d; c++) dot += user.vector[c] * q[s * d + c];
-    const p = model.globalBias + itemBias[items[s]] + user.bias + dot;
+    const p = model.globalBias + biasOf(items[s]) + user.bias + dot;
     out[s] = model.ratingRange ? Math.min(model.ratingRange[1], Math.max(model.ratingRange[0], p)) : p;
   }
   return out;
@@ -104,13 +104,48 @@ function rankingDim(model: LoadedModel): number {
 /** Rows of the ranking item vectors for `items`, row-major [items.length, d]. */
 function rankingRows(model: LoadedModel, items: Int32Array): Float32Array {
   if (!model.ranker) return itemRows(model, items);
+  const r = model.engine?.ranker;
+  if (r) return gatherRows(items, r.dim, (i, out) => r.itemRow(i, out));
   const itemsT = model.ranker.itemsT;
   return tf.tidy(() => tf.transpose(tf.gather(itemsT, items, 1)).dataSync() as Float32Array);
 }
 
 /** item_factors rows for `items` (unit vector times norm), row-major [items.length, d]. */
 function itemRows(model: LoadedModel, items: Int32Array): Float32Array {
+  const e = model.engine;
+  if (e) return gatherRows(items, model.dim, (i, out) => e.itemRow(i, out));
   return tf.tidy(() => tf.mul(tf.transpose(tf.gather(model.itemsUnitT, items, 1)), tf.reshape(tf.gather(model.itemNorms, items), [items.length, 1])).dataSync() as Float32Array);
+}
+
+/** Rows `items` of a row reader, row-major [items.length, d]. */
+function gatherRows(items: Int32Array, d: number, row: (i: number, out: Float32Array) => void): Float32Array {
+  const out = new Float32Array(items.length * d);
+  items.forEach((i, s) => row(i, out.subarray(s * d, (s + 1) * d)));
+  return out;
+}
+
+/** Item biases: from the kernel's memory on the engine (no tfjs download), else the tfjs tensor's data. */
+function itemBiasOf(model: LoadedModel): (i: number) => number {
+  const e = model.engine;
+  if (e) return (i) => e.itemBias(i);
+  const b = model.itemBias.dataSync() as Float32Array;
+  return (i) => b[i];
+}
+
+/** YtY from rows read one at a time (the engine's codes): upper triangle summed in double, mirrored. */
+function gramianOfRows(n: number, d: number, row: (i: number, out: Float32Array) => void): Float64Array {
+  const g = new Float64Array(d * d);
+  const y = new Float32Array(d);
+  for (let i = 0; i < n; i++) {
+    row(i, y);
+    for (let r = 0; r < d; r++) {
+      const yr = y[r];
+      if (yr === 0) continue;
+      for (let c = r, at = r * d + r; c < d; c++, at++) g[at] += yr * y[c];
+    }
+  }
+  for (let r = 0; r < d; r++) for (let c = 0; c < r; c++) g[r * d + c] = g[c * d + r];
+  return g;
 }
 
 const gramians = new WeakMap<LoadedModel, Float64Array>();
@@ -118,6 +153,13 @@ const gramians = new WeakMap<LoadedModel, Float64Array>();
 /** YtY over every item of the ranking space, d x d, computed on first use and kept with the model. */
 function gramian(model: LoadedModel): Float64Array {
   let g = gramians.get(model);
+  const e = model.engine;
+  if (!g && e) {
+    const r = model.ranker ? e.ranker : undefined;
+    if (r) g = gramianOfRows(model.items.size, r.dim, (i, out) => r.itemRow(i, out));
+    else if (!model.ranker) g = gramianOfRows(model.items.size, model.dim, (i, out) => e.itemRow(i, out));
+    if (g) gramians.set(model, g);
+  }
   if (!g) {
     const yt = model.ranker ? model.ranker.itemsT : undefined;
     const data = tf.tidy(() => {

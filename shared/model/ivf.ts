@@ -2,7 +2,7 @@ import { ArtifactError } from '../errors.js';
 import type { DecodedTensor } from '../artifact/decode.js';
 import { quantizeQ8, type Q8Matrix } from '../artifact/q8.js';
 import { cosineFactors, Int8Engine } from '../engine/int8-engine.js';
-import { unitRowOf } from './engine-scorer.js';
+import { unitRowFrom } from './engine-scorer.js';
 
 /**
  * A coarse index for similar items in large catalogues (IVF): items are grouped into k-means partitions of their
@@ -41,7 +41,7 @@ export interface IvfIndex {
    * The kernel scan (q8 artifacts with a kernel): the codes in position order, factor = cosine factors; `q8` and
    * `norms` (the artifact's own arrays, item order, not copied) build the query as exact search does.
    */
-  engine?: { scan: Int8Engine; q8: Q8Matrix; norms: Float32Array; centroids: Int8Engine };
+  engine?: { scan: Int8Engine; scales: Float32Array; norms: Float32Array; centroids: Int8Engine };
   /** The TS scan otherwise: [N, d] codes of the unit vectors in position order (int8 values or f32 values). */
   codes?: Int8Array | Float32Array;
   /** TS scan, per position: codes . codes' * factor * factor' is the cosine of two items. */
@@ -107,7 +107,15 @@ export function loadIvf(
     const cq = quantizeQ8(c.data, parts, dim);
     const centroids = new Int8Engine(kernel);
     centroids.load({ codes: cq.values, rows: parts, cols: dim, factor: cq.scales });
-    return { ...base, engine: { scan, q8, norms, centroids } };
+    // Per position, the scale and norm that rebuild a unit query row from the scan kernel's codes (no view of the
+    // upload is kept).
+    const scales = new Float32Array(nItems);
+    const rowNorms = new Float32Array(nItems);
+    for (let i = 0; i < nItems; i++) {
+      scales[position[i]] = q8.scales[i];
+      rowNorms[position[i]] = norms[i];
+    }
+    return { ...base, centroids: c.data.slice(), engine: { scan, scales, norms: rowNorms, centroids } };
   }
   const factor = new Float32Array(nItems);
   const codes = q8 ? new Int8Array(nItems * dim) : new Float32Array(nItems * dim);
@@ -116,7 +124,8 @@ export function loadIvf(
     codes.set(source.subarray(i * dim, (i + 1) * dim), position[i] * dim);
     factor[position[i]] = norms[i] > 0 ? (q8 ? q8.scales[i] : 1) / norms[i] : 0;
   }
-  return { ...base, codes, factor };
+  // A copy of the centroids: a view would keep the whole upload (tensors.bin) alive.
+  return { ...base, centroids: c.data.slice(), codes, factor };
 }
 
 /** The best `probe` partitions for a query vector q (any positive multiple of the item's unit vector), best first. */
@@ -133,7 +142,7 @@ function rankCentroids(ivf: IvfIndex, q: ArrayLike<number>, at = 0): Int32Array 
 
 /** The partitions a similar-items query for item i probes, best first (what ivfSimilar scans). */
 export function ivfProbed(ivf: IvfIndex, i: number): Int32Array {
-  if (ivf.engine) return ivf.engine.centroids.topK(unitRowOf(ivf.engine.q8, ivf.engine.norms, i, ivf.dim), ivf.probe).indices;
+  if (ivf.engine) return ivf.engine.centroids.topK(ivfQuery(ivf, i), ivf.probe).indices;
   return rankCentroids(ivf, ivf.codes!, ivf.position[i] * ivf.dim);
 }
 
@@ -143,8 +152,8 @@ export function ivfProbed(ivf: IvfIndex, i: number): Int32Array {
  */
 export function ivfSimilar(ivf: IvfIndex, i: number, k: number, exclude: Iterable<number>): { index: number; score: number }[] {
   if (ivf.engine) {
-    const { scan, q8, norms } = ivf.engine;
-    const q = unitRowOf(q8, norms, i, ivf.dim);
+    const { scan } = ivf.engine;
+    const q = ivfQuery(ivf, i);
     const probed = ivf.engine.centroids.topK(q, ivf.probe).indices;
     const ranges = new Int32Array(probed.length * 2);
     probed.forEach((p, r) => {
@@ -165,6 +174,13 @@ export function ivfSimilar(ivf: IvfIndex, i: number, k: number, exclude: Iterabl
     else scan(codes, ivf, qAt, fq, ivf.offsets[p], ivf.offsets[p + 1], top, skip);
   }
   return Array.from({ length: top.size }, (_, r) => ({ index: top.idx[r], score: top.val[r] }));
+}
+
+/** Item i's unit vector, from the codes in the scan kernel (position order), rounded as exact search rounds it. */
+function ivfQuery(ivf: IvfIndex, i: number): Float32Array {
+  const e = ivf.engine!;
+  const pos = ivf.position[i];
+  return unitRowFrom(e.scan.row(pos), e.scales[pos], e.norms[pos], ivf.dim);
 }
 
 function* positionsOf(ivf: IvfIndex, i: number, exclude: Iterable<number>): Iterable<number> {

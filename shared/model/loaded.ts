@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArtifactError } from '../errors.js';
 import type { DecodedArtifact, DecodedTensor } from '../artifact/decode.js';
+import { catalogBytes, itemMeta as catalogItem, ownCatalog, type Catalog } from '../artifact/catalog.js';
 import type { ItemMeta, Manifest } from '../artifact/schema.js';
-import { createEngineScorer, defaultInt8Scan, type EngineScorer } from './engine-scorer.js';
+import { createEngineScorer, defaultInt8Scan, type EngineScorer, type RowSource } from './engine-scorer.js';
 import { loadHead, type LoadedHead } from './head.js';
 import { IdIndex } from './ids.js';
 import { loadIvf, type IvfIndex } from './ivf.js';
@@ -16,19 +17,25 @@ export interface LoadedModel {
   name: string;
   version: string;
   manifest: Manifest;
+  /** The catalogue blocks (ids, titles, tags, seen lists), copied out of tensors.bin. */
+  catalog: Catalog;
   items: IdIndex;
   users: IdIndex;
-  itemMeta: ItemMeta[];
+  /** Item i as answers show it (its id, title and tags decoded now). */
+  item(i: number): ItemMeta;
+  /** Every item as an object, materialised on first use and kept: for tools and tests, never on a request path. */
+  readonly itemMeta: readonly ItemMeta[];
   /** Seen items per user index (CSR), for excluding them from recommendations. */
   seenIndptr: Int32Array;
   seenIndices: Int32Array;
   dim: number;
   /**
-   * Unit-length item vectors, [d, N]: cosine similarity is one matMul. On the engine (scorer 'engine') it is built on
-   * first use by the queries the engine does not cover (ratings, explanations, fold-in, from-examples, arithmetic)
-   * and then held until dispose; similar items and recommendations never build it.
+   * Unit-length item vectors, [d, N]: cosine similarity is one matMul. On the engine (scorer 'engine') it, and the
+   * other tfjs tensors below, are built on first use by the queries the engine does not cover (from-examples,
+   * arithmetic, batch evaluation) and then held until dispose; similar items, recommendations, ratings,
+   * explanations and fold-in never build them.
    */
-  itemsUnitT: tf.Tensor2D;
+  readonly itemsUnitT: tf.Tensor2D;
   /** [N] item vector lengths: u . v = |v| (u . v/|v|), so one matrix serves cosine and preference scores. */
   itemNorms: tf.Tensor1D;
   /** [N] item biases (zeros for models without biases). */
@@ -49,7 +56,7 @@ export interface LoadedModel {
    */
   ranker?: { userFactors: tf.Tensor2D; itemsT: tf.Tensor2D; dim: number };
   /** Training interactions per item (from the seen lists): the popular list and the unknown-user fallback. */
-  popularity: Int32Array;
+  readonly popularity: Int32Array;
   /**
    * Items to leave out of every answer without retraining (`npm run hide`; <model>/HIDDEN beside CURRENT). The model
    * store replaces the set when it re-reads the registry; queries only read it.
@@ -68,6 +75,8 @@ export interface LoadedModel {
   residentBytes: number;
   /** Bytes the engine holds besides (its kernels' linear memories and the JS tables it reads queries from); 0 on tfjs. */
   engineBytes: number;
+  /** Bytes of the catalogue blocks (ids, titles, tags, seen lists) this model keeps in JS. */
+  catalogBytes: number;
   dispose(): void;
 }
 
@@ -98,7 +107,7 @@ export const TENSOR_NAMES = {
 } as const;
 
 export function loadModel(name: string, version: string, artifact: DecodedArtifact, opts: LoadOptions = {}): LoadedModel {
-  const { manifest, items, tensors } = artifact;
+  const { manifest, tensors } = artifact;
   const { users: nUsers, items: nItems } = manifest.counts;
   const itemF = need(tensors, TENSOR_NAMES.itemFactors, 2);
   const dim = itemF.shape[1];
@@ -106,11 +115,19 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
   const userF = tensors.get(TENSOR_NAMES.userFactors) ?? { shape: [0, dim], dtype: 'f32', data: new Float32Array(0) };
   expectShape(userF, TENSOR_NAMES.userFactors, [nUsers, dim]);
   const tagF = tensors.get(TENSOR_NAMES.tagFactors);
-  const tagIds = items.tags ?? [];
+  const tagIds = artifact.catalog.tags ?? [];
   if (tagF) expectShape(tagF, TENSOR_NAMES.tagFactors, [tagIds.length, tagF.shape[1] ?? 0]);
   const itemB = optional(tensors, TENSOR_NAMES.itemBias, [nItems]);
   const userB = optional(tensors, TENSOR_NAMES.userBias, [nUsers]);
   const globalB = optional(tensors, TENSOR_NAMES.globalBias, [1]);
+  const rankItemF = tensors.get(TENSOR_NAMES.rankItemFactors);
+  const rankDim = rankItemF?.shape[1] ?? 0;
+  const rankUserF = rankItemF ? (tensors.get(TENSOR_NAMES.rankUserFactors) ?? { shape: [0, rankDim], dtype: 'f32' as const, data: new Float32Array(0) }) : undefined;
+  if (rankItemF) {
+    if (!manifest.ranker) throw new ArtifactError(`artifact has tensor ${TENSOR_NAMES.rankItemFactors} but its manifest has no ranker`);
+    expectShape(rankItemF, TENSOR_NAMES.rankItemFactors, [nItems, manifest.ranker.dim]);
+    expectShape(rankUserF!, TENSOR_NAMES.rankUserFactors, [nUsers, manifest.ranker.dim]);
+  }
 
   // The engine scores q8 item tables from their codes; without a kernel that is an error, not a silent fallback.
   const useEngine = opts.scorer !== 'tfjs' && itemF.q8 !== undefined;
@@ -121,35 +138,92 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
         "(shared/engine/int8-scan.wasm as a WebAssembly.Module), call useWasmBackend() from training/tf-node.ts in Node, or ask for scorer: 'tfjs'",
     );
   }
-  // Transpose (and normalise) in JS before upload so that only one copy of each matrix lands in the wasm heap. On
-  // the engine the [d, N] f32 copy is built only when a query the engine does not cover first needs it (ratings,
-  // explanations, fold-in, from-examples, arithmetic): similar items and recommendations never do.
-  const norms = useEngine ? rowNormsQ8(itemF.q8!.values, itemF.q8!.scales, nItems, dim) : undefined;
-  const eager = useEngine ? undefined : unitTransposed(itemF, nItems, dim);
-  let unitT: tf.Tensor2D | undefined = eager ? tf.tensor2d(eager.unit, [dim, nItems]) : undefined;
-  const itemNormsData = norms ?? eager!.norms;
-  const buildUnitT = () => {
-    // Built outside any caller's tidy (tf.tidy would dispose it with the caller's intermediates).
-    let t!: tf.Tensor2D;
-    tf.tidy(() => {
-      t = tf.keep(tf.tensor2d(unitTransposed(itemF, nItems, dim).unit, [dim, nItems]));
-    });
+  // Nothing the model keeps may view tensors.bin: the codes live on in the kernel's memory (or tfjs), and a view would
+  // keep the whole upload alive beside them. `own` copies what is kept (small next to the codes).
+  const own = <T extends Float32Array | Int8Array>(a: T): T => a.slice() as T;
+  const rowSource = (t: DecodedTensor): RowSource => (t.q8 ? { q8: { values: own(t.q8.values), scales: own(t.q8.scales) } } : { f32: own(t.data) });
+  const catalog = ownCatalog(artifact.catalog);
+  // Built outside any caller's tidy (tf.tidy would dispose it with the caller's intermediates) and kept until dispose.
+  const all: tf.Tensor[] = [];
+  let disposed = false;
+  const lazy = <T extends tf.Tensor>(make: () => T): (() => T) => {
+    let t: T | undefined;
+    return () => {
+      if (disposed) throw new Error(`model ${name}/${version} is disposed`);
+      if (!t) {
+        tf.tidy(() => {
+          t = tf.keep(make());
+        });
+        all.push(t!);
+      }
+      return t!;
+    };
+  };
+  const held = <T extends tf.Tensor>(t: T): T => {
+    all.push(t);
     return t;
   };
-  const held = [
-    tf.tensor1d(itemNormsData),
-    tf.tensor1d(itemB ?? new Float32Array(nItems)),
-    tf.tensor2d(userF.data, [nUsers, dim]),
-    tf.tensor1d(userB ?? new Float32Array(nUsers)),
-  ] as const;
-  const [itemNorms, itemBias, userFactors, userBias] = held;
-  const all: tf.Tensor[] = [...held];
-  if (unitT) all.push(unitT);
+  const fail = (e: unknown): never => {
+    all.forEach((t) => t.dispose());
+    throw e;
+  };
+
+  let engine: EngineScorer | undefined;
+  let itemNormsData: Float32Array;
+  // On the engine the f32 tfjs tensors are built only if a query the engine does not cover asks for them (from-examples,
+  // arithmetic, batch evaluation): similar items, recommendations, ratings, explanations and fold-in never do. On tfjs
+  // they are uploaded now, as before. Transpose (and normalise) in JS before upload so that only one copy of each
+  // matrix lands in the wasm heap.
+  let unitT: () => tf.Tensor2D;
+  let itemNorms: () => tf.Tensor1D;
+  let itemBias: () => tf.Tensor1D;
+  let userFactors: () => tf.Tensor2D;
+  let userBias: () => tf.Tensor1D;
+  const userBiasData = userB ? Float32Array.from(userB) : new Float32Array(nUsers);
+  if (module && itemF.q8) {
+    const q = itemF.q8;
+    itemNormsData = own(q.norms);
+    const rankQ8 = rankItemF?.q8;
+    engine = createEngineScorer({
+      module,
+      items: q,
+      rows: nItems,
+      dim,
+      norms: itemNormsData,
+      itemBias: itemB ?? new Float32Array(nItems),
+      users: rowSource(userF),
+      userBias: userBiasData,
+      ranker: rankQ8 && manifest.ranker ? { items: rankQ8, dim: rankDim, users: rowSource(rankUserF!) } : undefined,
+    });
+    const e = engine;
+    const itemsF32 = () => {
+      const out = new Float32Array(nItems * dim);
+      for (let i = 0; i < nItems; i++) e.itemRow(i, out.subarray(i * dim, (i + 1) * dim));
+      return out;
+    };
+    unitT = lazy(() => tf.tensor2d(unitTransposed({ shape: [nItems, dim], dtype: 'f32', data: itemsF32() }, nItems, dim).unit, [dim, nItems]));
+    itemNorms = lazy(() => tf.tensor1d(itemNormsData));
+    itemBias = lazy(() => tf.tensor1d(Float32Array.from({ length: nItems }, (_, i) => e.itemBias(i))));
+    userFactors = lazy(() => {
+      const out = new Float32Array(nUsers * dim);
+      for (let u = 0; u < nUsers; u++) out.set(e.userRow(u), u * dim);
+      return tf.tensor2d(out, [nUsers, dim]);
+    });
+    userBias = lazy(() => tf.tensor1d(userBiasData));
+  } else {
+    const eager = unitTransposed(itemF, nItems, dim);
+    itemNormsData = eager.norms;
+    const u = held(tf.tensor2d(eager.unit, [dim, nItems]));
+    const n = held(tf.tensor1d(itemNormsData));
+    const b = held(tf.tensor1d(itemB ?? new Float32Array(nItems)));
+    const uf = held(tf.tensor2d(userF.data, [nUsers, dim]));
+    const ub = held(tf.tensor1d(userBiasData));
+    [unitT, itemNorms, itemBias, userFactors, userBias] = [() => u, () => n, () => b, () => uf, () => ub];
+  }
   let tags: LoadedModel['tags'];
   if (tagF) {
     const [nTags, tagDim] = tagF.shape;
-    const unitT = tf.tensor2d(transpose(normalizeRows(tagF.data, nTags, tagDim), nTags, tagDim), [tagDim, nTags]);
-    all.push(unitT);
+    const unitT = held(tf.tensor2d(transpose(normalizeRows(tagF.data, nTags, tagDim), nTags, tagDim), [tagDim, nTags]));
     tags = { index: new IdIndex('tag', tagIds), unitT, dim: tagDim };
   }
   // A head model scores through its network; loadHead validates the head against the tensors it names.
@@ -157,87 +231,98 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
   try {
     head = manifest.head ? loadHead(manifest.head, tensors, dim, itemF.data, nItems, dim) : undefined;
   } catch (e) {
-    all.forEach((t) => t.dispose());
-    throw e;
+    engine?.dispose();
+    fail(e);
   }
   if (head) all.push(...head.held);
   let ranker: LoadedModel['ranker'];
-  const rankItemF = tensors.get(TENSOR_NAMES.rankItemFactors);
-  if (rankItemF) {
-    const rankDim = rankItemF.shape[1] ?? 0;
-    const rankUserF = tensors.get(TENSOR_NAMES.rankUserFactors) ?? { shape: [0, rankDim], dtype: 'f32', data: new Float32Array(0) };
-    try {
-      if (!manifest.ranker) throw new ArtifactError(`artifact has tensor ${TENSOR_NAMES.rankItemFactors} but its manifest has no ranker`);
-      expectShape(rankItemF, TENSOR_NAMES.rankItemFactors, [nItems, manifest.ranker.dim]);
-      expectShape(rankUserF, TENSOR_NAMES.rankUserFactors, [nUsers, manifest.ranker.dim]);
-    } catch (e) {
-      all.forEach((t) => t.dispose());
-      throw e;
+  if (rankItemF && rankUserF) {
+    if (engine?.ranker) {
+      const r = engine.ranker;
+      const users = lazy(() => {
+        const out = new Float32Array(nUsers * rankDim);
+        for (let u = 0; u < nUsers; u++) out.set(r.userRow(u), u * rankDim);
+        return tf.tensor2d(out, [nUsers, rankDim]);
+      });
+      const itemsT = lazy(() => {
+        const out = new Float32Array(nItems * rankDim);
+        for (let i = 0; i < nItems; i++) r.itemRow(i, out.subarray(i * rankDim, (i + 1) * rankDim));
+        return tf.tensor2d(transpose(out, nItems, rankDim), [rankDim, nItems]);
+      });
+      ranker = {
+        get userFactors() {
+          return users();
+        },
+        get itemsT() {
+          return itemsT();
+        },
+        dim: rankDim,
+      };
+    } else {
+      const userFactors = held(tf.tensor2d(rankUserF.data, [nUsers, rankDim]));
+      const itemsT = held(tf.tensor2d(transpose(rankItemF.data, nItems, rankDim), [rankDim, nItems]));
+      ranker = { userFactors, itemsT, dim: rankDim };
     }
-    const userFactors = tf.tensor2d(rankUserF.data, [nUsers, rankDim]);
-    const itemsT = tf.tensor2d(transpose(rankItemF.data, nItems, rankDim), [rankDim, nItems]);
-    all.push(userFactors, itemsT);
-    ranker = { userFactors, itemsT, dim: rankDim };
   }
   let ivf: IvfIndex | undefined;
   try {
     ivf = loadIvf(tensors, itemF, itemNormsData, manifest.model.hyper?.ivfProbe, module);
   } catch (e) {
-    all.forEach((t) => t.dispose());
-    throw e;
+    engine?.dispose();
+    fail(e);
   }
-  let engine: EngineScorer | undefined;
-  if (module && itemF.q8) {
-    const rankQ8 = rankItemF?.q8 && ranker ? rankItemF.q8 : undefined;
-    engine = createEngineScorer({
-      module,
-      items: itemF.q8,
-      rows: nItems,
-      dim,
-      norms: itemNormsData,
-      itemBias: itemB ?? new Float32Array(nItems),
-      userFactors: userF.data,
-      userBias: userB ?? new Float32Array(nUsers),
-      ranker: rankQ8 && ranker ? { items: rankQ8, dim: ranker.dim, userFactors: tensors.get(TENSOR_NAMES.rankUserFactors)?.data ?? new Float32Array(0) } : undefined,
-    });
-  }
-  const seenIndptr = Int32Array.from(items.seen.indptr);
-  const seenIndices = Int32Array.from(items.seen.indices);
-  let disposed = false;
+  const seenIndptr = catalog.seenIndptr;
+  const seenIndices = catalog.seenIndices;
+  let itemMeta: ItemMeta[] | undefined;
+  let popularity: Int32Array | undefined;
   return {
     name,
     version,
     manifest,
-    items: new IdIndex('item', items.items.map((m) => m.id)),
-    users: new IdIndex('user', items.users),
-    itemMeta: items.items,
+    catalog,
+    items: new IdIndex('item', catalog.itemIds),
+    users: new IdIndex('user', catalog.userIds),
+    item: (i) => catalogItem(catalog, i),
+    get itemMeta() {
+      return (itemMeta ??= Array.from({ length: nItems }, (_, i) => catalogItem(catalog, i)));
+    },
     seenIndptr,
     seenIndices,
     dim,
-    get itemsUnitT(): tf.Tensor2D {
-      if (disposed) throw new Error(`model ${name}/${version} is disposed`);
-      if (!unitT) all.push((unitT = buildUnitT()));
-      return unitT;
+    get itemsUnitT() {
+      return unitT();
     },
-    itemNorms,
-    itemBias,
-    userFactors,
-    userBias,
+    get itemNorms() {
+      return itemNorms();
+    },
+    get itemBias() {
+      return itemBias();
+    },
+    get userFactors() {
+      return userFactors();
+    },
+    get userBias() {
+      return userBias();
+    },
     globalBias: globalB ? globalB[0] : 0,
     ratingRange: manifest.ratingRange,
     tags,
     head,
     ranker,
-    popularity: countItems(seenIndices, nItems),
+    // Counted on first use (the popular list, the unknown-user fallback): not a pass over the seen lists at load.
+    get popularity() {
+      return (popularity ??= countItems(seenIndices, nItems));
+    },
     hidden: new Set<number>(),
     ivf,
     scorer: engine ? 'engine' : 'tfjs',
     engine,
-    // A getter: on the engine the [d, N] copy may be built after load.
+    // A getter: on the engine tfjs tensors may be built after load.
     get residentBytes(): number {
       return all.reduce((s, t) => s + t.size * 4, 0);
     },
     engineBytes: engine?.residentBytes ?? 0,
+    catalogBytes: catalogBytes(catalog),
     dispose: () => {
       disposed = true;
       all.forEach((t) => t.dispose());
@@ -270,21 +355,6 @@ function expectShape(t: DecodedTensor, name: string, shape: number[]): void {
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new ArtifactError(`tensor ${name} has shape [${t.shape}], the manifest's counts need [${shape}]`);
   }
-}
-
-/** |row| of a q8 table as unitTransposedQ8 computes it (each element rounded to f32, summed in double). */
-function rowNormsQ8(values: Int8Array, scales: Float32Array, rows: number, cols: number): Float32Array {
-  const norms = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const s = scales[r];
-    let ss = 0;
-    for (let c = r * cols, end = c + cols; c < end; c++) {
-      const x = Math.fround(values[c] * s);
-      ss += x * x;
-    }
-    norms[r] = Math.sqrt(ss);
-  }
-  return norms;
 }
 
 /** Rows per block of unitTransposed: a block's source rows stay in cache while its columns are written. */

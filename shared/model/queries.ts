@@ -60,14 +60,12 @@ export function recommendForUser(model: LoadedModel, u: number, k: number, exclu
   const e = model.engine;
   const seenList = excludeSeen ? seenItems(model, u) : undefined;
   if (e?.ranker) {
-    const d = model.ranker!.dim;
-    return engineTopK(model, e.ranker.engine, e.ranker.userFactors.subarray(u * d, (u + 1) * d), k, 0, seenList, undefined, filter);
+    return engineTopK(model, e.ranker.engine, e.ranker.userRow(u), k, 0, seenList, undefined, filter);
   }
   if (e && !model.ranker && !model.head) {
-    const d = model.dim;
     // tfjs adds tf.add(userBias[u], global) (one f32 add) to every score: the same two roundings here.
     const offset = Math.fround(e.userBias[u] + model.globalBias);
-    const out = engineTopK(model, e.items, e.userFactors.subarray(u * d, (u + 1) * d), k, ITEM_TERMS.dotBias, seenList, undefined, filter);
+    const out = engineTopK(model, e.items, e.userRow(u), k, ITEM_TERMS.dotBias, seenList, undefined, filter);
     for (const s of out) s.score = Math.fround(s.score + offset);
     return out;
   }
@@ -134,6 +132,23 @@ export function rankingScores(model: LoadedModel, q: tf.Tensor2D): tf.Tensor2D {
 export function predictRatings(model: LoadedModel, users: Int32Array, items: Int32Array): Float32Array {
   if (users.length !== items.length) throw new RangeError(`${users.length} users for ${items.length} items`);
   if (users.length === 0) return new Float32Array(0);
+  const e = model.engine;
+  if (e && !model.head) {
+    // From the kernel's codes and biases, pair by pair (no [d, N] copy): the same sum as the tfjs path below, in
+    // double rather than f32, rounded once.
+    const out = new Float32Array(users.length);
+    const row = new Float32Array(model.dim);
+    const range = model.ratingRange;
+    for (let p = 0; p < users.length; p++) {
+      const u = e.userRow(users[p]);
+      e.itemRow(items[p], row);
+      let dot = 0;
+      for (let c = 0; c < row.length; c++) dot += u[c] * row[c];
+      const pred = dot + e.itemBias(items[p]) + e.userBias[users[p]] + model.globalBias;
+      out[p] = range ? Math.min(range[1], Math.max(range[0], pred)) : pred;
+    }
+    return out;
+  }
   return tf.tidy(() => {
     const u = tf.gather(model.userFactors, users) as tf.Tensor2D; // [B, d]
     let pred: tf.Tensor;

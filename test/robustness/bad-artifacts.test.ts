@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeArtifact } from '../../shared/artifact/decode.js';
-import { encodeTensors } from '../../shared/artifact/encode.js';
+import { encodeTensors, packArtifact } from '../../shared/artifact/encode.js';
 import { ARTIFACT_FILES, type Manifest } from '../../shared/artifact/schema.js';
 import { sha256Hex } from '../../shared/artifact/sha256.js';
 import { bucketOverR2 } from '../../training/publish/local-bucket.js';
@@ -43,8 +43,9 @@ async function asQ8(f: Required<Files>): Promise<Required<Files>> {
     [...decoded.tensors].map(([name, t]) => ({ name, data: t.data, shape: t.shape, dtype: name === 'item_factors' ? 'q8' : 'f32' })),
   );
   const m = JSON.parse(f.manifest) as Manifest;
-  Object.assign(m, { tensors: enc.entries, tensorsSha256: enc.sha256, tensorsBytes: enc.bytes.byteLength });
-  return { manifest: JSON.stringify(m), tensors: enc.bytes, items: f.items };
+  // Re-packed with the same catalogue (format 2 keeps it in tensors.bin).
+  const packed = await packArtifact({ ...m, tensors: enc.entries }, enc.bytes, decoded.items);
+  return { manifest: packed.manifestText, tensors: packed.tensors, items: packed.itemsText };
 }
 
 const edit = (f: Required<Files>, change: (m: Manifest) => void): Files => {
@@ -107,11 +108,17 @@ describe('bad artifacts are refused at load; the previous version keeps serving'
       m.tensorsSha256 = await sha256Hex(t);
       return { ...f, manifest: JSON.stringify(m), tensors: t };
     }, new RegExp(`^tensor item_factors: value (-?Infinity|NaN) at flat index ${3 * dim}\\d* is not finite$`)],
-    ['format-99', () => edit(files, (m) => (m.formatVersion = 99)), /^artifact format version 99 is not supported \(this build reads version 1\): retrain or upgrade edgerec$/],
+    ['format-99', () => edit(files, (m) => (m.formatVersion = 99)), /^artifact format version 99 is not supported \(this build reads version 2\): retrain or upgrade edgerec$/],
+    // Format 1 kept the catalogue as JSON in items.json; its artifacts are refused, not converted.
+    ['format-1', () => edit(files, (m) => (m.formatVersion = 1)), /^artifact format version 1 is not supported \(this build reads version 2\): retrain with this version of edgerec, or republish$/],
     ['not-a-manifest', () => ({ ...files, manifest: '{"hello": "world"}' }), /^manifest\.json is not an edgerec artifact manifest \(format: undefined\)$/],
     ['garbage-manifest', () => ({ ...files, manifest: '{"format": "edgerec-artifact", "formatVersion": 1,' }), /^manifest\.json is not valid JSON: /],
     ['garbage-items', () => ({ ...files, items: '\u0000\u0001 not json' }), /^items\.json is not valid JSON: /],
-    ['items-miscounted', () => ({ ...files, items: JSON.stringify({ ...JSON.parse(files.items), items: JSON.parse(files.items).items.slice(1) }) }), new RegExp(`^items\\.json lists ${items - 1} items, the manifest counts ${items}$`)],
+    // Format 2: the item list is tensors.bin's catalogue blocks, so a miscount is a block whose length disagrees with
+    // manifest.counts (checked in every isolate: it is O(1)), and a dropped block is named.
+    ['items-miscounted', () => edit(files, (m) => Object.assign(m.tensors.find((t) => t.name === 'catalog.item_ids.order')!, { shape: [items - 1], length: (items - 1) * 4 })), new RegExp(`^tensor catalog\\.item_ids\\.order has ${items - 1} entries, the manifest's counts need ${items}$`)],
+    ['catalogue-block-missing', () => edit(files, (m) => (m.tensors = m.tensors.filter((t) => t.name !== 'catalog.titles'))), /^tensors\.bin lacks the catalogue block catalog\.titles$/],
+    ['items-json-v1', () => ({ ...files, items: JSON.stringify({ items: [], users: [] }) }), /^items\.json lacks its itemTags list \(the item tag vocabulary\)$/],
     ['missing-items', () => ({ manifest: files.manifest, tensors: files.tensors }), /^CURRENT names version missing-items, but demo\/missing-items\/items\.json is missing$/],
     ['missing-version', () => ({}), /^CURRENT names version missing-version, but demo\/missing-version\/(manifest\.json|tensors\.bin|items\.json) is missing$/],
   ];

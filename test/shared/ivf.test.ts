@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DType } from '../../shared/artifact/schema.js';
-import type { DecodedArtifact, DecodedTensor } from '../../shared/artifact/decode.js';
-import { quantizeQ8 } from '../../shared/artifact/q8.js';
+import { inMemory, type DecodedArtifact, type DecodedTensor } from '../../shared/artifact/decode.js';
+import { quantizeQ8, rowFactorsQ8 } from '../../shared/artifact/q8.js';
 import { IVF_TENSORS } from '../../shared/model/ivf.js';
 import { buildIvf } from '../../training/export/ivf-index.js';
 import { loadModel, normalizeRows, TENSOR_NAMES } from '../../shared/model/loaded.js';
@@ -34,7 +34,7 @@ function artifact(data: Float32Array, index?: { centroids: Float32Array; assign:
   if (q8) {
     const q = quantizeQ8(data, N, D);
     const deq = Float32Array.from(q.values, (v, j) => v * q.scales[Math.floor(j / D)]);
-    tensors.set(TENSOR_NAMES.itemFactors, { shape: [N, D], dtype: DType.q8, data: deq, q8: q });
+    tensors.set(TENSOR_NAMES.itemFactors, { shape: [N, D], dtype: DType.q8, data: deq, q8: { ...q, ...rowFactorsQ8(q.values, q.scales, N, D) } });
   } else {
     tensors.set(TENSOR_NAMES.itemFactors, { shape: [N, D], dtype: DType.f32, data });
   }
@@ -45,7 +45,7 @@ function artifact(data: Float32Array, index?: { centroids: Float32Array; assign:
   return {
     manifest: {
       format: 'edgerec-artifact',
-      formatVersion: 1,
+      formatVersion: 2,
       model: { kind: 'mf', hyper: index ? { ivfProbe: index.probe as number } : {} },
       counts: { users: 0, items: N },
       tensors: [],
@@ -55,7 +55,7 @@ function artifact(data: Float32Array, index?: { centroids: Float32Array; assign:
       dataset: { name: 't', fingerprint: 'x', ratings: 0, split: 's' },
       createdAt: '2026-01-01T00:00:00.000Z',
     },
-    items: { items: Array.from({ length: N }, (_, i) => ({ id: String(i), title: `t${i}` })), users: [], seen: { indptr: [], indices: [] } },
+    ...inMemory({ items: Array.from({ length: N }, (_, i) => ({ id: String(i), title: `t${i}` })), users: [], seen: { indptr: [], indices: [] } }),
     tensors,
   };
 }

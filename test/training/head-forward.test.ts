@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeArtifact } from '../../shared/artifact/decode.js';
-import { encodeTensors, type TensorInput } from '../../shared/artifact/encode.js';
+import { encodeTensors, type TensorInput, decodePacked } from '../../shared/artifact/encode.js';
 import { FORMAT_NAME, FORMAT_VERSION, type HeadSpec, type ItemsFile, type Manifest } from '../../shared/artifact/schema.js';
 import { ITEM_FEATURES_TENSOR } from '../../shared/model/head.js';
 import { loadModel, TENSOR_NAMES, type LoadedModel } from '../../shared/model/loaded.js';
@@ -57,7 +56,7 @@ async function headModel(head: HeadSpec, last: { kernel: number[][]; bias: numbe
     users: ['u0', 'u1'],
     seen: { indptr: [0, 1, 1], indices: [1] },
   };
-  return loadModel('hand', 'v1', await decodeArtifact(JSON.stringify(manifest), enc.bytes, JSON.stringify(items)));
+  return loadModel('hand', 'v1', await decodePacked(manifest, enc.bytes, items));
 }
 
 const REGRESSION: HeadSpec = {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeArtifact } from '../../shared/artifact/decode.js';
 import { registryKeys } from '../../shared/registry.js';
 import { changeHidden, readHiddenList } from '../../training/publish/hidden.js';
 import { openLocalBucket, type LocalBucket } from '../../training/publish/local-bucket.js';
@@ -28,9 +29,10 @@ describe('npm run hide: <model>/HIDDEN over the local R2 bucket', () => {
   const hiddenNow = async () => (await readHiddenList(bucket, 'shop')).file.items;
 
   it('hides, adds, unhides; each write keeps the others', async () => {
-    const ids = JSON.parse(new TextDecoder().decode((await bucket.get(`shop/${new TextDecoder().decode((await bucket.get('shop/CURRENT'))!)}/items.json`))!)).items.map(
-      (m: { id: string }) => m.id,
-    ) as string[];
+    // Format 2: the ids are in tensors.bin's catalogue blocks; read them as the CLI does.
+    const version = new TextDecoder().decode((await bucket.get('shop/CURRENT'))!);
+    const file = async (f: string) => (await bucket.get(`shop/${version}/${f}`))!;
+    const ids = (await decodeArtifact(new TextDecoder().decode(await file('manifest.json')), await file('tensors.bin'), new TextDecoder().decode(await file('items.json')))).catalog.itemIds.all();
     expect((await changeHidden(bucket, 'shop', [ids[1]], false)).hidden).toEqual([ids[1]]);
     const again = await changeHidden(bucket, 'shop', [ids[1], ids[2]], false);
     expect([again.hidden, again.changed, again.conditional]).toEqual([[ids[1], ids[2]], [ids[2]], true]);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeArtifact } from '../../shared/artifact/decode.js';
+import { decodePacked } from '../../shared/artifact/encode.js';
 import { TENSOR_NAMES, loadModel } from '../../shared/model/loaded.js';
 import { foldInImplicit } from '../../shared/model/foldin.js';
 import { recommendForUser, seenItems } from '../../shared/model/queries.js';
@@ -108,7 +108,7 @@ describe('iALS and the serving fold-in solve the same user step', () => {
       ranker: { spec: { kind: 'ials', dim: 6, alpha: o.alpha, lambda: o.lambda, epochs: o.epochs }, params },
       foldin: { implicit: { alpha: o.alpha, lambda: o.lambda } },
     });
-    const m = loadModel('t', 't', await decodeArtifact(JSON.stringify(built.manifest), built.tensors, JSON.stringify(built.items)));
+    const m = loadModel('t', 't', await decodePacked(built.manifest, built.tensors, built.items));
     try {
       let worst = 0;
       for (const u of [0, 17, 59]) {

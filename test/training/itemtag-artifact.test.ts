@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeArtifact } from '../../shared/artifact/decode.js';
+import { packArtifact } from '../../shared/artifact/encode.js';
 import { loadModel, type LoadedModel } from '../../shared/model/loaded.js';
 import { similarItems } from '../../shared/model/queries.js';
 import { tagNamesOf } from '../../training/data/item-tag-dataset.js';
@@ -62,10 +62,10 @@ describe('itemtag artifact: trained, written, decoded and queried through shared
     expect(a.manifest.metrics.quantized.tag_overlap_at_10).toBe(report.quantized.tag_overlap_at_10);
   });
 
-  it('decodeArtifact refuses a zero-user artifact whose seen CSR is inconsistent', async () => {
-    const [manifest, tensors, items] = await Promise.all(['manifest.json', 'tensors.bin', 'items.json'].map((f) => readFile(join(out, f))));
-    const bad = { ...JSON.parse(items.toString()), seen: { indptr: [0], indices: [3] } };
-    await expect(decodeArtifact(manifest.toString(), new Uint8Array(tensors), JSON.stringify(bad))).rejects.toThrow(/seen\.indptr ends at 0 but indices has 1/);
+  it('a zero-user catalogue whose seen CSR is inconsistent is refused when packed (format 2: seen lists live in tensors.bin)', async () => {
+    const a = await readArtifact(out);
+    const bad = { ...a.items, seen: { indptr: [0], indices: [3] } };
+    await expect(packArtifact(a.manifest, new Uint8Array(0), bad)).rejects.toThrow(/seen\.indptr ends at 0 but seen\.indices has 1/);
   });
 
   it('loads in shared/ with no users and tag embeddings; similarItems returns cluster-mates that share tags', () => {

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeArtifact } from '../../shared/artifact/decode.js';
-import { encodeTensors, type TensorInput } from '../../shared/artifact/encode.js';
+import { encodeTensors, type TensorInput, decodePacked } from '../../shared/artifact/encode.js';
 import { FORMAT_NAME, FORMAT_VERSION, type HeadSpec, type ItemsFile, type Manifest } from '../../shared/artifact/schema.js';
 import { loadModel, TENSOR_NAMES, type LoadedModel } from '../../shared/model/loaded.js';
 import { recommendForUser } from '../../shared/model/queries.js';
@@ -30,7 +29,7 @@ async function model(extra: TensorInput[], head?: HeadSpec): Promise<LoadedModel
     createdAt: '2026-01-01T00:00:00Z',
   };
   const items: ItemsFile = { items: ['a', 'b', 'c'].map((id) => ({ id, title: id })), users: ['u0', 'u1'], seen: { indptr: [0, 0, 0], indices: [] } };
-  return loadModel('hand', 'v1', await decodeArtifact(JSON.stringify(manifest), enc.bytes, JSON.stringify(items)));
+  return loadModel('hand', 'v1', await decodePacked(manifest, enc.bytes, items));
 }
 const vec = (name: string, v: number[]): TensorInput => ({ name, data: Float32Array.from(v), shape: [v.length], dtype: 'f32' });
 const mat = (name: string, rows: number[][]): TensorInput => ({ name, data: Float32Array.from(rows.flat()), shape: [rows.length, rows[0].length], dtype: 'f32' });

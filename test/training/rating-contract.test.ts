@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeArtifact } from '../../shared/artifact/decode.js';
+import { decodePacked } from '../../shared/artifact/encode.js';
 import { loadModel, type LoadedModel } from '../../shared/model/loaded.js';
 import { predictRatings, recommendForUser, seenItems } from '../../shared/model/queries.js';
 import { generateSynthetic } from '../../training/data/synthetic.js';
@@ -36,7 +36,7 @@ const KINDS: [string, RatingKind<unknown>, Record<string, string | boolean>][] =
 async function served(kind: RatingKind<unknown>, fitted: FittedRatingModel, q: Quantization): Promise<LoadedModel> {
   const { tensors, head } = fitted.artifact(q);
   const built = await buildRatingArtifact({ kind: kind.kind, tensors, head, dataset: ds, trainRows: split.train, split: split.name, hyper: {}, quantization: q });
-  const decoded = await decodeArtifact(JSON.stringify(built.manifest), built.tensors, JSON.stringify(built.items));
+  const decoded = await decodePacked(built.manifest, built.tensors, built.items);
   return loadModel(kind.kind, 'test', decoded);
 }
 

@@ -60,8 +60,10 @@ describe('registry commands over the local R2 bucket (Miniflare, temp persist di
     expect(listed.versions.map((v) => v.headline)).toEqual([0.9, 0.89, 0.88].map((value) => ({ metric: 'rmse', value })));
     for (const v of listed.versions) {
       expect(v).toMatchObject({ complete: true, missing: [], kind: 'mf' });
-      // 5 items x 4 f32, 2 users x 4 f32, 1 global bias; each tensor 16-byte aligned: 80 + 32 + 4.
-      expect(v.tensorsBytes).toBe(116);
+      // Weights: 5 items x 4 f32, 2 users x 4 f32, 1 global bias; each tensor 16-byte aligned: 80 + 32 + 4 (to 128).
+      // Format 2 packs the catalogue after them: 12 blocks, each 16-byte aligned; the last (seen.indices, empty) ends
+      // the file. What the listing reports is the whole tensors.bin.
+      expect(v.tensorsBytes).toBe(352);
     }
   });
 

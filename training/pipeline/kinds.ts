@@ -65,7 +65,8 @@ export function medianSeconds(epochs: EpochReport[]): number {
 /** The bytes / seconds / epochs / out part every TrainReport ends with, from what the pipeline wrote and timed. */
 export function reportTail(a: { sizes: WrittenSizes; float32Bytes: number; trainSeconds: number; t0: number; epochs: EpochReport[]; out: string }) {
   return {
-    bytes: { artifact: a.sizes.tensors, float32: a.float32Bytes, files: a.sizes.tensors + a.sizes.items + a.sizes.manifest },
+    // artifact: the weights (the catalogue blocks packed into tensors.bin beside them are counted in files).
+    bytes: { artifact: a.sizes.tensors - a.sizes.catalog, float32: a.float32Bytes, files: a.sizes.tensors + a.sizes.items + a.sizes.manifest },
     seconds: { train: a.trainSeconds, total: (performance.now() - a.t0) / 1000, epoch_median: medianSeconds(a.epochs) },
     epochs: a.epochs,
     out: a.out,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { decodeArtifact } from '../../shared/artifact/decode.js';
+import { decodePacked } from '../../shared/artifact/encode.js';
 import { headClassProbabilities } from '../../shared/model/head.js';
 import { loadModel, type LoadedModel } from '../../shared/model/loaded.js';
 import { predictRatings } from '../../shared/model/queries.js';
@@ -185,7 +185,7 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
   let built = await build(fitted, ranker, split.train, refit === 'none' ? 'none' : undefined);
   // Re-evaluate what the Worker will serve: the encoded bytes, decoded and scored by shared/ on tfjs wasm. Always the
   // split model's encoded artifact: re-measuring refit weights on the test rows they were fitted on would be a leak.
-  const decoded = await decodeArtifact(JSON.stringify(built.manifest), built.tensors, JSON.stringify(built.items));
+  const decoded = await decodePacked(built.manifest, built.tensors, built.items);
   const served = loadModel('eval', 'eval', decoded);
   let quantized: Record<string, number | string>;
   let foldinQuality: FoldinRow[] | undefined;

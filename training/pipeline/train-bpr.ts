@@ -1,5 +1,4 @@
-import { decodeArtifact } from '../../shared/artifact/decode.js';
-import { encodeTensors, float32Bytes, type TensorInput } from '../../shared/artifact/encode.js';
+import { encodeTensors, float32Bytes, type TensorInput, decodePacked } from '../../shared/artifact/encode.js';
 import { FORMAT_NAME, FORMAT_VERSION, type Manifest } from '../../shared/artifact/schema.js';
 import { loadModel, TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { scoreAllItems } from '../../shared/model/score-all.js';
@@ -113,7 +112,7 @@ export async function trainBprPipeline(req: TrainBprRequest): Promise<TrainRepor
 
   // Re-measure what the Worker will serve: the encoded bytes, decoded and scored by shared/ on tfjs wasm.
   await useWasmBackend();
-  const served = loadModel('eval', 'eval', await decodeArtifact(JSON.stringify(manifest), encoded.bytes, JSON.stringify(items)));
+  const served = loadModel('eval', 'eval', await decodePacked(manifest, encoded.bytes, items));
   let quantMetrics: Record<string, number>;
   try {
     quantMetrics = rank((users, out) => out.set(scoreAllItems(served, users)));

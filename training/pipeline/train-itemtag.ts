@@ -1,5 +1,4 @@
-import { decodeArtifact } from '../../shared/artifact/decode.js';
-import { encodeTensors, float32Bytes, type TensorInput } from '../../shared/artifact/encode.js';
+import { encodeTensors, float32Bytes, type TensorInput, decodePacked } from '../../shared/artifact/encode.js';
 import { FORMAT_NAME, FORMAT_VERSION, type ItemsFile, type Manifest } from '../../shared/artifact/schema.js';
 import { loadModel, TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { similarItems } from '../../shared/model/queries.js';
@@ -139,7 +138,7 @@ export async function trainItemTagPipeline(req: TrainItemTagRequest): Promise<Tr
   const built = await buildItemTagArtifact(params, ds, hyper, req.quantization, split.name);
   // Re-measure what the Worker will serve: the encoded bytes, decoded and queried by shared/ on tfjs wasm.
   await useWasmBackend();
-  const decoded = await decodeArtifact(JSON.stringify(built.manifest), built.tensors, JSON.stringify(built.items));
+  const decoded = await decodePacked(built.manifest, built.tensors, built.items);
   const served = loadModel('eval', 'eval', decoded);
   let quantOverlap: number;
   try {

@@ -1,5 +1,5 @@
-import { decodeArtifact } from '../../shared/artifact/decode.js';
-import type { FoldinSpec } from '../../shared/artifact/schema.js';
+import { decodePacked } from '../../shared/artifact/encode.js';
+import type { FoldinSpec, ItemsFile, Manifest } from '../../shared/artifact/schema.js';
 import { foldInImplicit, foldInRatings, predictFolded } from '../../shared/model/foldin.js';
 import { loadModel, type LoadedModel } from '../../shared/model/loaded.js';
 import { recommendForVector } from '../../shared/model/queries.js';
@@ -197,8 +197,8 @@ export function scoreImplicitFoldin(
 }
 
 /** Decodes artifact parts into a LoadedModel (the caller disposes it). */
-export async function loadParts(parts: { manifest: object; tensors: Uint8Array; items: object }): Promise<LoadedModel> {
-  return loadModel('tune', 'tune', await decodeArtifact(JSON.stringify(parts.manifest), parts.tensors, JSON.stringify(parts.items)));
+export async function loadParts(parts: { manifest: Manifest; tensors: Uint8Array; items: ItemsFile }): Promise<LoadedModel> {
+  return loadModel('tune', 'tune', await decodePacked(parts.manifest, parts.tensors, parts.items));
 }
 
 export type { IalsOptions };

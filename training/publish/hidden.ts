@@ -1,4 +1,6 @@
-import { ARTIFACT_FILES, type ItemsFile } from '../../shared/artifact/schema.js';
+import { decodeArtifact } from '../../shared/artifact/decode.js';
+import { ARTIFACT_FILES } from '../../shared/artifact/schema.js';
+import type { StringTable } from '../../shared/artifact/strings.js';
 import { checkModelName, MAX_HIDDEN, parseHidden, registryKeys, type HiddenFile } from '../../shared/registry.js';
 import type { Bucket } from './publish.js';
 import { RegistryError } from './registry-ops.js';
@@ -39,9 +41,18 @@ export async function changeHidden(bucket: Bucket, model: string, ids: string[],
   const pointer = await bucket.get(registryKeys.current(model));
   if (!pointer) throw new RegistryError(`model ${model} has no CURRENT: publish it first (npm run publish -- <artifact-dir> --model ${model})`);
   const version = text(pointer).trim();
-  const itemsBytes = await bucket.get(registryKeys.file(model, version, ARTIFACT_FILES.items));
-  if (!itemsBytes) throw new RegistryError(`CURRENT of ${model} names ${version}, whose items.json is missing: roll back or publish first`);
-  const known = new Set((JSON.parse(text(itemsBytes)) as ItemsFile).items.map((m) => m.id));
+  // The item ids live in tensors.bin's catalogue blocks (format 2): read the version as the Worker does.
+  const files = await Promise.all(Object.values(ARTIFACT_FILES).map((f) => bucket.get(registryKeys.file(model, version, f))));
+  const missing = Object.values(ARTIFACT_FILES).find((_, n) => !files[n]);
+  if (missing) throw new RegistryError(`CURRENT of ${model} names ${version}, whose ${missing} is missing: roll back or publish first`);
+  const [manifestBytes, tensorBytes, itemsBytes] = files as Uint8Array[];
+  let table: StringTable;
+  try {
+    table = (await decodeArtifact(text(manifestBytes), tensorBytes, text(itemsBytes), { verify: 'checksum' })).catalog.itemIds;
+  } catch (e) {
+    throw new RegistryError(`CURRENT of ${model} names ${version}, which cannot be read: ${(e as Error).message}`);
+  }
+  const known = { has: (id: string) => table.indexOf(id) >= 0 };
   const { file, etag } = await readHiddenList(bucket, model);
   const hidden = new Set(file.items);
   const unknown = ids.filter((id) => !known.has(id));

@@ -3,7 +3,7 @@ import type { LoadedModel } from '../../shared/model/loaded.js';
 import { similarItems } from '../../shared/model/queries.js';
 import { createRng, randomInt } from '../data/random.js';
 
-/** Training ratings per item, from items.json's per-user seen lists (the artifact carries no other counts). */
+/** Training ratings per item, from the artifact's per-user seen lists (the artifact carries no other counts). */
 export function trainCounts(seenIndices: ArrayLike<number>, nItems: number): Int32Array {
   const counts = new Int32Array(nItems);
   for (let k = 0; k < seenIndices.length; k++) counts[seenIndices[k]]++;
