@@ -1,6 +1,9 @@
 // The per-isolate model memory budget: how it is configured, what a model is expected to hold, and the refusal.
 import type { Manifest } from '../shared/artifact/schema.js';
+import { CATALOG_TENSORS } from '../shared/artifact/catalog.js';
 import { EdgerecError } from '../shared/errors.js';
+
+const CATALOG_NAMES = new Set<string>(Object.values(CATALOG_TENSORS));
 import type { Env } from './env.js';
 
 /**
@@ -73,7 +76,10 @@ export function estimateResidentBytes(manifestText: string): number | undefined 
   const size = (shape: unknown) => (Array.isArray(shape) ? shape.reduce((p: number, d) => p * (Number(d) || 0), 1) : 0);
   let elements = 0;
   for (const t of m.tensors) {
-    if (scales.has(t.name) || t.name === 'global_bias' || t.name === 'item_features' || t.name.startsWith('ivf_')) continue;
+    // Catalogue blocks and row norms stay in JS (format 2): they are not tensor bytes.
+    if (scales.has(t.name) || t.name === 'global_bias' || t.name === 'item_features' || t.name.startsWith('ivf_') || CATALOG_NAMES.has(t.name) || t.name.endsWith('.norm')) continue;
+    // q8 tables scored by the int8 engine stay int8 in its memory (padded rows, f32 factors): counted as f32, the
+    // estimate is an upper bound for them, and the store re-checks the measured figure after upload.
     elements += size(t.shape);
   }
   elements += items; // norms of item_factors
@@ -85,3 +91,11 @@ export function estimateResidentBytes(manifestText: string): number | undefined 
 }
 
 export const formatBytes = (n: number) => `${Math.round(n).toLocaleString('en')} bytes (${(n / MB).toFixed(2)} MB)`;
+
+/**
+ * What a loaded model holds against the budget: its tfjs tensor bytes and the int8 engine's memory (its codes,
+ * factors and terms). The catalogue's JS objects are outside it, as the rest of the JS heap is (see DEFAULT_BUDGET_MB).
+ */
+export function modelBytes(m: { residentBytes: number; engineBytes: number }): number {
+  return m.residentBytes + m.engineBytes;
+}

@@ -7,7 +7,7 @@ import { checkModelName, isVersion, parseHidden, registryKeys } from '../shared/
 import { loadOptions } from './engine.js';
 import type { Context } from 'hono';
 import type { Env } from './env.js';
-import { budgetBytes, estimateResidentBytes, formatBytes, ModelTooLargeError, numberVar } from './model-budget.js';
+import { budgetBytes, estimateResidentBytes, formatBytes, modelBytes, ModelTooLargeError, numberVar } from './model-budget.js';
 import { ensureWasmBackend } from './tf-backend.js';
 
 interface Live {
@@ -191,16 +191,16 @@ function exclusive<T>(f: () => Promise<T>): Promise<T> {
 let peakResidentBytes = 0;
 let evictions = 0;
 
-const residentTotal = () => [...slots.values()].reduce((s, x) => s + (x.live?.model.residentBytes ?? 0), 0);
+const residentTotal = () => [...slots.values()].reduce((s, x) => s + (x.live ? modelBytes(x.live.model) : 0), 0);
 
 function evict(name: string, slot: Slot, why: string): void {
   const live = slot.live!;
   slot.live = undefined;
   slot.checkedAt = 0;
-  slot.evicted = { version: live.version, residentBytes: live.model.residentBytes, at: new Date().toISOString() };
+  slot.evicted = { version: live.version, residentBytes: modelBytes(live.model), at: new Date().toISOString() };
   evictions++;
   live.model.dispose();
-  console.log(`edgerec: evicted ${name}/${live.version} (${formatBytes(live.model.residentBytes)}) ${why}`);
+  console.log(`edgerec: evicted ${name}/${live.version} (${formatBytes(modelBytes(live.model))}) ${why}`);
 }
 
 /**
@@ -259,14 +259,15 @@ async function loadVersion(env: Env, name: string, version: string): Promise<Liv
   if (estimate !== undefined) makeRoom(name, estimate, budget);
   const model = loadModel(name, version, decoded, loadOptions(env));
   const t3 = performance.now();
-  if (model.residentBytes > budget) {
+  if (modelBytes(model) > budget) {
+    const bytes = modelBytes(model);
     model.dispose();
-    throw tooLarge(name, version, model.residentBytes, budget, 'measured after upload');
+    throw tooLarge(name, version, bytes, budget, 'measured after upload');
   }
   // The estimate is checked against the real figure: whatever it missed is made room for now.
-  makeRoom(name, model.residentBytes, budget);
+  makeRoom(name, modelBytes(model), budget);
   // The new version and the old one (still serving) are both resident until the caller swaps: the peak.
-  peakResidentBytes = Math.max(peakResidentBytes, residentTotal() + model.residentBytes);
+  peakResidentBytes = Math.max(peakResidentBytes, residentTotal() + modelBytes(model));
   const phases = { r2Ms: t1 - t0, decodeMs: t2 - t1, uploadMs: t3 - t2 };
   return { version, model, loadedAt: new Date().toISOString(), loadMs: t3 - t0, phases };
 }
@@ -325,7 +326,7 @@ export function loadedModels() {
     loadedAt: s.live?.loadedAt ?? null,
     loadMs: s.live ? Math.round(s.live.loadMs * 100) / 100 : null,
     // Tensor bytes this version holds: once swaps settle, /healthz memory.numBytes is the sum of these.
-    residentBytes: s.live?.model.residentBytes ?? 0,
+    residentBytes: s.live ? modelBytes(s.live.model) : 0,
     // Requests that waited for a load because nothing was live; a swap never adds to it.
     waited: s.waited,
     // Items left out of every answer (npm run hide): those the live version has.

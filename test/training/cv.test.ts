@@ -47,7 +47,7 @@ function fakePipeline(calls: { split: string; out: string }[]): ModelPipeline {
         metrics: { rmse: 0.9 + k / 100, mae: 0.7 },
         baselines: { bias: { rmse: 1 + k / 10, mae: 0.8 } },
         quantized: { rmse: 0.91 + k / 100, mae: 0.7, quantization: 'q8' },
-        bytes: { artifact: 1, float32: 4, files: 9 },
+        bytes: { artifact: 1, catalog: 2, float32: 4, files: 9 },
         seconds: { train: k, total: k + 1, epoch_median: k / 10 },
         epochs: [],
         out: req.out,

@@ -4,8 +4,7 @@
 // of query items. `npm run train -- --index` (indexArtifact below) and the bench (bench/lib/ivf-catalog.ts) use it.
 import * as tf from '@tensorflow/tfjs-core';
 import type { DecodedArtifact } from '../../shared/artifact/decode.js';
-import { decodeArtifact } from '../../shared/artifact/decode.js';
-import { encodeTensors, type TensorInput } from '../../shared/artifact/encode.js';
+import { decodePacked, encodeTensors, type TensorInput } from '../../shared/artifact/encode.js';
 import { DType } from '../../shared/artifact/schema.js';
 import { IVF_TENSORS, ivfProbed } from '../../shared/model/ivf.js';
 import { loadModel, normalizeRows, TENSOR_NAMES } from '../../shared/model/loaded.js';
@@ -280,7 +279,7 @@ export async function indexArtifact(
   if (!items) throw new Error(`indexArtifact: no ${TENSOR_NAMES.itemFactors} among the tensors`);
   const [n, d] = items.shape;
   if (!wantsIndex(opts.mode, n)) return { parts, index: null };
-  const served = await decodeArtifact(JSON.stringify(parts.manifest), parts.tensors, JSON.stringify(parts.items));
+  const served = await decodePacked(parts.manifest, parts.tensors, parts.items);
   const t = await tuneIvf(served, items.data, n, d, { seed: opts.seed });
   const encoded = await encodeTensors([
     ...inputs,

@@ -33,7 +33,8 @@ export interface TrainReport {
   metrics: Record<string, number>;
   baselines: Record<string, Record<string, number>>;
   quantized: Record<string, number | string>;
-  bytes: { artifact: number; float32: number; files: number };
+  /** artifact: the weights in tensors.bin; catalog: its catalogue blocks (ids, titles, tags, seen lists). */
+  bytes: { artifact: number; catalog: number; float32: number; files: number };
   seconds: { train: number; total: number; epoch_median: number; [k: string]: number };
   epochs: EpochReport[];
   out: string;
@@ -66,7 +67,7 @@ export function medianSeconds(epochs: EpochReport[]): number {
 export function reportTail(a: { sizes: WrittenSizes; float32Bytes: number; trainSeconds: number; t0: number; epochs: EpochReport[]; out: string }) {
   return {
     // artifact: the weights (the catalogue blocks packed into tensors.bin beside them are counted in files).
-    bytes: { artifact: a.sizes.tensors - a.sizes.catalog, float32: a.float32Bytes, files: a.sizes.tensors + a.sizes.items + a.sizes.manifest },
+    bytes: { artifact: a.sizes.tensors - a.sizes.catalog, catalog: a.sizes.catalog, float32: a.float32Bytes, files: a.sizes.tensors + a.sizes.items + a.sizes.manifest },
     seconds: { train: a.trainSeconds, total: (performance.now() - a.t0) / 1000, epoch_median: medianSeconds(a.epochs) },
     epochs: a.epochs,
     out: a.out,

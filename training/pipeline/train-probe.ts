@@ -170,7 +170,7 @@ export const probePipeline: ModelPipeline = {
       metrics: result.metrics,
       baselines: result.baselines,
       quantized: { ...served.metrics, quantization: o.artifact ? vectors.dtype : req.quantization },
-      bytes: { artifact: 0, float32: 0, files: 0 },
+      bytes: { artifact: 0, catalog: 0, float32: 0, files: 0 },
       seconds: { train: trainSeconds, total: (performance.now() - t0) / 1000, epoch_median: medianSeconds(epochs) },
       epochs,
       out: req.out,
