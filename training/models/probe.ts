@@ -1,3 +1,5 @@
+import { SingularMatrixError, solveSpd } from '../../shared/model/solve.js';
+
 /**
  * Ridge regression with an unpenalised intercept, for probing what item embeddings encode (notebook 003 regresses
  * the Rotten Tomatoes score on movie embeddings with a LinearRegression and compares with predicting the mean).
@@ -40,7 +42,16 @@ export function fitRidge(X: ArrayLike<number>, dim: number, y: ArrayLike<number>
     A[a * dim + a] += lambda;
     for (let b = 0; b < a; b++) A[b * dim + a] = A[a * dim + b];
   }
-  const weights = choleskySolve(A, rhs, dim, lambda);
+  let weights: Float64Array;
+  try {
+    weights = solveSpd(A, rhs, dim);
+  } catch (e) {
+    if (!(e instanceof SingularMatrixError)) throw e;
+    throw new RangeError(
+      `the probe's normal equations are singular (column ${e.row}) with ridge ${lambda}: fewer independent rows than ` +
+        `embedding dimensions; pass a larger --ridge (e.g. 1)`,
+    );
+  }
   let dot = 0;
   for (let f = 0; f < dim; f++) dot += meanX[f] * weights[f];
   return { weights, intercept: meanY - dot };
@@ -50,39 +61,4 @@ export function predictRidge(m: RidgeModel, X: ArrayLike<number>, dim: number, r
   let s = m.intercept;
   for (let f = 0; f < dim; f++) s += m.weights[f] * X[row * dim + f];
   return s;
-}
-
-/** Solves A w = b for symmetric positive definite A (overwritten with its Cholesky factor). */
-function choleskySolve(A: Float64Array, b: Float64Array, d: number, lambda: number): Float64Array {
-  for (let j = 0; j < d; j++) {
-    let s = A[j * d + j];
-    for (let k = 0; k < j; k++) s -= A[j * d + k] ** 2;
-    // Relative to the diagonal's scale: below this the system is singular in float64.
-    if (!(s > 1e-12 * Math.max(1, Math.abs(A[j * d + j])))) {
-      throw new RangeError(
-        `the probe's normal equations are singular (column ${j}) with ridge ${lambda}: fewer independent rows than ` +
-          `embedding dimensions; pass a larger --ridge (e.g. 1)`,
-      );
-    }
-    const l = Math.sqrt(s);
-    A[j * d + j] = l;
-    for (let i = j + 1; i < d; i++) {
-      let t = A[i * d + j];
-      for (let k = 0; k < j; k++) t -= A[i * d + k] * A[j * d + k];
-      A[i * d + j] = t / l;
-    }
-  }
-  const z = new Float64Array(d);
-  for (let i = 0; i < d; i++) {
-    let t = b[i];
-    for (let k = 0; k < i; k++) t -= A[i * d + k] * z[k];
-    z[i] = t / A[i * d + i];
-  }
-  const w = new Float64Array(d);
-  for (let i = d - 1; i >= 0; i--) {
-    let t = z[i];
-    for (let k = i + 1; k < d; k++) t -= A[k * d + i] * w[k];
-    w[i] = t / A[i * d + i];
-  }
-  return w;
 }
