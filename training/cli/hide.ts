@@ -1,6 +1,5 @@
+import { BUCKET_OPTIONS, BUCKET_USAGE, openBucketFrom } from './bucket-args.js';
 import { changeHidden, readHiddenList } from '../publish/hidden.js';
-import { openLocalBucket, WRANGLER_DEV_PERSIST_DIR } from '../publish/local-bucket.js';
-import { openRemoteBucket } from '../publish/remote-bucket.js';
 import { parse, runCli, UsageError } from './args.js';
 
 const USAGE = `Usage: npm run hide -- --model <name> --items <id,...> [--unhide] [--remote] [--json]
@@ -15,9 +14,7 @@ CACHE_S_MAXAGE). Hidden items stay hidden across new versions until unhidden.
   --items <ids>      comma-separated item ids (original ids, as in the dataset); each must be in the live version
   --unhide           remove these ids from the hidden list instead (each must be hidden now)
   --list             print the hidden ids and change nothing
-  --remote           the real R2 bucket (wrangler's credentials) instead of the local one wrangler dev serves
-  --bucket <name>    bucket name (default edgerec-models, as in wrangler.toml)
-  --persist <dir>    local state root (default ${WRANGLER_DEV_PERSIST_DIR})
+${BUCKET_USAGE}
   --json             print the result as one JSON line
 `;
 
@@ -29,9 +26,7 @@ runCli(async () => {
       items: { type: 'string' },
       unhide: { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
-      remote: { type: 'boolean', default: false },
-      bucket: { type: 'string', default: 'edgerec-models' },
-      persist: { type: 'string' },
+      ...BUCKET_OPTIONS,
       json: { type: 'boolean', default: false },
     },
     USAGE,
@@ -39,9 +34,7 @@ runCli(async () => {
   if (!values.model) throw new UsageError('--model is required (see --help)');
   if (!values.list && values.items === undefined) throw new UsageError('--items <id,...> is required, or --list (see --help)');
   const ids = (values.items ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const bucket = values.remote
-    ? await openRemoteBucket(values.bucket!)
-    : await openLocalBucket({ persistDir: values.persist, bucketName: values.bucket });
+  const bucket = await openBucketFrom(values);
   try {
     if (values.list) {
       const { file } = await readHiddenList(bucket, values.model);

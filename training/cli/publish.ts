@@ -1,6 +1,5 @@
-import { openLocalBucket, WRANGLER_DEV_PERSIST_DIR } from '../publish/local-bucket.js';
+import { BUCKET_OPTIONS, BUCKET_USAGE, openBucketFrom } from './bucket-args.js';
 import { publishArtifact } from '../publish/publish.js';
-import { openRemoteBucket } from '../publish/remote-bucket.js';
 import { parse, runCli, UsageError } from './args.js';
 
 const USAGE = `Usage: npm run publish -- <artifact-dir> --model <name> [--remote] [--version <v>] [--persist <dir>]
@@ -10,9 +9,7 @@ moves <name>/CURRENT to it. The Worker picks the new version up within CURRENT_T
 
   --model <name>     model name in URLs (a-z, 0-9, '-', '_')
   --version <v>      version folder (default: <UTC time>-<first 8 hex of the tensors' sha256>)
-  --remote           the real R2 bucket (wrangler's credentials) instead of the local one wrangler dev serves
-  --bucket <name>    bucket name for --remote (default edgerec-models, as in wrangler.toml)
-  --persist <dir>    local state root (default ${WRANGLER_DEV_PERSIST_DIR})
+${BUCKET_USAGE}
   --json             print the result as one JSON line
 `;
 
@@ -22,9 +19,7 @@ runCli(async () => {
     {
       model: { type: 'string' },
       version: { type: 'string' },
-      remote: { type: 'boolean', default: false },
-      bucket: { type: 'string', default: 'edgerec-models' },
-      persist: { type: 'string' },
+      ...BUCKET_OPTIONS,
       json: { type: 'boolean', default: false },
     },
     USAGE,
@@ -32,9 +27,7 @@ runCli(async () => {
   );
   if (positionals.length !== 1) throw new UsageError(`expected one artifact folder, got ${positionals.length} (see --help)`);
   if (!values.model) throw new UsageError('--model is required: the name the Worker serves it under (see --help)');
-  const bucket = values.remote
-    ? await openRemoteBucket(values.bucket!)
-    : await openLocalBucket({ persistDir: values.persist, bucketName: values.bucket });
+  const bucket = await openBucketFrom(values);
   try {
     const p = await publishArtifact(bucket, positionals[0], values.model, values.version);
     if (values.json) process.stdout.write(JSON.stringify({ ...p, remote: values.remote }) + '\n');

@@ -1,5 +1,4 @@
-import { openLocalBucket, WRANGLER_DEV_PERSIST_DIR } from '../publish/local-bucket.js';
-import { openRemoteBucket } from '../publish/remote-bucket.js';
+import { BUCKET_OPTIONS, BUCKET_USAGE, openBucketFrom } from './bucket-args.js';
 import { rollback } from '../publish/registry-ops.js';
 import { parse, runCli, UsageError } from './args.js';
 
@@ -13,9 +12,7 @@ after CACHE_S_MAXAGE.
 
   --model <name>     the model to roll back
   --to <version>     the version to make CURRENT (required with --remote: wrangler cannot list the real bucket)
-  --remote           the real R2 bucket (wrangler's credentials) instead of the local one wrangler dev serves
-  --bucket <name>    bucket name (default edgerec-models, as in wrangler.toml)
-  --persist <dir>    local state root (default ${WRANGLER_DEV_PERSIST_DIR})
+${BUCKET_USAGE}
   --json             print the result as one JSON line
 `;
 
@@ -25,17 +22,13 @@ runCli(async () => {
     {
       model: { type: 'string' },
       to: { type: 'string' },
-      remote: { type: 'boolean', default: false },
-      bucket: { type: 'string', default: 'edgerec-models' },
-      persist: { type: 'string' },
+      ...BUCKET_OPTIONS,
       json: { type: 'boolean', default: false },
     },
     USAGE,
   );
   if (!values.model) throw new UsageError('--model is required (see --help)');
-  const bucket = values.remote
-    ? await openRemoteBucket(values.bucket!)
-    : await openLocalBucket({ persistDir: values.persist, bucketName: values.bucket });
+  const bucket = await openBucketFrom(values);
   try {
     const r = await rollback(bucket, values.model, values.to);
     if (values.json) process.stdout.write(JSON.stringify({ ...r, remote: values.remote }) + '\n');
