@@ -4,9 +4,9 @@
 // Gaussian vectors in 64 dimensions are all nearly orthogonal, which would make recall figures meaningless), and
 // users mix one or two centres. Every user has `seenPerUser` training items, as ml-100k's users have ~100.
 import { encodeTensors, packArtifact } from '../../shared/artifact/encode.js';
-import { FORMAT_NAME, FORMAT_VERSION, type ItemsFile, type Manifest } from '../../shared/artifact/schema.js';
+import { FORMAT_NAME, FORMAT_VERSION, type ItemsFile, type Manifest, type Quantization } from '../../shared/artifact/schema.js';
 import { createRng, randomNormal, type Rng } from '../../training/data/random.js';
-import { mfTensors, type Quantization } from '../../training/export/mf-artifact.js';
+import { mfTensors } from '../../training/export/mf-artifact.js';
 import type { MfParams } from '../../training/models/mf.js';
 
 export interface CatalogSpec {

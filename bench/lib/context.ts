@@ -1,5 +1,5 @@
 // What every bench part receives, and what it hands back.
-import type { Quantization } from '../../training/export/mf-artifact.js';
+import type { Quantization } from '../../shared/artifact/schema.js';
 import { encodeCatalog, makeCatalog, type Catalog, type EncodedCatalog } from './catalog.js';
 import type { TimingOptions } from './query-impls.js';
 import type { Table } from './table.js';

@@ -3,7 +3,7 @@
 // Prints one JSON line. A separate process, so nothing else the bench holds is counted; modules are imported
 // dynamically so that the baseline is taken before any of them loads.
 import type { LoadedModel } from '../../shared/model/loaded.js';
-import type { Quantization } from '../../training/export/mf-artifact.js';
+import type { Quantization } from '../../shared/artifact/schema.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');

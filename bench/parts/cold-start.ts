@@ -6,7 +6,7 @@ import path from 'node:path';
 import { decodeArtifact } from '../../shared/artifact/decode.js';
 import { sha256Hex } from '../../shared/artifact/sha256.js';
 import { loadModel } from '../../shared/model/loaded.js';
-import type { Quantization } from '../../training/export/mf-artifact.js';
+import type { Quantization } from '../../shared/artifact/schema.js';
 import { useWasmBackend } from '../../training/tf-node.js';
 import { modelName, type BenchContext, type Part, type PartResult } from '../lib/context.js';
 import { median, relativeSpread, sig } from '../lib/stats.js';

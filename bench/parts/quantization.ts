@@ -9,7 +9,7 @@ import { decodeArtifact } from '../../shared/artifact/decode.js';
 import { loadModel, type LoadedModel } from '../../shared/model/loaded.js';
 import { recommendForUser, similarItems } from '../../shared/model/queries.js';
 import { readArtifact } from '../../training/export/artifact-files.js';
-import type { Quantization } from '../../training/export/mf-artifact.js';
+import type { Quantization } from '../../shared/artifact/schema.js';
 import type { TrainReport } from '../../training/pipeline/kinds.js';
 import { useWasmBackend } from '../../training/tf-node.js';
 import { REPO_ROOT } from '../../test/helpers/worker.js';

@@ -10,6 +10,10 @@
 export const DType = { f32: 'f32', f16: 'f16', q8: 'q8', i32: 'i32', u8: 'u8' } as const;
 export type DType = (typeof DType)[keyof typeof DType];
 
+/** How an artifact's embedding tables are stored: what `--quantization` chooses. */
+export const Quantization = { q8: DType.q8, f16: DType.f16, f32: DType.f32 } as const;
+export type Quantization = (typeof Quantization)[keyof typeof Quantization];
+
 export const BYTES_PER_ELEMENT: Record<DType, number> = { f32: 4, f16: 2, q8: 1, i32: 4, u8: 1 };
 
 /**

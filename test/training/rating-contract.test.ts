@@ -5,7 +5,7 @@ import { predictRatings, recommendForUser, seenItems } from '../../shared/model/
 import { generateSynthetic } from '../../training/data/synthetic.js';
 import { randomSplit } from '../../training/data/split.js';
 import { rmse } from '../../training/eval/metrics.js';
-import type { Quantization } from '../../training/export/mf-artifact.js';
+import type { Quantization } from '../../shared/artifact/schema.js';
 import { buildRatingArtifact } from '../../training/export/rating-artifact.js';
 import { mfRatingKind } from '../../training/pipeline/mf-kind.js';
 import type { FittedRatingModel, RatingKind } from '../../training/pipeline/rating-kind.js';

@@ -1,5 +1,5 @@
 import { AUTO_INDEX_ITEMS, indexOption } from '../export/ivf-index.js';
-import { Quantization } from '../export/mf-artifact.js';
+import { Quantization } from '../../shared/artifact/schema.js';
 import type { CliOption } from '../pipeline/kinds.js';
 import { crossValidate } from '../pipeline/cv.js';
 import { PIPELINES } from '../pipeline/registry.js';

@@ -1,13 +1,12 @@
 import type { TensorInput } from '../../shared/artifact/encode.js';
-import { DType } from '../../shared/artifact/schema.js';
+import { DType, type Quantization } from '../../shared/artifact/schema.js';
 import { TENSOR_NAMES } from '../../shared/model/loaded.js';
 import type { MfParams } from '../models/mf.js';
 
-/** How embedding tables are stored; biases always stay f32 (they are few and carry the most signal per byte). */
-export const Quantization = { q8: DType.q8, f16: DType.f16, f32: DType.f32 } as const;
-export type Quantization = (typeof Quantization)[keyof typeof Quantization];
-
-/** The tensors of a factor model (mf, svdpp) under the standard names the Worker serves. */
+/**
+ * The tensors of a factor model (mf, svdpp) under the standard names the Worker serves; tables stored as
+ * `quantization` says, biases always f32 (they are few and carry the most signal per byte).
+ */
 export function mfTensors(p: MfParams, quantization: Quantization, bias: boolean): TensorInput[] {
   const t: TensorInput[] = [
     { name: TENSOR_NAMES.userFactors, data: p.userFactors, shape: [p.nUsers, p.dim], dtype: quantization },

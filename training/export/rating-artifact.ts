@@ -1,11 +1,10 @@
 import { encodeTensors, float32Bytes, type TensorInput } from '../../shared/artifact/encode.js';
-import { DType, FORMAT_NAME, FORMAT_VERSION, type FoldinSpec, type HeadSpec, type Manifest, type RankerSpec } from '../../shared/artifact/schema.js';
+import { DType, FORMAT_NAME, FORMAT_VERSION, type FoldinSpec, type HeadSpec, type Manifest, type RankerSpec, type Quantization } from '../../shared/artifact/schema.js';
 import { TENSOR_NAMES } from '../../shared/model/loaded.js';
 import type { IalsParams } from '../models/ials.js';
 import type { RatingsDataset } from '../data/types.js';
 import type { ArtifactParts } from './artifact-files.js';
 import { buildItemsFile } from './items.js';
-import type { Quantization } from './mf-artifact.js';
 
 export interface RatingArtifactInput {
   kind: string;

@@ -1,6 +1,6 @@
 import type { WrittenSizes } from '../export/artifact-files.js';
 import type { RatingsDataset, Split } from '../data/types.js';
-import type { Quantization } from '../export/mf-artifact.js';
+import type { Quantization } from '../../shared/artifact/schema.js';
 import type { EpochReport } from '../models/epoch-report.js';
 
 export type { EpochReport };

@@ -1,10 +1,9 @@
 import type { TensorInput } from '../../shared/artifact/encode.js';
-import { DType, HeadActivation, HeadInput, type HeadSpec } from '../../shared/artifact/schema.js';
+import { DType, HeadActivation, HeadInput, type HeadSpec, type Quantization } from '../../shared/artifact/schema.js';
 import { ITEM_FEATURES_TENSOR } from '../../shared/model/head.js';
 import { TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { intOption, numberOption, UsageError } from '../cli/args.js';
 import type { RatingsDataset } from '../data/types.js';
-import type { Quantization } from '../export/mf-artifact.js';
 import { denseDType } from '../export/rating-artifact.js';
 import { buildItemFeatures } from '../models/item-features.js';
 import { predictNeural, trainNeural, type NeuralOptions, type NeuralOutput, type NeuralParams } from '../models/neural.js';

@@ -1,5 +1,5 @@
 import { encodeTensors, float32Bytes, type TensorInput, decodePacked } from '../../shared/artifact/encode.js';
-import { FORMAT_NAME, FORMAT_VERSION, type Manifest } from '../../shared/artifact/schema.js';
+import { FORMAT_NAME, FORMAT_VERSION, type Manifest, type Quantization } from '../../shared/artifact/schema.js';
 import { loadModel, TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { scoreAllItems } from '../../shared/model/score-all.js';
 import { intOption, numberOption, UsageError } from '../cli/args.js';
@@ -10,7 +10,6 @@ import { dotScorer, evaluateRanking, mostPopularScorer, userItems } from '../eva
 import { writeArtifact } from '../export/artifact-files.js';
 import { indexArtifact, indexOption, type IndexMode } from '../export/ivf-index.js';
 import { buildItemsFile } from '../export/items.js';
-import type { Quantization } from '../export/mf-artifact.js';
 import { BPR_DEFAULTS, BprOptimizer, bprFactors, itemTagIndex, trainBpr, type BprOptions } from '../models/bpr.js';
 import { useWasmBackend } from '../tf-node.js';
 import { parseRefit, RANKER_OPTIONS, resolveRefit, type Refit } from './rating-pipeline.js';

@@ -1,5 +1,5 @@
 import { encodeTensors, float32Bytes, type TensorInput, decodePacked } from '../../shared/artifact/encode.js';
-import { FORMAT_NAME, FORMAT_VERSION, type ItemsFile, type Manifest } from '../../shared/artifact/schema.js';
+import { FORMAT_NAME, FORMAT_VERSION, type ItemsFile, type Manifest, type Quantization } from '../../shared/artifact/schema.js';
 import { loadModel, TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { similarItems } from '../../shared/model/queries.js';
 import { intOption, numberOption, UsageError } from '../cli/args.js';
@@ -10,7 +10,6 @@ import type { ItemTagDataset } from '../data/types.js';
 import { cosineNeighbours, jaccardNeighbours, meanOverlap, overlapQueries, randomOthers, TAG_OVERLAP_DEFAULTS } from '../eval/tag-overlap.js';
 import { writeArtifact, type ArtifactParts } from '../export/artifact-files.js';
 import { indexArtifact, indexOption, type IndexMode } from '../export/ivf-index.js';
-import type { Quantization } from '../export/mf-artifact.js';
 import { ADAM_LR, ITEMTAG_DEFAULTS, trainItemTag, type ItemTagOptions, type ItemTagParams } from '../models/itemtag.js';
 import { useWasmBackend } from '../tf-node.js';
 import { reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';

@@ -1,5 +1,5 @@
 import type { RatingsDataset } from '../data/types.js';
-import type { Quantization } from '../export/mf-artifact.js';
+import type { Quantization } from '../../shared/artifact/schema.js';
 import { MF_DEFAULTS, type MfOptions } from '../models/mf.js';
 import type { EpochReport, TrainReport } from './kinds.js';
 import { mfRatingKind } from './mf-kind.js';

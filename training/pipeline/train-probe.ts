@@ -9,7 +9,7 @@ import { ratingItemProperties } from '../data/item-properties.js';
 import { loadAny } from '../data/load.js';
 import { createRng, shuffleInPlace } from '../data/random.js';
 import { readArtifact } from '../export/artifact-files.js';
-import type { Quantization } from '../export/mf-artifact.js';
+import type { Quantization } from '../../shared/artifact/schema.js';
 import { trainItemTag } from '../models/itemtag.js';
 import { MF_DEFAULTS, trainMf } from '../models/mf.js';
 import { fitRidge, predictRidge } from '../models/probe.js';
