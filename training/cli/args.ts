@@ -1,9 +1,10 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+import { UsageError } from '../options.js';
 
-/** Thrown for bad command lines; the CLI prints its message as one line and exits 2. */
-export class UsageError extends Error {}
+export { intOption, numberOption, UsageError } from '../options.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** node:util parseArgs with errors that say what was wrong and point at --help. */
 export function parse<O extends Options>(argv: string[], options: O, usage: string, allowPositionals = false) {
@@ -17,24 +18,6 @@ export function parse<O extends Options>(argv: string[], options: O, usage: stri
   } catch (e) {
     throw new UsageError(`${(e as Error).message.split('\n')[0]} (see --help)`);
   }
-}
-
-export function intOption(name: string, value: string | undefined, fallback: number, min = 1, max = 1e9): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
-export function numberOption(name: string, value: string | undefined, fallback: number, min = 0, max = Infinity): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return n;
 }
 
 /** Runs a CLI body: known failures are one clear line on stderr and a non-zero exit, never a stack trace. */

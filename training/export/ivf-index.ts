@@ -9,7 +9,7 @@ import { DType } from '../../shared/artifact/schema.js';
 import { IVF_TENSORS, ivfProbed } from '../../shared/model/ivf.js';
 import { loadModel, normalizeRows, TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { similarItems } from '../../shared/model/queries.js';
-import { UsageError } from '../cli/args.js';
+import { UsageError } from '../options.js';
 import { createRng } from '../data/random.js';
 import { useWasmBackend } from '../tf-node.js';
 import type { ArtifactParts } from './artifact-files.js';

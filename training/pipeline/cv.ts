@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../cli/args.js';
+import { UsageError } from '../options.js';
 import { loadDataset } from '../data/load.js';
 import type { ModelPipeline, TrainReport, TrainRequest } from './kinds.js';
 

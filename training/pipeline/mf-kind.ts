@@ -1,4 +1,4 @@
-import { intOption, numberOption } from '../cli/args.js';
+import { intOption, numberOption } from '../options.js';
 import { dotScorer } from '../eval/ranking.js';
 import { mfTensors } from '../export/mf-artifact.js';
 import { averageMf } from '../models/mf-ensemble.js';

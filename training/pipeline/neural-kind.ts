@@ -2,7 +2,7 @@ import type { TensorInput } from '../../shared/artifact/encode.js';
 import { DType, HeadActivation, HeadInput, type HeadSpec, type Quantization } from '../../shared/artifact/schema.js';
 import { ITEM_FEATURES_TENSOR } from '../../shared/model/head.js';
 import { TENSOR_NAMES } from '../../shared/model/loaded.js';
-import { intOption, numberOption, UsageError } from '../cli/args.js';
+import { intOption, numberOption, UsageError } from '../options.js';
 import type { RatingsDataset } from '../data/types.js';
 import { denseDType } from '../export/rating-artifact.js';
 import { buildItemFeatures } from '../models/item-features.js';

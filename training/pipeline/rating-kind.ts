@@ -2,7 +2,7 @@ import type { TensorInput } from '../../shared/artifact/encode.js';
 import type { HeadSpec, Quantization } from '../../shared/artifact/schema.js';
 import type { RatingsDataset } from '../data/types.js';
 import type { BatchScorer } from '../eval/ranking.js';
-import { UsageError } from '../cli/args.js';
+import { UsageError } from '../options.js';
 import type { CliOption, EpochReport } from './kinds.js';
 
 /**

@@ -12,7 +12,7 @@ import { clip, mae, rmse } from '../eval/metrics.js';
 import { evaluateFoldIn, type FoldinRow } from '../eval/foldin.js';
 import { dotScorer, evaluateRanking, mostPopularScorer, userItems, type BatchScorer } from '../eval/ranking.js';
 import type { FoldinSpec, RankerSpec, Quantization } from '../../shared/artifact/schema.js';
-import { intOption, numberOption, UsageError } from '../cli/args.js';
+import { intOption, numberOption, UsageError } from '../options.js';
 import { IALS_DEFAULTS, trainIals, type IalsOptions, type IalsParams } from '../models/ials.js';
 import { scoreAllItems } from '../../shared/model/score-all.js';
 import { writeArtifact } from '../export/artifact-files.js';

@@ -2,7 +2,7 @@ import { encodeTensors, float32Bytes, type TensorInput, decodePacked } from '../
 import { FORMAT_NAME, FORMAT_VERSION, type Manifest, type Quantization } from '../../shared/artifact/schema.js';
 import { loadModel, TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { scoreAllItems } from '../../shared/model/score-all.js';
-import { intOption, numberOption, UsageError } from '../cli/args.js';
+import { intOption, numberOption, UsageError } from '../options.js';
 import { loadDataset } from '../data/load.js';
 import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';

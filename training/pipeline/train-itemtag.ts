@@ -2,7 +2,7 @@ import { encodeTensors, float32Bytes, type TensorInput, decodePacked } from '../
 import { FORMAT_NAME, FORMAT_VERSION, type ItemsFile, type Manifest, type Quantization } from '../../shared/artifact/schema.js';
 import { loadModel, TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { similarItems } from '../../shared/model/queries.js';
-import { intOption, numberOption, UsageError } from '../cli/args.js';
+import { intOption, numberOption, UsageError } from '../options.js';
 import { filterTags, splitPairs, tagListsOf, tagNamesOf, type PairSplit } from '../data/item-tag-dataset.js';
 import { itemTagsFromRatings } from '../data/item-properties.js';
 import { loadAny } from '../data/load.js';

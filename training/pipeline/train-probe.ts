@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { decodeF16, encodeF16 } from '../../shared/artifact/f16.js';
 import { dequantizeQ8, quantizeQ8 } from '../../shared/artifact/q8.js';
 import { TENSOR_NAMES } from '../../shared/model/loaded.js';
-import { intOption, numberOption, UsageError } from '../cli/args.js';
+import { intOption, numberOption, UsageError } from '../options.js';
 import { filterTags } from '../data/item-tag-dataset.js';
 import { ratingItemProperties } from '../data/item-properties.js';
 import { loadAny } from '../data/load.js';
