@@ -29,4 +29,7 @@ fi
 
 script="${1:?usage: bash scripts/run.sh <npm script> [args...]}"
 shift
+# `bash scripts/run.sh train -- --help` reads like `npm run train -- --help`: this script adds npm's `--` itself,
+# so one given here is dropped rather than passed on as an argument.
+[ "${1:-}" = "--" ] && shift
 exec npm run --silent "$script" -- "$@"

@@ -33,6 +33,15 @@ describe('CLI failures a newcomer meets', () => {
     await rm(persistDir, { recursive: true, force: true });
   });
 
+  it('bash scripts/run.sh train -- --help prints the help (the script adds npm\'s -- itself)', async () => {
+    const r = await promisify(execFile)('bash', ['scripts/run.sh', 'train', '--', '--help'], { cwd: REPO_ROOT }).then(
+      (x) => ({ code: 0, ...x }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Usage: npm run train');
+  });
+
   it('npm run models -- --model nosuch exits 1 and says the model is not there', async () => {
     const r = await run(['training/cli/models.ts', '--model', 'nosuch', '--persist', persistDir]);
     expect(r.code).toBe(1);

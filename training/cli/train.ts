@@ -1,3 +1,4 @@
+import { FORMATS } from '../data/formats.js';
 import { AUTO_INDEX_ITEMS, indexOption } from '../export/ivf-index.js';
 import { Quantization } from '../../shared/artifact/schema.js';
 import type { CliOption } from '../pipeline/kinds.js';
@@ -8,11 +9,11 @@ import { intOption, parse, runCli, UsageError } from './args.js';
 import { Progress, progressMode } from './progress.js';
 
 const COMMON: Record<string, CliOption & { default?: string | boolean }> = {
-  data: { type: 'string', help: 'dataset: a MovieLens 100K folder or a user,item,rating[,timestamp] CSV' },
+  data: { type: 'string', help: 'dataset: a folder or a file in one of the --format layouts' },
   model: { type: 'string', help: `model kind: ${Object.keys(PIPELINES).join(', ')}`, default: 'mf' },
   out: { type: 'string', help: 'artifact folder to write' },
-  format: { type: 'string', help: 'reader name, or auto', default: 'auto' },
-  split: { type: 'string', help: 'random-80-20 (seeded), ranking-75-25 (per-user stratified) or an official fold: u1..u5, ua, ub (default: random-80-20; bpr: ranking-75-25)' },
+  format: { type: 'string', help: `reader: auto (tries each and says why each failed), or one of ${Object.entries(FORMATS).map(([n, f]) => `${n} (${f.describe})`).join(', ')}`, default: 'auto' },
+  split: { type: 'string', help: 'random-80-20 (seeded), ranking-75-25 (per-user stratified), users-90-10 (whole users held out, for fold-in) or an official fold: u1..u5, ua, ub (default: random-80-20; bpr: ranking-75-25)' },
   epochs: { type: 'string', help: 'training epochs (default: per model)' },
   dim: { type: 'string', help: 'embedding size (default: per model)' },
   seed: { type: 'string', help: 'random seed (default 42)' },
