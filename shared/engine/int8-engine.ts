@@ -14,6 +14,7 @@
 // Ties: equal scores are ordered by ascending index, as tfjs topk orders them; the k-th place goes to the lower index.
 
 /** The kernel's exports (int8-scan.wat documents the layout). */
+import { rowFactorsQ8 } from '../artifact/q8.js';
 interface Int8ScanExports {
   memory: WebAssembly.Memory;
   topk(
@@ -127,18 +128,8 @@ export function quantizeQuery(query: Float32Array, cols = query.length): Quantiz
  * then the dot product of q with row i's unit vector. An all-zero row gets 0 (it is similar to nothing).
  */
 export function cosineFactors(values: Int8Array, scales: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const s = scales[r];
-    let ss = 0;
-    for (let c = r * cols, end = c + cols; c < end; c++) {
-      const x = Math.fround(values[c] * s);
-      ss += x * x;
-    }
-    const norm = Math.fround(Math.sqrt(ss));
-    out[r] = norm > 0 ? s / norm : 0;
-  }
-  return out;
+  // The same pass the encoder makes to store <name>.norm and the cosine factor: one implementation of it.
+  return rowFactorsQ8(values, scales, rows, cols).cosine;
 }
 
 interface Layout {

@@ -89,7 +89,7 @@ export interface EngineInput {
  * The cosine scoring's factor per row, f32(scale / |row|) (0 for an all-zero row), from the stored norms: one
  * division per row, no pass over the codes (int8-engine.ts cosineFactors computes the same from the codes).
  */
-function cosineFactors(scales: Float32Array, norms: Float32Array): Float32Array {
+export function cosineFromNorms(scales: Float32Array, norms: Float32Array): Float32Array {
   const out = new Float32Array(scales.length);
   for (let r = 0; r < scales.length; r++) out[r] = norms[r] > 0 ? scales[r] / norms[r] : 0;
   return out;
@@ -102,7 +102,7 @@ export function createEngineScorer(x: EngineInput): EngineScorer {
     codes: x.items.values,
     rows: x.rows,
     cols: x.dim,
-    factor: cosineFactors(x.items.scales, x.norms),
+    factor: cosineFromNorms(x.items.scales, x.norms),
     more: [{ factor: x.items.scales }, { factor: x.items.scales, add: x.itemBias }],
   });
   const rowOf = (engine: Int8Engine, terms: number, dim: number) => (i: number, out = new Float32Array(dim)) => {

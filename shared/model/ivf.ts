@@ -1,8 +1,8 @@
 import { ArtifactError } from '../errors.js';
 import type { DecodedTensor } from '../artifact/decode.js';
 import { quantizeQ8, type Q8Matrix } from '../artifact/q8.js';
-import { cosineFactors, Int8Engine } from '../engine/int8-engine.js';
-import { unitRowFrom } from './engine-scorer.js';
+import { Int8Engine } from '../engine/int8-engine.js';
+import { cosineFromNorms, unitRowFrom } from './engine-scorer.js';
 
 /**
  * A coarse index for similar items in large catalogues (IVF): items are grouped into k-means partitions of their
@@ -94,7 +94,8 @@ export function loadIvf(
   const q8 = items.q8;
   if (q8 && kernel) {
     const codes = new Int8Array(nItems * dim);
-    const cos = cosineFactors(q8.values, q8.scales, nItems, dim);
+    // From the stored norms: loading an index makes no pass over the codes either.
+    const cos = cosineFromNorms(q8.scales, norms);
     const factor = new Float32Array(nItems);
     for (let i = 0; i < nItems; i++) {
       codes.set(q8.values.subarray(i * dim, (i + 1) * dim), position[i] * dim);

@@ -1,4 +1,4 @@
-import type { BatchScorer, UserItems } from './ranking.js';
+import { insertTop, type BatchScorer, type UserItems } from './ranking.js';
 
 /**
  * How concentrated the top-k lists are, beside the accuracy metrics (same candidates as evaluateRanking: every item
@@ -42,15 +42,7 @@ export function listConcentration(
       for (let i = 0; i < nItems; i++) {
         if (seen[i]) continue;
         const x = s[i];
-        if (filled === k && x <= topScore[k - 1]) continue;
-        let p = filled < k ? filled++ : k - 1;
-        while (p > 0 && topScore[p - 1] < x) {
-          topScore[p] = topScore[p - 1];
-          topItem[p] = topItem[p - 1];
-          p--;
-        }
-        topScore[p] = x;
-        topItem[p] = i;
+        filled = insertTop(topScore, topItem, filled, x, i);
       }
       for (let r = 0; r < filled; r++) {
         listed[topItem[r]]++;

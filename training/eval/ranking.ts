@@ -104,15 +104,7 @@ export function evaluateRanking(
           wins += nTest - hi + 0.5 * (hi - lo);
         }
         if (m === 1) continue;
-        if (filled === k && x <= topScore[k - 1]) continue;
-        let p = filled < k ? filled++ : k - 1;
-        while (p > 0 && topScore[p - 1] < x) {
-          topScore[p] = topScore[p - 1];
-          topItem[p] = topItem[p - 1];
-          p--;
-        }
-        topScore[p] = x;
-        topItem[p] = i;
+        filled = insertTop(topScore, topItem, filled, x, i);
       }
       let hits = 0;
       let dcg = 0;
@@ -172,6 +164,24 @@ export function mostPopularScorer(ratings: Ratings, trainRows: Int32Array, nItem
   return (users, out) => {
     for (let b = 0; b < users.length; b++) out.set(count, b * nItems);
   };
+}
+
+/**
+ * Offers (x, item) to a running top-k (topScore descending, `filled` of its topScore.length slots used; ties keep
+ * the earlier item): the partial insertion both ranking passes use. Returns the new fill.
+ */
+export function insertTop(topScore: Float32Array, topItem: Int32Array, filled: number, x: number, item: number): number {
+  const k = topScore.length;
+  if (filled === k && x <= topScore[k - 1]) return filled;
+  let p = filled < k ? filled++ : k - 1;
+  while (p > 0 && topScore[p - 1] < x) {
+    topScore[p] = topScore[p - 1];
+    topItem[p] = topItem[p - 1];
+    p--;
+  }
+  topScore[p] = x;
+  topItem[p] = item;
+  return filled;
 }
 
 /** First index whose value is >= x (values ascending). */

@@ -253,15 +253,8 @@ export async function tuneIvf(
   };
 }
 
-export interface IndexSummary {
-  parts: number;
-  probe: number;
-  recall: number;
-  candidates: number;
-  queries: number;
-  buildSeconds: number;
-  tuneSeconds: number;
-}
+/** What train reports of an index: the tuning without its arrays and curve. */
+export type IndexSummary = Omit<IvfTuning, 'curve' | 'centroids' | 'assign'>;
 
 /**
  * The artifact with an IVF index when `mode` asks for one at this catalogue size (else unchanged, `index` null):
