@@ -15,7 +15,7 @@ import { queryRoutes } from './routes/queries.js';
 import { recommendationRoutes } from './routes/recommendations.js';
 import { tagRoutes } from './routes/tags.js';
 import { widgetRoutes } from './routes/widget.js';
-import { backendInfo, ensureWasmBackend } from './tf-backend.js';
+import { backendInfo, ensureWasmBackend, tfReady } from './tf-backend.js';
 import { limitBody } from './validation/body.js';
 
 export function createApp() {
@@ -28,16 +28,17 @@ export function createApp() {
   // Every POST body: 413 in the JSON envelope past 64 KB (functions/validation/body.ts).
   app.use('*', limitBody);
 
-  // Once per isolate: a real kernel, so a backend whose kernels do not run fails health and not a query.
+  // Once per isolate: a real kernel, so a backend whose kernels do not run fails health and not a query. tfjs starts
+  // only when something needs it (functions/tf-backend.ts tfReady): /healthz?tfjs starts it to check it.
   let selfTest: number[][] | undefined;
   app.get('/healthz', async (c) => {
-    await ensureWasmBackend();
-    selfTest ??= tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]])).arraySync() as number[][]);
+    if (c.req.query('tfjs') !== undefined) await ensureWasmBackend();
+    if (tfReady()) selfTest ??= tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]])).arraySync() as number[][]);
     // Tensors resident in the backend: after a swap settles they are the live versions' alone (the old is disposed).
-    const { numTensors, numBytes } = tf.memory();
+    const { numTensors, numBytes } = tfReady() ? tf.memory() : { numTensors: 0, numBytes: 0 };
     // modelMemory: MODEL_MEMORY_BUDGET_MB in bytes, the models' tensor bytes held against it (the sum of the models'
     // residentBytes), the most ever held at once (a swap holds two versions for a moment) and evictions so far.
-    return c.json({ ok: true, ...backendInfo(), selfTest, memory: { numTensors, numBytes }, modelMemory: modelMemory(c.env), models: loadedModels() });
+    return c.json({ ok: true, ...backendInfo(), selfTest: selfTest ?? null, memory: { numTensors, numBytes }, modelMemory: modelMemory(c.env), models: loadedModels() });
   });
   app.route('/v1/models', catalogRoutes);
   app.route('/v1/models', queryRoutes);

@@ -3,11 +3,12 @@
 import int8Scan from '../shared/engine/int8-scan.wasm';
 import type { LoadOptions } from '../shared/model/loaded.js';
 import type { Env } from './env.js';
+import { tfReady } from './tf-backend.js';
 
 /**
  * loadModel's options in this isolate. EDGEREC_SCORER=tfjs (a [vars] entry) serves q8 artifacts on tfjs matMul +
  * topk instead of the kernel: an escape hatch, and how the bench measures the previous path in a fresh isolate.
  */
 export function loadOptions(env: Env): LoadOptions {
-  return { int8Scan, scorer: env.EDGEREC_SCORER === 'tfjs' ? 'tfjs' : 'engine' };
+  return { int8Scan, scorer: env.EDGEREC_SCORER === 'tfjs' ? 'tfjs' : 'engine', tfReady };
 }

@@ -1,7 +1,7 @@
 import { decodeArtifact } from '../shared/artifact/decode.js';
 import { ARTIFACT_FILES } from '../shared/artifact/schema.js';
 import { ModelUnavailableError, NoModelError, NotFoundError } from '../shared/errors.js';
-import { loadModel, type LoadedModel } from '../shared/model/loaded.js';
+import { loadModel, needsTfjsAtLoad, TfjsNotReadyError, type LoadedModel } from '../shared/model/loaded.js';
 import { fnv1a64 } from '../shared/etag.js';
 import { checkModelName, isVersion, parseHidden, registryKeys } from '../shared/registry.js';
 import { loadOptions } from './engine.js';
@@ -71,7 +71,6 @@ let useClock = 0;
  */
 export async function withModel<T>(env: Env, name: string, use: (m: LoadedModel) => T, bg?: Background): Promise<T> {
   checkModelName(name);
-  await ensureWasmBackend();
   const ttl = ttlMs(env);
   // A name that was not published a moment ago costs no R2 call until the TTL passes.
   const miss = misses.get(name);
@@ -104,7 +103,14 @@ export async function withModel<T>(env: Env, name: string, use: (m: LoadedModel)
     throw new ModelUnavailableError(`model ${JSON.stringify(name)} failed to load: ${slot.failed?.message ?? 'unknown reason'}`);
   }
   slot.lastUsed = ++useClock;
-  return use(slot.live.model);
+  try {
+    return use(slot.live.model);
+  } catch (e) {
+    // The query wants a tfjs tensor of an engine-loaded model: start tfjs once, then answer (use has no side effects).
+    if (!(e instanceof TfjsNotReadyError)) throw e;
+    await ensureWasmBackend();
+    return withModel(env, name, use, bg);
+  }
 }
 
 function startRefresh(env: Env, name: string, s: Slot): Promise<void> {
@@ -257,7 +263,9 @@ async function loadVersion(env: Env, name: string, version: string): Promise<Liv
   const t2 = performance.now();
   // Room is made after the artifact decoded (a broken one evicts nothing) and before its upload.
   if (estimate !== undefined) makeRoom(name, estimate, budget);
-  const model = loadModel(name, version, decoded, loadOptions(env));
+  const opts = loadOptions(env);
+  if (needsTfjsAtLoad(decoded, opts)) await ensureWasmBackend();
+  const model = loadModel(name, version, decoded, opts);
   const t3 = performance.now();
   if (modelBytes(model) > budget) {
     const bytes = modelBytes(model);

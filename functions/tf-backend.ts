@@ -73,13 +73,21 @@ async function factory(): Promise<BackendWasm> {
   }
 }
 
-async function init(): Promise<void> {
-  const t0 = performance.now();
+function registerFactory(): void {
   if (tf.findBackendFactory(BACKEND) !== factory) {
     // Replaces the stock factory (registered on import), which would try to fetch the .wasm.
     if (tf.findBackendFactory(BACKEND)) tf.removeBackend(BACKEND);
     tf.registerBackend(BACKEND, factory, PRIORITY);
   }
+}
+// At once, so that a tfjs call before ensureWasmBackend() fails loudly ("not yet initialized") rather than fetching.
+registerFactory();
+
+let ready = false;
+
+async function init(): Promise<void> {
+  const t0 = performance.now();
+  registerFactory();
   lastFactoryError = null;
   const ok = await tf.setBackend(BACKEND);
   if (!ok) {
@@ -92,6 +100,16 @@ async function init(): Promise<void> {
     throw new Error(`tfjs is running on backend '${active}', expected '${BACKEND}'`);
   }
   initMs = performance.now() - t0;
+  ready = true;
+}
+
+/**
+ * Whether tfjs-wasm is initialised in this isolate. It is initialised only when something needs it (a model that
+ * loads tfjs tensors, a query the int8 engine does not cover, /healthz?tfjs): an isolate serving q8 models on the
+ * engine alone never pays its heap (16 MB) or its start-up.
+ */
+export function tfReady(): boolean {
+  return ready;
 }
 
 /** Initialises tfjs on the wasm backend once per isolate; a failed attempt is retried by the next caller. */
@@ -105,7 +123,7 @@ export function ensureWasmBackend(): Promise<void> {
   return initPromise;
 }
 
-/** For /healthz. Call after ensureWasmBackend(): tf.getBackend() throws before any backend is set. */
-export function backendInfo(): { backend: string; initMs: number } {
-  return { backend: tf.getBackend(), initMs };
+/** For /healthz: the active backend, or null while tfjs is not initialised (tf.getBackend() would start it). */
+export function backendInfo(): { backend: string | null; initMs: number | null } {
+  return ready ? { backend: tf.getBackend(), initMs } : { backend: null, initMs: null };
 }

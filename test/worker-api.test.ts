@@ -139,8 +139,8 @@ describe('the Worker in workerd serving an artifact from local R2', () => {
     expect(body.models[0].metrics.quantized.rmse).toBeGreaterThan(0);
   });
 
-  it('/healthz reports the wasm backend and the loaded version', async () => {
-    const { body } = await get<{ backend: string; models: { model: string; version: string }[] }>('/healthz');
+  it('/healthz?tfjs reports the wasm backend and the loaded version', async () => {
+    const { body } = await get<{ backend: string; models: { model: string; version: string }[] }>('/healthz?tfjs');
     expect(body.backend).toBe('wasm');
     expect(body.models.map((m) => [m.model, m.version])).toEqual([['demo', version]]);
   });

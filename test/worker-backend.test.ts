@@ -11,8 +11,13 @@ describe('Worker bundle in workerd', () => {
     await worker?.dispose();
   });
 
-  it('runs tfjs on the wasm backend: /healthz reports wasm and a correct matMul', async () => {
-    const res = await worker.fetch('/healthz');
+  it('starts tfjs only when asked: /healthz says null until then', async () => {
+    const body = (await (await worker.fetch('/healthz')).json()) as { backend: string | null; initMs: number | null; selfTest: unknown };
+    expect([body.backend, body.initMs, body.selfTest]).toEqual([null, null, null]);
+  });
+
+  it('runs tfjs on the wasm backend: /healthz?tfjs reports wasm and a correct matMul', async () => {
+    const res = await worker.fetch('/healthz?tfjs');
     const body = (await res.json()) as { ok: boolean; backend: string; initMs: number; selfTest: number[][] };
     expect(res.status, JSON.stringify(body)).toBe(200);
     expect(body.ok).toBe(true);
@@ -23,7 +28,7 @@ describe('Worker bundle in workerd', () => {
   });
 
   it('keeps the backend across requests in one isolate', async () => {
-    const [first, second] = await Promise.all([worker.fetch('/healthz'), worker.fetch('/healthz')]);
+    const [first, second] = await Promise.all([worker.fetch('/healthz?tfjs'), worker.fetch('/healthz')]);
     expect([first.status, second.status]).toEqual([200, 200]);
     const a = (await first.json()) as { initMs: number };
     const b = (await second.json()) as { initMs: number };

@@ -8,6 +8,7 @@ import { round } from '../functions/present.js';
 import { quantizeQ8 } from '../shared/artifact/q8.js';
 import { cosineFactors, Int8Engine } from '../shared/engine/int8-engine.js';
 import { loadModel, type LoadedModel } from '../shared/model/loaded.js';
+import { recommendFromExamples } from '../shared/model/from-examples.js';
 import { recommendForUser, similarItems, type Scored } from '../shared/model/queries.js';
 import { readArtifact } from '../training/export/artifact-files.js';
 import { publishArtifact } from '../training/publish/publish.js';
@@ -121,5 +122,22 @@ describe('the production Worker scores q8 artifacts with the engine (and EDGEREC
     }
     // Proof that the engine Worker is not on tfjs: some scores move in the 5th-6th decimal.
     expect(differ).toBeGreaterThan(0);
+  });
+
+  it('the engine Worker starts tfjs only for a query the engine does not cover, then answers it as Node does', async () => {
+    const backend = async () => ((await (await engineWorker.fetch('/healthz')).json()) as { backend: string | null }).backend;
+    // The test above asked for similar items and recommendations only.
+    expect(await backend()).toBeNull();
+    const liked = [nodeEngine.items.ids[3], nodeEngine.items.ids[40]];
+    const res = await engineWorker.fetch('/v1/models/demo/recommendations/from-examples', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ liked, k: 5 }),
+    });
+    expect(res.status).toBe(200);
+    const got = (await res.json()) as { best: { id: string }[] };
+    const want = recommendFromExamples(nodeEngine, [3, 40], [], 5).best.map((r) => nodeEngine.items.ids[r.index]);
+    expect(got.best.map((r) => r.id)).toEqual(want);
+    expect(await backend()).toBe('wasm');
   });
 });

@@ -92,6 +92,31 @@ export interface LoadOptions {
    * for every artifact.
    */
   scorer?: 'engine' | 'tfjs';
+  /**
+   * Whether tfjs has a backend ready (the Worker initialises tfjs-wasm only for models and queries that use it).
+   * A tensor built on first use (see itemsUnitT) while it says false throws TfjsNotReadyError instead: the caller
+   * initialises tfjs and asks again. Absent: tfjs is taken to be ready (Node, tests).
+   */
+  tfReady?: () => boolean;
+}
+
+/** A query needs a tfjs tensor of a model loaded without tfjs: initialise the backend, then run the query again. */
+export class TfjsNotReadyError extends Error {
+  constructor(what: string) {
+    super(`${what} needs tfjs, which is not initialised in this isolate yet`);
+    this.name = 'TfjsNotReadyError';
+  }
+}
+
+/**
+ * Whether loading `artifact` builds tfjs tensors at once: the tfjs scorer, float item tables, dense heads and a
+ * float ranker do. A q8 model on the engine loads without tfjs (its tfjs tensors are built on first use, if ever).
+ */
+export function needsTfjsAtLoad(artifact: DecodedArtifact, opts: LoadOptions = {}): boolean {
+  const t = artifact.tensors;
+  const itemF = t.get(TENSOR_NAMES.itemFactors);
+  const rankF = t.get(TENSOR_NAMES.rankItemFactors);
+  return opts.scorer === 'tfjs' || !itemF?.q8 || artifact.manifest.head !== undefined || (rankF !== undefined && !rankF.q8);
 }
 
 /** Standard tensor names: every kind stores its final item (and user, tag) representations under these. */
@@ -151,6 +176,7 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
     return () => {
       if (disposed) throw new Error(`model ${name}/${version} is disposed`);
       if (!t) {
+        if (opts.tfReady && !opts.tfReady()) throw new TfjsNotReadyError(`a query on ${name}/${version}`);
         tf.tidy(() => {
           t = tf.keep(make());
         });
@@ -223,8 +249,18 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
   let tags: LoadedModel['tags'];
   if (tagF) {
     const [nTags, tagDim] = tagF.shape;
-    const unitT = held(tf.tensor2d(transpose(normalizeRows(tagF.data, nTags, tagDim), nTags, tagDim), [tagDim, nTags]));
-    tags = { index: new IdIndex('tag', tagIds), unitT, dim: tagDim };
+    // A copy: a view would keep all of tensors.bin alive until the first tag query.
+    const tagData = own(tagF.data);
+    const make = () => tf.tensor2d(transpose(normalizeRows(tagData, nTags, tagDim), nTags, tagDim), [tagDim, nTags]);
+    // Built with the rest of the tfjs tensors: at load on tfjs, on the first tag query on the engine.
+    const unitT = engine ? lazy(make) : ((t) => () => t)(held(make()));
+    tags = {
+      index: new IdIndex('tag', tagIds),
+      get unitT() {
+        return unitT();
+      },
+      dim: tagDim,
+    };
   }
   // A head model scores through its network; loadHead validates the head against the tensors it names.
   let head: LoadedHead | undefined;

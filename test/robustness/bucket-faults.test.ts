@@ -8,10 +8,7 @@ import { memoryR2 } from '../helpers/memory-r2.js';
 import { swapPair } from '../helpers/robust-models.js';
 
 vi.mock('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm', () => ({ default: {} }));
-vi.mock('../../functions/tf-backend.js', async () => {
-  const { useWasmBackend } = await import('../../training/tf-node.js');
-  return { ensureWasmBackend: useWasmBackend, backendInfo: () => ({ backend: 'wasm', initMs: 0 }) };
-});
+vi.mock('../../functions/tf-backend.js', () => import('../helpers/node-tf-backend.js'));
 const { createApp } = await import('../../functions/app.js');
 
 interface Answer {

@@ -15,10 +15,7 @@ import { HOSTILE_TITLES, writeTinyArtifact } from '../helpers/tiny-artifact.js';
 import { startWorker, type StartedWorker } from '../helpers/worker.js';
 
 vi.mock('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm', () => ({ default: {} }));
-vi.mock('../../functions/tf-backend.js', async () => {
-  const { useWasmBackend } = await import('../../training/tf-node.js');
-  return { ensureWasmBackend: useWasmBackend, backendInfo: () => ({ backend: 'wasm', initMs: 0 }) };
-});
+vi.mock('../../functions/tf-backend.js', () => import('../helpers/node-tf-backend.js'));
 const { createApp } = await import('../../functions/app.js');
 
 /**
