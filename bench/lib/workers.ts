@@ -1,5 +1,6 @@
 // Workers for the bench: bundles built the way `wrangler deploy` builds them, run in workerd through Miniflare
 // (test/helpers/worker.ts), with a local R2 store the bench seeds with its own artifacts.
+import { freePort, openInspector, type Inspector } from './inspector.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -47,18 +48,32 @@ export interface BenchWorker extends StartedWorker {
   /** workerd's pid, for RSS readings (null when /proc is unavailable). */
   pid: number | null;
   url: URL;
+  /** workerd's V8 inspector on the user Worker (only when asked for: startBenchWorker's `inspect`). */
+  inspector?: Inspector;
 }
 
 /** Starts a Worker from a bundle folder; `persist` keeps the R2 store on disk so fresh isolates can reuse it. */
-export async function startBenchWorker(distDir: string, persist: string | false, bindings: Record<string, string> = {}): Promise<BenchWorker> {
+export async function startBenchWorker(
+  distDir: string,
+  persist: string | false,
+  bindings: Record<string, string> = {},
+  inspect = false,
+): Promise<BenchWorker> {
   const before = existsSync('/proc') ? await workerdPids() : new Set<number>();
+  const inspectorPort = inspect ? await freePort() : undefined;
   // The bench measures catalogues past what production's MODEL_MEMORY_BUDGET_MB admits (250k items x 64 is ~63 MB of
   // tensors): the budget is lifted unless a part sets it.
-  const w = await startWorker({ distDir, r2Persist: persist, bindings: { MODEL_MEMORY_BUDGET_MB: '4096', ...bindings } });
+  const w = await startWorker({ distDir, r2Persist: persist, bindings: { MODEL_MEMORY_BUDGET_MB: '4096', ...bindings }, inspectorPort });
   const url = await w.mf.ready;
   const after = existsSync('/proc') ? await workerdPids() : new Set<number>();
   const fresh = [...after].filter((p) => !before.has(p));
-  return Object.assign(w, { pid: fresh.length === 1 ? fresh[0] : null, url });
+  const inspector = inspectorPort ? await openInspector(inspectorPort) : undefined;
+  const stop = w.dispose;
+  const dispose = async () => {
+    inspector?.close();
+    await stop();
+  };
+  return Object.assign(w, { pid: fresh.length === 1 ? fresh[0] : null, url, inspector, dispose });
 }
 
 /** Resident set of a process in bytes, from /proc (null when unavailable). */

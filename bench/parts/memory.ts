@@ -152,27 +152,33 @@ export function linearFit(xs: number[], ys: number[]): { slope: number; intercep
 interface Residency {
   items: number;
   answered: boolean;
-  /** tfjs wasm heap + int8 kernels' memories (workerd) + the model's JS (Node, after GC) + the app's JS. */
+  /** All measured in workerd: the isolate's JS heap + ArrayBuffer backing stores (inspector) + the wasm memories. */
   residentBytes: number;
+  /** tfjs-wasm's heap (0: not started, as an engine-only isolate never starts it). */
   wasmHeap: number;
   kernelBytes: number;
   catalogBytes: number;
-  modelJs: number;
-  baseJs: number;
+  /** JS heap in use after a full GC, and ArrayBuffer backing stores, read through workerd's inspector. */
+  jsHeap: number;
+  backing: number;
+  /** The same two before anything was loaded: the app alone. */
+  appJs: number;
   tensorsBinBytes: number;
   rssDelta: number | null;
+  rssPeak: number | null;
   loadMs: number | null;
 }
 
 /**
  * Loads each RESIDENCY_SIZES catalogue in a fresh workerd and has it answer similar items and a recommendation, then
- * adds up what the isolate holds: wasm memories read in workerd, the model's JS measured in Node (heap-child.ts).
+ * reads what the isolate holds, all in workerd: the JS heap after a full GC and the ArrayBuffer backing stores from
+ * its V8 inspector (bench/lib/inspector.ts), the wasm memories (int8 kernels, tfjs) from the bench Worker.
  * Catalogues are built here and dropped after (not in ctx's cache: at 1M the f32 factors alone are 256 MB).
  */
 async function measureResidency(ctx: BenchContext): Promise<Residency[]> {
   const out: Residency[] = [];
   for (const n of RESIDENCY_SIZES) {
-    const w = await startBenchWorker(BENCH_DIST, false);
+    const w = await startBenchWorker(BENCH_DIST, false, {}, true);
     try {
       const m = modelName(n, Q);
       let files: Awaited<ReturnType<typeof encodeCatalog>> | null = await encodeCatalog(
@@ -183,29 +189,35 @@ async function measureResidency(ctx: BenchContext): Promise<Residency[]> {
       await seedModel(w.bucket, m, files);
       files = null;
       await getJson(w, '/healthz');
+      const app = await w.inspector!.heapUsage(w);
       const rss0 = await rssBytes(w.pid);
       const similar = await getJson<{ results: unknown[] }>(w, `/v1/models/${m}/items/1/similar?k=10`);
       const recs = await getJson<{ results: unknown[] }>(w, `/v1/models/${m}/users/1/recommendations?k=10`);
       const mem = await getJson<Mem>(w, `/__bench/memory?model=${m}`);
+      const heap = await w.inspector!.heapUsage(w);
       const rss1 = await rssBytes(w.pid);
       const health = await getJson<{ models: { model: string; loadMs: number }[] }>(w, '/healthz');
-      const node = await heapChild(n);
       const kernelBytes = mem.model?.kernelBytes ?? 0;
       const row: Residency = {
         items: n,
         answered: similar.results.length === 10 && recs.results.length === 10,
-        residentBytes: mem.wasmHeapBytes + kernelBytes + node.modelJs + node.baseJs,
+        residentBytes: heap.usedBytes + heap.backingBytes + mem.wasmHeapBytes + kernelBytes,
         wasmHeap: mem.wasmHeapBytes,
         kernelBytes,
         catalogBytes: mem.model?.catalogBytes ?? 0,
-        modelJs: node.modelJs,
-        baseJs: node.baseJs,
+        jsHeap: heap.usedBytes,
+        backing: heap.backingBytes,
+        appJs: app.usedBytes + app.backingBytes,
         tensorsBinBytes,
         rssDelta: rss0 && rss1 ? rss1.rss - rss0.rss : null,
+        rssPeak: rss1?.peak ?? null,
         loadMs: health.models.find((x) => x.model === m)?.loadMs ?? null,
       };
       out.push(row);
-      ctx.log(`  residency ${n}: ${(row.residentBytes / MB).toFixed(1)} MB resident (wasm ${(row.wasmHeap / MB).toFixed(1)}, kernels ${(kernelBytes / MB).toFixed(1)}, model JS ${(node.modelJs / MB).toFixed(1)}, app JS ${(node.baseJs / MB).toFixed(1)}), answered ${row.answered}`);
+      ctx.log(
+        `  residency ${n}: ${(row.residentBytes / MB).toFixed(1)} MB resident (JS heap ${(row.jsHeap / MB).toFixed(1)}, array buffers ${(row.backing / MB).toFixed(1)}, ` +
+          `kernels ${(kernelBytes / MB).toFixed(1)}, tfjs ${(row.wasmHeap / MB).toFixed(1)}; app alone ${(row.appJs / MB).toFixed(1)}), answered ${row.answered}`,
+      );
     } finally {
       await w.dispose();
     }
@@ -215,13 +227,13 @@ async function measureResidency(ctx: BenchContext): Promise<Residency[]> {
 
 function residencyTable(rows: Residency[]): Table {
   return {
-    title: 'Residency: catalogues loaded in workerd and answering (int8 artifact, d=64), MB',
-    headers: ['items', 'answered', 'resident', 'tfjs wasm heap', 'int8 kernels', 'model JS', 'of which catalogue', 'app JS', 'tensors.bin', 'RSS delta', 'load ms', 'within 128 MB'],
-    rows: rows.map((r) => [r.items, r.answered ? 'yes' : 'no', r.residentBytes / MB, r.wasmHeap / MB, r.kernelBytes / MB, r.modelJs / MB, r.catalogBytes / MB, r.baseJs / MB, r.tensorsBinBytes / MB, mb(r.rssDelta), r.loadMs, r.residentBytes <= ISOLATE_LIMIT ? 'yes' : 'no']),
+    title: 'Residency: catalogues loaded in workerd and answering (int8 artifact, d=64), MB, measured in workerd',
+    headers: ['items', 'answered', 'resident', 'JS heap', 'array buffers', 'of which catalogue', 'int8 kernels', 'tfjs wasm heap', 'app alone', 'tensors.bin', 'RSS delta', 'RSS peak', 'load ms', 'within 128 MB'],
+    rows: rows.map((r) => [r.items, r.answered ? 'yes' : 'no', r.residentBytes / MB, r.jsHeap / MB, r.backing / MB, r.catalogBytes / MB, r.kernelBytes / MB, r.wasmHeap / MB, r.appJs / MB, r.tensorsBinBytes / MB, mb(r.rssDelta), mb(r.rssPeak), r.loadMs, r.residentBytes <= ISOLATE_LIMIT ? 'yes' : 'no']),
     notes: [
-      'Measured, not extrapolated: each size is published to a fresh bench Worker, loaded by the production model store and asked for similar items (k=10) and a recommendation (k=10). resident = the tfjs wasm heap and the int8 kernels\' linear memories (read in workerd) + the loaded model\'s JS heap and ArrayBuffers and the app\'s JS (measured in Node after GC, bench/lib/heap-child.ts, as the memory table does).',
-      'model JS holds the catalogue blocks (ids, titles, tags, seen lists, copied out of tensors.bin so the upload can be collected), the row norms and the user rows; the item codes live only in the kernel\'s memory.',
-      'max_items_128mb_measured (summary.json) is the largest of these sizes whose resident bytes stay within 128 MB; RSS delta is workerd\'s resident set growth from before the first query to after both (it includes allocator slack and the freed upload not yet returned to the OS).',
+      'Measured, not extrapolated: each size is published to a fresh bench Worker, loaded by the production model store and asked for similar items (k=10) and a recommendation (k=10). resident = JS heap in use after a full GC + ArrayBuffer backing stores (both from workerd\'s V8 inspector, Runtime.getHeapUsage after HeapProfiler.collectGarbage) + the wasm linear memories (the int8 kernels\'; tfjs-wasm\'s, 0 when nothing started it). "app alone" is the first two before any model loaded.',
+      'array buffers hold the catalogue blocks (ids, titles, tags, seen lists, copied out of tensors.bin so the upload can be collected), the row norms and the user rows; the item codes live only in the kernel\'s memory.',
+      'max_items_128mb_measured (summary.json) is the largest of these sizes whose resident bytes stay within 128 MB. RSS (workerd\'s whole process, from /proc) is given for the load-time peak (VmHWM): it includes workerd itself, allocator slack and the upload (tensors.bin) while it is decoded.',
     ],
   };
 }

@@ -7,7 +7,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { createApp } from '../../functions/app.js';
 import type { Env } from '../../functions/env.js';
 import { withModel } from '../../functions/model-store.js';
-import { ensureWasmBackend } from '../../functions/tf-backend.js';
+import { ensureWasmBackend, tfReady } from '../../functions/tf-backend.js';
 import { decodeArtifact } from '../../shared/artifact/decode.js';
 import { ARTIFACT_FILES } from '../../shared/artifact/schema.js';
 import { registryKeys } from '../../shared/registry.js';
@@ -127,7 +127,7 @@ async function bench(req: Request, env: Env, ctx: ExecutionContext): Promise<Res
     return Response.json(await withModel(env, body.model, (m) => opBreakdown(m, { ...body.timing, now })));
   }
   if (path === '/__bench/memory') {
-    await ensureWasmBackend();
+    // tfjs is not started here: an isolate serving q8 models on the engine never starts it (functions/tf-backend.ts).
     // ?model=<name>: also what that (already loaded) model holds outside tfjs: the int8 kernels' linear memories and
     // its JS tables (catalogue blocks, norms, user rows).
     const model = new URL(req.url).searchParams.get('model');
@@ -139,7 +139,7 @@ async function bench(req: Request, env: Env, ctx: ExecutionContext): Promise<Res
           tensorBytes: m.residentBytes,
         }))
       : undefined;
-    return Response.json({ wasmHeapBytes: wasmHeapBytes(), tf: tf.memory(), ...(held ? { model: held } : {}) });
+    return Response.json({ wasmHeapBytes: tfReady() ? wasmHeapBytes() : 0, tf: tfReady() ? tf.memory() : null, ...(held ? { model: held } : {}) });
   }
   return Response.json({ error: `no bench route ${path}` }, { status: 404 });
 }

@@ -107,6 +107,8 @@ export interface StartWorkerOptions {
   bindings?: Record<string, string>;
   /** Directory of a bundle built by buildWorkerBundle(); defaults to .wrangler/test-dist. */
   distDir?: string;
+  /** workerd's V8 inspector on this port (the bench reads the isolate's heap through it: bench/lib/inspector.ts). */
+  inspectorPort?: number;
 }
 
 export type LocalR2Bucket = Awaited<ReturnType<Miniflare['getR2Bucket']>>;
@@ -131,6 +133,7 @@ export async function startWorker(opts: StartWorkerOptions = {}): Promise<Starte
       rootPath: REPO_ROOT,
       // A free port, so parallel test files and a running `wrangler dev` do not collide.
       port: 0,
+      ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
       modules: meta.modules,
       modulesRoot: distDir,
       compatibilityDate: meta.compatibilityDate,
