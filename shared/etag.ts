@@ -6,18 +6,24 @@
  * representations of one URL over time (2^-64 per pair), not resist an attacker.
  */
 
-const FNV64_OFFSET = 0xcbf29ce484222325n;
-const FNV64_PRIME = 0x100000001b3n;
-const MASK64 = 0xffffffffffffffffn;
+const encoder = new TextEncoder();
 
-/** FNV-1a 64-bit over the UTF-8 bytes of text, as 16 lower-case hex digits. */
+/**
+ * FNV-1a 64-bit over the UTF-8 bytes of text, as 16 lower-case hex digits. In two 32-bit halves (every request
+ * computes one: BigInt arithmetic was 4% of a similar-items request): the prime is 2^40 + 0x1b3, so
+ * h * prime = h * 0x1b3 + (h << 40), and lo * 0x1b3 < 2^41 is exact in a double.
+ */
 export function fnv1a64(text: string): string {
-  let h = FNV64_OFFSET;
-  for (const b of new TextEncoder().encode(text)) {
-    h ^= BigInt(b);
-    h = (h * FNV64_PRIME) & MASK64;
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
+  for (const b of encoder.encode(text)) {
+    lo ^= b;
+    const p = (lo >>> 0) * 0x1b3;
+    const carry = Math.floor(p / 0x100000000);
+    hi = (Math.imul(hi, 0x1b3) + carry + (lo << 8)) >>> 0;
+    lo = p >>> 0;
   }
-  return h.toString(16).padStart(16, '0');
+  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
 }
 
 /**

@@ -26,6 +26,8 @@ export function freePort(): Promise<number> {
 export interface Inspector {
   /** Full GC, then the heap figures. `poke` runs a trivial request: workerd handles inspector commands between events. */
   heapUsage(w: StartedWorker): Promise<HeapUsage>;
+  /** Raw protocol call (e.g. Profiler.start / Profiler.stop for a CPU profile of the isolate). */
+  call<T>(method: string, params?: object): Promise<T>;
   close(): void;
 }
 
@@ -45,7 +47,7 @@ export async function openInspector(port: number): Promise<Inspector> {
     const m = JSON.parse(String(ev.data)) as { id?: number; result?: unknown; error?: { message: string } };
     if (m.id !== undefined) pending.get(m.id)?.(m.error ? new Error(m.error.message) : m.result);
   });
-  const call = <T>(method: string): Promise<T> =>
+  const call = <T>(method: string, params: object = {}): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const id = ++next;
       const timer = setTimeout(() => reject(new Error(`bench: inspector ${method} did not answer in 60 s`)), 60_000);
@@ -55,7 +57,7 @@ export async function openInspector(port: number): Promise<Inspector> {
         if (r instanceof Error) reject(r);
         else resolve(r as T);
       });
-      ws.send(JSON.stringify({ id, method }));
+      ws.send(JSON.stringify({ id, method, params }));
     });
   await call('HeapProfiler.enable');
   return {
@@ -68,6 +70,7 @@ export async function openInspector(port: number): Promise<Inspector> {
       const u = await call<{ usedSize: number; backingStorageSize: number }>('Runtime.getHeapUsage');
       return { usedBytes: u.usedSize, backingBytes: u.backingStorageSize };
     },
+    call,
     close: () => ws.close(),
   };
 }

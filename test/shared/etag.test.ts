@@ -19,6 +19,14 @@ describe('FNV-1a 64', () => {
     expect(fnv1a64('é')).toBe(byHand([0xc3, 0xa9]));
     expect(fnv1a64('é')).not.toBe(byHand([0xe9]));
     expect(fnv1a64('foobar')).toBe(byHand([...'foobar'].map((ch) => ch.charCodeAt(0))));
+    // The 32-bit-halves implementation against the 64-bit definition: seeded strings of every byte value and length,
+    // high bytes included (they set the sign bit of the low half).
+    let seed = 7;
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) & 0xff;
+    for (let n = 0; n < 300; n++) {
+      const text = String.fromCharCode(...Array.from({ length: n % 97 }, () => 0x20 + (rand() % 0x3e0)));
+      expect(fnv1a64(text), JSON.stringify(text)).toBe(byHand([...new TextEncoder().encode(text)]));
+    }
   });
 });
 
