@@ -1,9 +1,6 @@
-// Part 4: memory per catalogue size: the wasm heap and workerd's RSS, measured in the bench Worker, plus the JS heap
-// a loaded model keeps (measured in Node), and the largest catalogue that fits Workers' 128 MB per isolate.
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { REPO_ROOT } from '../../test/helpers/worker.js';
+// Part 4: memory per catalogue size, all measured in workerd (the isolate's JS heap and array buffers through its V8
+// inspector, the wasm memories through the bench Worker, RSS from /proc), and the largest catalogue that loads and
+// answers within Workers' 128 MB per isolate.
 import { CATALOG_USERS, DIM, modelName, SEEN_PER_USER, type BenchContext, type Part, type PartResult } from '../lib/context.js';
 import { fitPowerLaw, sig } from '../lib/stats.js';
 import { BENCH_DIST, getJson, rssBytes, seedModel, startBenchWorker } from '../lib/workers.js';
@@ -25,73 +22,45 @@ interface Mem {
  */
 const RESIDENCY_SIZES = [500_000, 625_000, 750_000, 1_000_000];
 
-interface HeapChild {
-  items: number;
-  baseJs: number;
-  baseWasm: number;
-  filesBytes: number;
-  modelJs: number;
-  wasmAfterLoad: number;
-  wasmAfterQueries: number;
-  residentBytes: number;
-  catalogBytes: number;
-  engineBytes: number;
-}
-
-async function heapChild(items: number): Promise<HeapChild> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--expose-gc', '--import', 'tsx', path.join(REPO_ROOT, 'bench/lib/heap-child.ts'), String(items), String(CATALOG_USERS), Q],
-    { cwd: REPO_ROOT, maxBuffer: 1 << 20 },
-  );
-  return JSON.parse(stdout.trim().split('\n').pop()!) as HeapChild;
-}
-
 export const memoryPart: Part = {
   name: 'memory',
   title: 'Memory per catalogue size (int8 artifact, d=64) and the largest catalogue inside 128 MB',
   async run(ctx: BenchContext): Promise<PartResult> {
     const rows = [];
     for (const n of ctx.sizes) {
-      const w = await startBenchWorker(BENCH_DIST, false);
+      const w = await startBenchWorker(BENCH_DIST, false, {}, true);
       try {
         const m = modelName(n, Q);
         await seedModel(w.bucket, m, await ctx.encoded(n, Q));
         await getJson(w, '/healthz');
-        const heap0 = (await getJson<Mem>(w, '/__bench/memory')).wasmHeapBytes;
+        const app = await w.inspector!.heapUsage(w);
         const rss0 = await rssBytes(w.pid);
         await getJson(w, `/v1/models/${m}/items/1/similar?k=10`);
-        const heapSimilar = (await getJson<Mem>(w, '/__bench/memory')).wasmHeapBytes;
         await getJson(w, `/v1/models/${m}/users/1/recommendations?k=10`);
         const after = await getJson<Mem>(w, `/__bench/memory?model=${m}`);
-        const heapAll = after.wasmHeapBytes;
-        const kernelBytes = after.model?.kernelBytes ?? 0;
+        const heap = await w.inspector!.heapUsage(w);
         const rss1 = await rssBytes(w.pid);
-        const node = await heapChild(n);
         const row = {
           items: n,
-          wasmHeapInit: heap0,
-          wasmHeapAfterSimilar: heapSimilar,
-          wasmHeapAfterRecommend: heapAll,
-          kernelBytes,
+          wasmHeap: after.wasmHeapBytes,
+          kernelBytes: after.model?.kernelBytes ?? 0,
+          catalogBytes: after.model?.catalogBytes ?? 0,
+          tensorBytes: after.model?.tensorBytes ?? 0,
+          appBytes: app.usedBytes + app.backingBytes,
+          jsBytes: heap.usedBytes + heap.backingBytes,
           rssBefore: rss0?.rss ?? null,
           rssAfter: rss1?.rss ?? null,
           rssPeak: rss1?.peak ?? null,
-          tensorBytes: node.residentBytes,
-          modelJs: node.modelJs,
-          baseJs: node.baseJs,
-          filesBytes: node.filesBytes,
-          nodeWasmAfterQueries: node.wasmAfterQueries,
         };
         rows.push(row);
-        ctx.log(`  ${n}: wasm heap ${(heapAll / MB).toFixed(1)} MB, model JS ${(node.modelJs / MB).toFixed(1)} MB, RSS ${rss0 ? ((rss1!.rss - rss0.rss) / MB).toFixed(1) : '?'} MB more, peak ${rss1 ? (rss1.peak / MB).toFixed(0) : '?'} MB`);
+        ctx.log(`  ${n}: JS ${(row.jsBytes / MB).toFixed(1)} MB, kernels ${(row.kernelBytes / MB).toFixed(1)} MB, tfjs ${(row.wasmHeap / MB).toFixed(1)} MB, RSS peak ${rss1 ? (rss1.peak / MB).toFixed(0) : '?'} MB`);
       } finally {
         await w.dispose();
       }
     }
-    // Isolate memory ~ JS heap of the app + wasm memories (tfjs' heap and the int8 kernels') + the model's JS objects;
-    // fitted linear in N over the sizes.
-    const total = rows.map((r) => r.wasmHeapAfterRecommend + r.kernelBytes + r.modelJs + r.baseJs);
+    // Isolate memory = its JS heap and array buffers + the wasm memories (int8 kernels, tfjs if started), all read in
+    // workerd; fitted linear in N over the sizes.
+    const total = rows.map((r) => r.jsBytes + r.kernelBytes + r.wasmHeap);
     const ns = rows.map((r) => r.items);
     const lin = linearFit(ns, total);
     const maxItems = lin && lin.slope > 0 ? Math.floor((ISOLATE_LIMIT - lin.intercept) / lin.slope) : null;
@@ -100,22 +69,20 @@ export const memoryPart: Part = {
     const fitting = residency.filter((r) => r.answered && r.residentBytes <= ISOLATE_LIMIT);
     const maxMeasured = fitting.length ? Math.max(...fitting.map((r) => r.items)) : null;
     const notes = [
-      'kernels: the int8 engine\'s linear memories (codes, per-row factors, biases), read in the bench Worker after the recommendation.',
-      'wasm heap: the tfjs wasm Memory (it only grows), read in the bench Worker after /healthz, after the first similar-items query (which loads the model) and after a recommendation; it holds the item matrix [d, N], norms, biases, user factors, and the packed copy XNNPACK keeps of a matrix it multiplies.',
-      "RSS: workerd's resident set from /proc before and after (peak = VmHWM, the process's high-water mark, which includes load-time transients); includes workerd itself.",
-      `model JS: V8 heap + ArrayBuffers a loaded model keeps (ids, titles, tags, seen lists), measured in Node after GC (workerd's V8 holds the same objects); app JS: the app's modules and backend in Node, ${rows.length ? (rows[0].baseJs / MB).toFixed(1) : '?'} MB. Catalogues have ${CATALOG_USERS} users with 100 seen items each.`,
+      'All read in workerd, in a fresh bench Worker per size after it loaded the model and answered similar items and a recommendation: JS = the isolate\'s JS heap after a full GC + its ArrayBuffer backing stores (V8 inspector, bench/lib/inspector.ts); app = the same before any model loaded; kernels = the int8 engine\'s linear memories (codes, per-row factors, biases); tfjs = tfjs-wasm\'s heap, 0 when nothing in the isolate started tfjs (q8 models on the engine never do for these queries).',
+      "RSS: workerd's resident set from /proc before and after (peak = VmHWM, the process's high-water mark, which includes load-time transients such as tensors.bin itself); includes workerd itself.",
+      `Catalogues have ${CATALOG_USERS} users with 100 seen items each.`,
       lin
-        ? `Estimate: isolate memory ~ app JS + wasm heap + model JS = ${(lin.intercept / MB).toFixed(1)} MB + ${(lin.slope / 1024).toFixed(2)} KiB per item (least squares over the sizes), so ${maxItems?.toLocaleString('en')} items of d=${DIM} fit in 128 MB after load. Load-time transients (the peak column) come on top.`
+        ? `Estimate: isolate memory = ${(lin.intercept / MB).toFixed(1)} MB + ${(lin.slope / 1024).toFixed(2)} KiB per item (least squares over the sizes), so ${maxItems?.toLocaleString('en')} items of d=${DIM} fit in 128 MB after load; the residency table below measures it.`
         : 'Too few sizes for an estimate.',
-      'Where 250k goes: the [d, N] f32 item matrix (64 MB) and the packed copy XNNPACK makes of it for matMul (64 MB) alone fill 128 MB; exact search on tfjs-wasm cannot fit a 250k x 64 catalogue. A coarse index (ivf part) adds N x d bytes of int8 codes + 12 bytes per item in JS and never multiplies the full matrix, but recommendations still do.',
     ];
     return {
       name: 'memory',
       tables: [
         {
           title: 'Memory (MB)',
-          headers: ['items', 'wasm heap init', 'after similar', 'after recommend', 'kernels', 'tensors', 'model JS', 'isolate est.', 'RSS before', 'RSS after', 'RSS peak'],
-          rows: rows.map((r, i) => [r.items, r.wasmHeapInit / MB, r.wasmHeapAfterSimilar / MB, r.wasmHeapAfterRecommend / MB, r.kernelBytes / MB, r.tensorBytes / MB, r.modelJs / MB, total[i] / MB, mb(r.rssBefore), mb(r.rssAfter), mb(r.rssPeak)]),
+          headers: ['items', 'app', 'JS', 'of which catalogue', 'kernels', 'tfjs', 'tfjs tensors', 'isolate', 'RSS before', 'RSS after', 'RSS peak'],
+          rows: rows.map((r, i) => [r.items, r.appBytes / MB, r.jsBytes / MB, r.catalogBytes / MB, r.kernelBytes / MB, r.wasmHeap / MB, r.tensorBytes / MB, total[i] / MB, mb(r.rssBefore), mb(r.rssAfter), mb(r.rssPeak)]),
           notes,
         },
         residencyTable(residency),
