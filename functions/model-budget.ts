@@ -7,11 +7,13 @@ const CATALOG_NAMES = new Set<string>(Object.values(CATALOG_TENSORS));
 import type { Env } from './env.js';
 
 /**
- * Default MODEL_MEMORY_BUDGET_MB: tensor bytes (LoadedModel.residentBytes, summed over the models an isolate holds).
- * A Workers isolate has 128 MB. Measured with the current tfjs-wasm scoring (BENCHMARKS.md, memory part, d = 64):
- * an isolate holds ~27 MB before any model (app JS ~11 MB, a 16 MB wasm heap) plus ~2.25 bytes per tensor byte
- * (the tensors, the packed copy XNNPACK keeps of a matrix it multiplies, and the model's JS objects: ids, titles,
- * seen lists). 40 MB of tensors is then ~117 MB, leaving ~11 MB for load-time transients and requests.
+ * Default MODEL_MEMORY_BUDGET_MB: model bytes (modelBytes below, summed over the models an isolate holds). A Workers
+ * isolate has 128 MB. Measured in workerd (BENCHMARKS.md, memory part, d = 64): the app alone holds ~3 MB; a q8
+ * model on the int8 engine holds its model bytes plus its catalogue (1M x 64 bench catalogue: 76 MB + 49 MB, 125 MB
+ * resident in all); a model scored on tfjs-wasm adds tfjs' 16 MB heap, the packed copy XNNPACK keeps of each matrix
+ * it multiplies (up to its tensor bytes again) and its catalogue. 40 MB is safe for either kind with room for a
+ * swap's second version and for requests; an isolate serving one large engine model can raise it (1M x 64 alone
+ * needs 77, and then fills the isolate).
  */
 export const DEFAULT_BUDGET_MB = 40;
 
@@ -53,15 +55,16 @@ export function budgetMb(env: Env): number {
 }
 
 /**
- * Tensor bytes a model will hold once loaded, from manifest.json alone (before tensors.bin is downloaded), mirroring
- * loadModel (shared/model/loaded.ts): every tensor of the table is uploaded as f32 (q8 and f16 are dequantised), except
- * the per-row scales of q8 tensors, global_bias (a number), ivf_* (the coarse index lives in JS) and item_features
- * (only folded into the head's item part); item_factors also get [N] norms; absent item/user biases become zeros.
- * A head adds its precomputed item part [N, h1] (h1 = the first kernel's width). The store checks the real
- * residentBytes after upload too, so an estimate that is off only moves when the refusal happens.
+ * Bytes a model will hold once loaded, from manifest.json alone (before tensors.bin is downloaded), mirroring
+ * loadModel (shared/model/loaded.ts). With `engine` (a q8 item table scored by the int8 kernel) item_factors and
+ * rank_item_factors stay int8: rows padded to 16 bytes plus three f32 columns per row (cosine factor, scale, bias),
+ * and a 64 KiB page of slack per kernel memory. Every other tensor counts as f32 (q8 and f16 are dequantised),
+ * except the per-row scales of q8 tensors, global_bias (a number), ivf_* and item_features (only folded into the
+ * head's item part); item_factors also get [N] norms; absent item/user biases become zeros; a head adds its
+ * precomputed item part [N, h1]. An upper bound: the store checks the measured figure after upload too.
  * Undefined when the manifest is not readable enough to estimate (decodeArtifact then says what is wrong).
  */
-export function estimateResidentBytes(manifestText: string): number | undefined {
+export function estimateResidentBytes(manifestText: string, engine = false): number | undefined {
   let m: Manifest;
   try {
     m = JSON.parse(manifestText) as Manifest;
@@ -74,27 +77,34 @@ export function estimateResidentBytes(manifestText: string): number | undefined 
   const scales = new Set(m.tensors.map((t) => t.scale).filter((s): s is string => typeof s === 'string'));
   const byName = new Map(m.tensors.map((t) => [t.name, t]));
   const size = (shape: unknown) => (Array.isArray(shape) ? shape.reduce((p: number, d) => p * (Number(d) || 0), 1) : 0);
-  let elements = 0;
+  const onEngine = (t: Manifest['tensors'][number]) =>
+    engine && t.dtype === 'q8' && (t.name === 'item_factors' || t.name === 'rank_item_factors') && Array.isArray(t.shape) && t.shape.length === 2;
+  let bytes = 0;
   for (const t of m.tensors) {
-    // Catalogue blocks and row norms stay in JS (format 2): they are not tensor bytes.
-    if (scales.has(t.name) || t.name === 'global_bias' || t.name === 'item_features' || t.name.startsWith('ivf_') || CATALOG_NAMES.has(t.name) || t.name.endsWith('.norm')) continue;
-    // q8 tables scored by the int8 engine stay int8 in its memory (padded rows, f32 factors): counted as f32, the
-    // estimate is an upper bound for them, and the store re-checks the measured figure after upload.
-    elements += size(t.shape);
+    // Catalogue blocks and row norms stay in JS (format 2): they are not model bytes.
+    if (CATALOG_NAMES.has(t.name) || scales.has(t.name) || t.name === 'global_bias' || t.name === 'item_features' || t.name.startsWith('ivf_') || t.name.endsWith('.norm')) continue;
+    if (onEngine(t)) {
+      const [rows, cols] = (t.shape as number[]).map(Number);
+      bytes += rows * (Math.ceil(cols / 16) * 16 + 12) + 65536;
+      continue;
+    }
+    bytes += size(t.shape) * 4;
   }
-  elements += items; // norms of item_factors
-  if (!byName.has('item_bias')) elements += items;
-  if (!byName.has('user_bias')) elements += users;
+  bytes += items * 4; // norms of item_factors
+  if (!byName.has('item_bias')) bytes += items * 4;
+  if (!byName.has('user_bias')) bytes += users * 4;
   const firstKernel = m.head?.layers?.[0] ? byName.get(m.head.layers[0].kernel) : undefined;
-  if (firstKernel && Array.isArray(firstKernel.shape)) elements += items * (Number(firstKernel.shape[1]) || 0);
-  return elements * 4;
+  if (firstKernel && Array.isArray(firstKernel.shape)) bytes += items * (Number(firstKernel.shape[1]) || 0) * 4;
+  return bytes;
 }
 
 export const formatBytes = (n: number) => `${Math.round(n).toLocaleString('en')} bytes (${(n / MB).toFixed(2)} MB)`;
 
 /**
  * What a loaded model holds against the budget: its tfjs tensor bytes and the int8 engine's memory (its codes,
- * factors and terms). The catalogue's JS objects are outside it, as the rest of the JS heap is (see DEFAULT_BUDGET_MB).
+ * factors and terms, and the JS rows it reads queries from). The catalogue blocks (ids, titles, tags, seen lists:
+ * LoadedModel.catalogBytes, 45 MB of the 125 MB a 1M x 64 bench catalogue holds) are outside it, as the rest of the
+ * JS heap is: size the budget for them (DEFAULT_BUDGET_MB).
  */
 export function modelBytes(m: { residentBytes: number; engineBytes: number }): number {
   return m.residentBytes + m.engineBytes;

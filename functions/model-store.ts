@@ -246,7 +246,7 @@ async function loadVersion(env: Env, name: string, version: string): Promise<Liv
   tensorsObj.catch(() => {});
   itemsObj.catch(() => {});
   const manifest = await (await manifestObj).text();
-  const estimate = estimateResidentBytes(manifest);
+  const estimate = estimateResidentBytes(manifest, loadOptions(env).scorer === 'engine');
   if (estimate !== undefined && estimate > budget) {
     // Refused before tensors.bin is read: the bodies are dropped unread.
     for (const o of [tensorsObj, itemsObj]) o.then((b) => (b as { body?: ReadableStream }).body?.cancel(), () => {}).catch(() => {});

@@ -92,3 +92,24 @@ describe('the per-isolate model memory budget', () => {
     expect(await live()).toMatchObject({ b: 'v1', c: 'v1', big: null });
   });
 });
+
+describe("the manifest's estimate of a q8 table scored by the int8 engine", () => {
+  const manifest = JSON.stringify({
+    counts: { items: 1000, users: 0 },
+    tensors: [
+      { name: 'item_factors', dtype: 'q8', shape: [1000, 20], scale: 'item_factors.scale' },
+      { name: 'item_factors.scale', dtype: 'f32', shape: [1000] },
+      { name: 'item_bias', dtype: 'f32', shape: [1000] },
+    ],
+  });
+
+  it('counts int8 rows padded to 16 bytes with three f32 columns and a page of slack, not the f32 table', () => {
+    // Engine: 1000 x (32 + 12) + 65,536, then norms and item_bias as f32 (4,000 each).
+    expect(estimateResidentBytes(manifest, true)).toBe(1000 * (32 + 12) + 65_536 + 4000 + 4000);
+    // tfjs (or a non-q8 table): the dequantised f32 table, 1000 x 20 x 4, plus the same norms and biases.
+    expect(estimateResidentBytes(manifest, false)).toBe(80_000 + 4000 + 4000);
+    // At 1M x 64 the f32 bound (264 MB) would refuse a model that holds 77 MB: the engine's bound is 80 MB.
+    const big = manifest.replaceAll('1000', '1000000').replace('[1000000,20]', '[1000000,64]');
+    expect(estimateResidentBytes(big, true)).toBe(1e6 * (64 + 12) + 65_536 + 8e6);
+  });
+});
