@@ -215,15 +215,16 @@ function evict(name: string, slot: Slot, why: string): void {
  * requests wait for the new one instead of the isolate running out of memory).
  */
 function makeRoom(name: string, bytes: number, budget: number): void {
-  const why = `to make room for ${name} (${formatBytes(bytes)}) within the budget of ${formatBytes(budget)}`;
+  // Built only when something is evicted: toLocaleString's first call loads ICU data (~15 ms of a cold start).
+  const why = () => `to make room for ${name} (${formatBytes(bytes)}) within the budget of ${formatBytes(budget)}`;
   while (residentTotal() + bytes > budget) {
     let lru: [string, Slot] | undefined;
     for (const [n, s] of slots) if (n !== name && s.live && (!lru || s.lastUsed < lru[1].lastUsed)) lru = [n, s];
     if (!lru) break;
-    evict(lru[0], lru[1], why);
+    evict(lru[0], lru[1], why());
   }
   const own = slots.get(name);
-  if (own?.live && residentTotal() + bytes > budget) evict(name, own, `(its previous version) ${why}`);
+  if (own?.live && residentTotal() + bytes > budget) evict(name, own, `(its previous version) ${why()}`);
 }
 
 function tooLarge(name: string, version: string, bytes: number, budget: number, how: string): ModelTooLargeError {
