@@ -13,7 +13,7 @@ import type { Env } from './env.js';
  * resident in all); a model scored on tfjs-wasm adds tfjs' 16 MB heap, the packed copy XNNPACK keeps of each matrix
  * it multiplies (up to its tensor bytes again) and its catalogue. 40 MB is safe for either kind with room for a
  * swap's second version and for requests; an isolate serving one large engine model can raise it (1M x 64 alone
- * needs 77, and then fills the isolate).
+ * needs 82: its manifest estimate is 81 MB, 76.6 measured; it then fills the isolate).
  */
 export const DEFAULT_BUDGET_MB = 40;
 
