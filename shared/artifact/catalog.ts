@@ -193,7 +193,7 @@ export function decodeCatalog(get: Blocks, json: ItemsJson, counts: { users: num
   return { itemIds, titles, itemTags: { indptr: tagIndptr, indices: tagIndices, vocabulary: json.itemTags }, userIds, seenIndptr, seenIndices, ...(json.tags ? { tags: json.tags } : {}) };
 }
 
-const strict = new TextDecoder('utf-8', { fatal: true });
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 function checkAscending(a: Int32Array, name: string): void {
   for (let i = 1; i < a.length; i++) if (a[i] < a[i - 1]) throw new ArtifactError(`tensor ${name} decreases at index ${i} (${a[i - 1]} then ${a[i]})`);
