@@ -182,7 +182,7 @@ export function queryRunner(impl: QueryImpl, op: OpName, k: number): (n: number)
 
 /**
  * Cost of each tfjs op of the production similar-items and recommendation queries, on the active backend, timed
- * the same batched way: where the time goes (RECIPES.md "Layout for fast scoring" lists the prototype's figures).
+ * the same batched way: where the time goes (docs/recipes.md "Layout for fast scoring on tfjs" lists the figures).
  */
 export function opBreakdown(model: LoadedModel, o: TimingOptions): Record<string, number[]> {
   const n = model.items.size;

@@ -9,7 +9,7 @@ import { IdIndex } from './ids.js';
 import { loadIvf, type IvfIndex } from './ivf.js';
 
 /**
- * A model resident in tfjs memory, laid out for fast queries (RECIPES.md "Layout for fast scoring"):
+ * A model resident in tfjs memory, laid out for fast queries (docs/recipes.md "Layout for fast scoring on tfjs"):
  * item matrices are stored transposed, [d, N], so a query is one matMul of [1, d] by [d, N] and an item's
  * vector is fetched with gather along axis 1 (slicing a row out of [N, d] copies the whole tensor).
  */

@@ -1,7 +1,7 @@
 /**
  * Adam (Kingma & Ba) on typed arrays, in two forms:
  * - `DenseAdam` for small dense parameters (the MLP head): every value moves every step, as Keras does.
- * - `RowAdam` for embedding tables: only the rows a batch touched move ("lazy" Adam, TF's LazyAdam). RECIPES.md
+ * - `RowAdam` for embedding tables: only the rows a batch touched move ("lazy" Adam, TF's LazyAdam). docs/recipes.md
  *   measured dense Adam on embeddings as both slower and worse: rows absent from a batch would still take full
  *   steps toward zero under L2.
  * Both use the global step count for bias correction. epsilon 1e-7 is Keras's default.

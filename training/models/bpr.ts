@@ -12,7 +12,7 @@ import { allFinite, DivergenceError } from './divergence.js';
  * and the default (0.02) ranks better. 002's mean also counted padding slots as tag 0 (its Embedding had no
  * mask); this is the mean over an item's own tags, zero for an item without tags.
  *
- * Trained per triplet with sparse row-wise updates (RECIPES.md "Training in Node"): only the user row, the two
+ * Trained per triplet with sparse row-wise updates (docs/recipes.md "Training in Node"): only the user row, the two
  * item rows and their tag rows move. Negatives are drawn uniformly from the items the user has no training
  * interaction with.
  */

@@ -7,7 +7,7 @@ import { allFinite, DivergenceError } from './divergence.js';
  * Explicit matrix factorisation with biases: r(u,i) ~ mu + b_u + b_i + p_u . q_i, squared error plus L2.
  *
  * Trained with per-rating SGD that touches only the rows of the rating at hand (a sparse, row-wise update):
- * RECIPES.md measured this faster and more accurate than dense Adam, which moves every row every step.
+ * faster and more accurate than dense Adam, which moves every row every step (docs/recipes.md "Training in Node").
  */
 export interface MfOptions {
   dim: number;
