@@ -72,6 +72,21 @@ describe('the layers', () => {
     expect(bad).toEqual([]);
   });
 
+  it('every package the layers import at run time is in dependencies (npm ci --omit=dev can train, publish and serve)', () => {
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const runtime = new Set<string>();
+    for (const f of files) {
+      // Type-only imports vanish at build time; everything else is loaded when the module is.
+      const code = readFileSync(f, 'utf8').replace(/^\s*(?:import|export)\s+type\s[^;]*;/gm, '');
+      for (const s of specifiers(code)) {
+        if (s.startsWith('.') || s.startsWith('node:')) continue;
+        runtime.add(s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]);
+      }
+    }
+    expect([...runtime].filter((p) => !(p in pkg.dependencies)).sort()).toEqual([]);
+    expect([...runtime]).toContain('hono');
+  });
+
   it('no import circle among the sources (the detector finds a planted one)', () => {
     expect(cyclesOf(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]))).toEqual(['a -> b -> c -> a']);
     expect(cyclesOf(edges).map((c) => c.split(' -> ').map((f) => rel(f)).join(' -> '))).toEqual([]);
