@@ -68,12 +68,13 @@ export function toItemsFile(c: Catalog): ItemsFile {
 
 /**
  * Copies every block out of the buffer it was decoded from (so that a loaded model does not keep tensors.bin alive),
- * packed for residency: string spans as lengths (StringTable.owned), tag indices as uint8/uint16 when the
+ * packed for residency: string spans as lengths from 100k strings (StringTable.owned), tag indices as uint8/uint16 when the
  * vocabulary allows (at 1M items of short titles and a genre or two, ~9 MB less than the stored int32 blocks).
  */
 export function ownCatalog(c: Catalog): Catalog {
   const { indptr, indices, vocabulary } = c.itemTags;
-  const narrow = vocabulary.length <= 256 ? Uint8Array.from(indices) : vocabulary.length <= 65536 ? Uint16Array.from(indices) : indices.slice();
+  // Typed-array constructors convert natively (TypedArray.from iterates in JS).
+  const narrow = vocabulary.length <= 256 ? new Uint8Array(indices) : vocabulary.length <= 65536 ? new Uint16Array(indices) : indices.slice();
   return {
     itemIds: c.itemIds.owned(),
     titles: c.titles.owned(),
