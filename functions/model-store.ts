@@ -1,7 +1,7 @@
 import { decodeArtifact } from '../shared/artifact/decode.js';
 import { ARTIFACT_FILES } from '../shared/artifact/schema.js';
 import { ModelUnavailableError, NoModelError, NotFoundError } from '../shared/errors.js';
-import { loadModel, needsTfjsAtLoad, TfjsNotReadyError, type LoadedModel } from '../shared/model/loaded.js';
+import { loadModelSteps, needsTfjsAtLoad, TfjsNotReadyError, type LoadedModel } from '../shared/model/loaded.js';
 import { fnv1a64 } from '../shared/etag.js';
 import { checkModelName, isVersion, parseHidden, registryKeys } from '../shared/registry.js';
 import { loadOptions } from './engine.js';
@@ -266,7 +266,15 @@ async function loadVersion(env: Env, name: string, version: string): Promise<Liv
   if (estimate !== undefined) makeRoom(name, estimate, budget);
   const opts = loadOptions(env);
   if (needsTfjsAtLoad(decoded, opts)) await ensureWasmBackend();
-  const model = loadModel(name, version, decoded, opts);
+  // In steps: between chunks of the codes (and after the catalogue copy) requests queued meanwhile are answered, so a
+  // 1M load is a series of short pauses, not one (loadModelSteps).
+  const steps = loadModelSteps(name, version, decoded, opts);
+  let step = steps.next();
+  while (!step.done) {
+    await yieldToRequests();
+    step = steps.next();
+  }
+  const model = step.value;
   const t3 = performance.now();
   if (modelBytes(model) > budget) {
     const bytes = modelBytes(model);

@@ -4,6 +4,7 @@
 import { CATALOG_USERS, DIM, modelName, SEEN_PER_USER, type BenchContext, type Part, type PartResult } from '../lib/context.js';
 import { fitPowerLaw, sig } from '../lib/stats.js';
 import { BENCH_DIST, getJson, rssBytes, seedModel, startBenchWorker } from '../lib/workers.js';
+import type { StartedWorker } from '../../test/helpers/worker.js';
 import { encodeCatalog, makeCatalog } from '../lib/catalog.js';
 import type { Table } from '../lib/table.js';
 
@@ -93,6 +94,7 @@ export const memoryPart: Part = {
         isolate_bytes: Object.fromEntries(rows.map((r, i) => [String(r.items), total[i]])),
         max_items_128mb_measured: maxMeasured,
         resident_bytes_measured: Object.fromEntries(residency.map((r) => [String(r.items), r.residentBytes])),
+        load_longest_pause_ms: Object.fromEntries(residency.map((r) => [String(r.items), r.longestPauseMs])),
       },
     };
   },
@@ -134,6 +136,20 @@ interface Residency {
   rssDelta: number | null;
   rssPeak: number | null;
   loadMs: number | null;
+  /** The slowest /healthz answered while the model loaded (requests one at a time): how long the load froze the isolate. */
+  longestPauseMs: number;
+}
+
+async function slowestWhile(w: StartedWorker, until: Promise<unknown>): Promise<number> {
+  let done = false;
+  until.finally(() => (done = true)).catch(() => {});
+  let slowest = 0;
+  while (!done) {
+    const t0 = performance.now();
+    await (await w.fetch('/healthz')).arrayBuffer();
+    slowest = Math.max(slowest, performance.now() - t0);
+  }
+  return sig(slowest);
 }
 
 /**
@@ -158,7 +174,11 @@ async function measureResidency(ctx: BenchContext): Promise<Residency[]> {
       await getJson(w, '/healthz');
       const app = await w.inspector!.heapUsage(w);
       const rss0 = await rssBytes(w.pid);
-      const similar = await getJson<{ results: unknown[] }>(w, `/v1/models/${m}/items/1/similar?k=10`);
+      // The first request loads the model; /healthz is asked meanwhile, one request at a time: its slowest answer is
+      // the longest the isolate was not answering during the load.
+      const loading = getJson<{ results: unknown[] }>(w, `/v1/models/${m}/items/1/similar?k=10`);
+      const longestPauseMs = await slowestWhile(w, loading);
+      const similar = await loading;
       const recs = await getJson<{ results: unknown[] }>(w, `/v1/models/${m}/users/1/recommendations?k=10`);
       const mem = await getJson<Mem>(w, `/__bench/memory?model=${m}`);
       const heap = await w.inspector!.heapUsage(w);
@@ -179,6 +199,7 @@ async function measureResidency(ctx: BenchContext): Promise<Residency[]> {
         rssDelta: rss0 && rss1 ? rss1.rss - rss0.rss : null,
         rssPeak: rss1?.peak ?? null,
         loadMs: health.models.find((x) => x.model === m)?.loadMs ?? null,
+        longestPauseMs,
       };
       out.push(row);
       ctx.log(
@@ -195,11 +216,12 @@ async function measureResidency(ctx: BenchContext): Promise<Residency[]> {
 function residencyTable(rows: Residency[]): Table {
   return {
     title: 'Residency: catalogues loaded in workerd and answering (int8 artifact, d=64), MB, measured in workerd',
-    headers: ['items', 'answered', 'resident', 'JS heap', 'array buffers', 'of which catalogue', 'int8 kernels', 'tfjs wasm heap', 'app alone', 'tensors.bin', 'RSS delta', 'RSS peak', 'load ms', 'within 128 MB'],
-    rows: rows.map((r) => [r.items, r.answered ? 'yes' : 'no', r.residentBytes / MB, r.jsHeap / MB, r.backing / MB, r.catalogBytes / MB, r.kernelBytes / MB, r.wasmHeap / MB, r.appJs / MB, r.tensorsBinBytes / MB, mb(r.rssDelta), mb(r.rssPeak), r.loadMs, r.residentBytes <= ISOLATE_LIMIT ? 'yes' : 'no']),
+    headers: ['items', 'answered', 'resident', 'JS heap', 'array buffers', 'of which catalogue', 'int8 kernels', 'tfjs wasm heap', 'app alone', 'tensors.bin', 'RSS delta', 'RSS peak', 'load ms', 'longest pause ms', 'within 128 MB'],
+    rows: rows.map((r) => [r.items, r.answered ? 'yes' : 'no', r.residentBytes / MB, r.jsHeap / MB, r.backing / MB, r.catalogBytes / MB, r.kernelBytes / MB, r.wasmHeap / MB, r.appJs / MB, r.tensorsBinBytes / MB, mb(r.rssDelta), mb(r.rssPeak), r.loadMs, r.longestPauseMs, r.residentBytes <= ISOLATE_LIMIT ? 'yes' : 'no']),
     notes: [
       'Measured, not extrapolated: each size is published to a fresh bench Worker, loaded by the production model store and asked for similar items (k=10) and a recommendation (k=10). resident = JS heap in use after a full GC + ArrayBuffer backing stores (both from workerd\'s V8 inspector, Runtime.getHeapUsage after HeapProfiler.collectGarbage) + the wasm linear memories (the int8 kernels\'; tfjs-wasm\'s, 0 when nothing started it). "app alone" is the first two before any model loaded.',
       'array buffers hold the catalogue blocks (ids, titles, tags, seen lists, copied out of tensors.bin so the upload can be collected), the row norms and the user rows; the item codes live only in the kernel\'s memory.',
+      'longest pause: the slowest of the /healthz requests sent one after another while the first request loaded the model: the longest stretch the isolate answered nothing else (the load runs in steps that yield between chunks: functions/model-store.ts).',
       'max_items_128mb_measured (summary.json) is the largest of these sizes whose resident bytes stay within 128 MB. RSS (workerd\'s whole process, from /proc) is given for the load-time peak (VmHWM): it includes workerd itself, allocator slack and the upload (tensors.bin) while it is decoded.',
     ],
   };

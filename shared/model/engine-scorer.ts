@@ -9,7 +9,7 @@
 // shared/engine/int8-scan.wasm; Node compiles the bytes in training/engine-node.ts and registers it with
 // setDefaultInt8Scan from useWasmBackend()).
 import type { Q8Matrix } from '../artifact/q8.js';
-import { Int8Engine } from '../engine/int8-engine.js';
+import { drain, Int8Engine } from '../engine/int8-engine.js';
 
 let defaultModule: WebAssembly.Module | undefined;
 
@@ -97,8 +97,13 @@ export function cosineFromNorms(scales: Float32Array, norms: Float32Array): Floa
 
 /** One kernel instance per matrix, created once per loaded model (instantiating a compiled module takes microseconds). */
 export function createEngineScorer(x: EngineInput): EngineScorer {
+  return drain(createEngineScorerSteps(x));
+}
+
+/** createEngineScorer in steps (Int8Engine.loadSteps): pauses between chunks of the codes. */
+export function* createEngineScorerSteps(x: EngineInput): Generator<void, EngineScorer, void> {
   const items = new Int8Engine(x.module);
-  items.load({
+  yield* items.loadSteps({
     codes: x.items.values,
     rows: x.rows,
     cols: x.dim,
@@ -117,7 +122,7 @@ export function createEngineScorer(x: EngineInput): EngineScorer {
   if (x.ranker) {
     const engine = new Int8Engine(x.module);
     const { items: rankItems, dim: rankDim, users: rankUsers } = x.ranker;
-    engine.load({ codes: rankItems.values, rows: x.rows, cols: rankDim, factor: rankItems.scales });
+    yield* engine.loadSteps({ codes: rankItems.values, rows: x.rows, cols: rankDim, factor: rankItems.scales });
     ranker = { engine, dim: rankDim, userRow: (u) => sourceRow(rankUsers, u, rankDim), itemRow: rowOf(engine, 0, rankDim) };
   }
   const { users, dim, norms, userBias } = x;

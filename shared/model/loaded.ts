@@ -3,10 +3,11 @@ import { ArtifactError } from '../errors.js';
 import type { DecodedArtifact, DecodedTensor } from '../artifact/decode.js';
 import { catalogBytes, itemMeta as catalogItem, ownCatalog, type Catalog } from '../artifact/catalog.js';
 import type { ItemMeta, Manifest } from '../artifact/schema.js';
-import { createEngineScorer, defaultInt8Scan, type EngineScorer, type RowSource } from './engine-scorer.js';
+import { createEngineScorerSteps, defaultInt8Scan, type EngineScorer, type RowSource } from './engine-scorer.js';
 import { loadHead, type LoadedHead } from './head.js';
 import { IdIndex } from './ids.js';
 import { loadIvf, type IvfIndex } from './ivf.js';
+import { drain } from '../engine/int8-engine.js';
 
 /**
  * A model resident in tfjs memory, laid out for fast queries (docs/recipes.md "Layout for fast scoring on tfjs"):
@@ -132,6 +133,15 @@ export const TENSOR_NAMES = {
 } as const;
 
 export function loadModel(name: string, version: string, artifact: DecodedArtifact, opts: LoadOptions = {}): LoadedModel {
+  return drain(loadModelSteps(name, version, artifact, opts));
+}
+
+/**
+ * loadModel in steps: the generator pauses between the long parts of a load (the catalogue copy, each chunk of the
+ * codes copied into the kernel's memory), so the Worker's model store can answer requests in between; loadModel
+ * runs it without pausing. Nothing is visible to queries before it returns the model.
+ */
+export function* loadModelSteps(name: string, version: string, artifact: DecodedArtifact, opts: LoadOptions = {}): Generator<void, LoadedModel, void> {
   const { manifest, tensors } = artifact;
   const { users: nUsers, items: nItems } = manifest.counts;
   const itemF = need(tensors, TENSOR_NAMES.itemFactors, 2);
@@ -168,6 +178,7 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
   const own = <T extends Float32Array | Int8Array>(a: T): T => a.slice() as T;
   const rowSource = (t: DecodedTensor): RowSource => (t.q8 ? { q8: { values: own(t.q8.values), scales: own(t.q8.scales) } } : { f32: own(t.data) });
   const catalog = ownCatalog(artifact.catalog);
+  yield;
   // Built outside any caller's tidy (tf.tidy would dispose it with the caller's intermediates) and kept until dispose.
   const all: tf.Tensor[] = [];
   let disposed = false;
@@ -210,7 +221,7 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
     const q = itemF.q8;
     itemNormsData = own(q.norms);
     const rankQ8 = rankItemF?.q8;
-    engine = createEngineScorer({
+    engine = yield* createEngineScorerSteps({
       module,
       items: q,
       rows: nItems,

@@ -6,6 +6,7 @@ import { quantizeQ8 } from '../../shared/artifact/q8.js';
 import {
   cosineFactors,
   Int8Engine,
+  LOAD_CHUNK_BYTES,
   paddedWidth,
   quantizeQuery,
   queryLimit,
@@ -240,5 +241,29 @@ describe('Int8Engine against exact f32 cosine', () => {
     const recall = hits / (queries * 10);
     console.log(`[int8-engine] recall@10 vs exact f32 cosine, 5000 x 64 gaussian, 100 queries: ${recall.toFixed(3)}`);
     expect(recall).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+describe('loading in steps (what lets the Worker answer requests during a large load)', () => {
+  it('pauses after every LOAD_CHUNK_BYTES of codes and ends with the same matrix load() gives', () => {
+    const rows = 150_000;
+    const cols = 64;
+    const codes = new Int8Array(rows * cols);
+    for (let i = 0; i < codes.length; i++) codes[i] = ((i * 2654435761) >>> 24) - 128;
+    const factor = Float32Array.from({ length: rows }, (_, r) => 1 + (r % 7) / 10);
+    const m = { codes, rows, cols, factor };
+    const whole = new Int8Engine(int8ScanModule());
+    whole.load(m);
+    const stepped = new Int8Engine(int8ScanModule());
+    let pauses = 0;
+    for (const _ of stepped.loadSteps(m)) pauses++;
+    // 150,000 rows of 64 bytes in chunks of 4 MiB (65,536 rows): three chunks, a pause between each two.
+    expect([LOAD_CHUNK_BYTES, pauses]).toEqual([4 << 20, 2]);
+    const q = Float32Array.from({ length: cols }, (_, c) => Math.sin(c));
+    const a = whole.topK(q, 10);
+    const b = stepped.topK(q, 10);
+    expect(Array.from(b.indices)).toEqual(Array.from(a.indices));
+    expect(Array.from(b.scores)).toEqual(Array.from(a.scores));
+    expect(Array.from(stepped.row(149_999))).toEqual(Array.from(codes.subarray(149_999 * cols)));
   });
 });
