@@ -4,6 +4,7 @@ import { ModelUnavailableError, NoModelError, NotFoundError } from '../shared/er
 import { loadModelSteps, needsTfjsAtLoad, TfjsNotReadyError, type LoadedModel } from '../shared/model/loaded.js';
 import { fnv1a64 } from '../shared/etag.js';
 import { checkModelName, isVersion, parseHidden, registryKeys } from '../shared/registry.js';
+import { sha256InSteps } from './checksum.js';
 import { loadOptions } from './engine.js';
 import type { Context } from 'hono';
 import type { Env } from './env.js';
@@ -259,7 +260,7 @@ async function loadVersion(env: Env, name: string, version: string): Promise<Liv
   // meanwhile are answered (from the live version) first.
   await yieldToRequests();
   // Publish ran the full decode on these bytes; the checksum vouches for what it checked (decode.ts DecodeOptions).
-  const decoded = await decodeArtifact(manifest, new Uint8Array(tensors), items, { verify: 'checksum' });
+  const decoded = await decodeArtifact(manifest, new Uint8Array(tensors), items, { verify: 'checksum', sha256: (b) => sha256InSteps(b, yieldToRequests) });
   await yieldToRequests();
   const t2 = performance.now();
   // Room is made after the artifact decoded (a broken one evicts nothing) and before its upload.

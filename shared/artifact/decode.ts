@@ -46,6 +46,12 @@ export interface DecodeOptions {
    * UTF-8, id uniqueness and order, seen and tag index ranges.
    */
   verify?: 'full' | 'checksum';
+  /**
+   * Hex sha256 of tensors.bin. Default: WebCrypto's digest in one call. The Worker passes one that hashes in chunks
+   * and lets requests run between them (functions/checksum.ts): at 1M items one digest call is ~80 ms on the
+   * isolate's thread.
+   */
+  sha256?: (bytes: Uint8Array) => Promise<string>;
 }
 
 /**
@@ -67,7 +73,7 @@ export async function decodeArtifact(
       `tensors.bin is ${tensorBytes.byteLength} bytes but the manifest says ${manifest.tensorsBytes}: the upload is truncated or from another version`,
     );
   }
-  const sum = await sha256Hex(tensorBytes);
+  const sum = await (opts.sha256 ?? sha256Hex)(tensorBytes);
   if (sum !== manifest.tensorsSha256) {
     throw new ArtifactError(`tensors.bin checksum mismatch: sha256 ${sum}, manifest says ${manifest.tensorsSha256}`);
   }
