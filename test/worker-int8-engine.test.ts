@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { round } from '../functions/present.js';
 import { quantizeQ8 } from '../shared/artifact/q8.js';
+import { sha256Hex } from '../shared/artifact/sha256.js';
 import { cosineFactors, Int8Engine } from '../shared/engine/int8-engine.js';
 import { loadModel, type LoadedModel } from '../shared/model/loaded.js';
 import { recommendFromExamples } from '../shared/model/from-examples.js';
@@ -65,6 +66,15 @@ it('answers one topK in workerd exactly as in Node', async () => {
   expect(got.isModule).toBe(true);
   expect(got.indices).toEqual(Array.from(want.indices));
   expect(got.scores).toEqual(Array.from(want.scores));
+});
+
+it("the Worker's stepwise checksum (DigestStream in chunks) equals sha256 of the whole, whatever the chunking", async () => {
+  const bytes = Uint8Array.from({ length: 100_001 }, (_, i) => (i * 2654435761) >>> 24);
+  const want = await sha256Hex(bytes);
+  for (const [chunk, pauses] of [[4096, 24], [100_001, 0], [7, 14285]] as const) {
+    const res = await worker.fetch(`/sha256?chunk=${chunk}`, { method: 'POST', body: bytes });
+    expect(await res.json()).toEqual({ hex: want, pauses });
+  }
 });
 
 describe('the production Worker scores q8 artifacts with the engine (and EDGEREC_SCORER=tfjs with tfjs)', () => {
