@@ -357,7 +357,7 @@ describe('the embeddable widget (GET /widget/...) and /embed.js', () => {
     }
   });
 
-  it('GET /embed.js: JavaScript under 4 KB that parses, cacheable, loadable cross-origin', async () => {
+  it('GET /embed.js: JavaScript under 5 KB that parses, cacheable, loadable cross-origin', async () => {
     const res = await worker.fetch('/embed.js', { headers: { Origin: 'https://shop.example' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Type')).toBe('text/javascript; charset=utf-8');
@@ -366,7 +366,8 @@ describe('the embeddable widget (GET /widget/...) and /embed.js', () => {
     expect(res.headers.get('Access-Control-Allow-Origin')).toBe('*');
     expect(res.headers.get('Cache-Control')).toBe('public, max-age=60, s-maxage=300, stale-while-revalidate=600');
     const script = await res.text();
-    expect(new TextEncoder().encode(script).byteLength).toBeLessThan(4 * 1024);
+    // 5 KB since the event beacons (README, "Events in"); it was 4 KB before them.
+    expect(new TextEncoder().encode(script).byteLength).toBeLessThan(5 * 1024);
     expect(() => new Function(script)).not.toThrow();
     expect(script).toContain('document.currentScript');
     const again = await worker.fetch('/embed.js', { headers: { 'If-None-Match': res.headers.get('ETag')! } });
