@@ -135,14 +135,12 @@ async function refresh(env: Env, name: string, slot: Slot): Promise<void> {
   if (slot.pinned) return refreshPinned(env, name, slot, slot.pinned);
   let pointer: R2ObjectBody | null;
   let version: string | undefined;
-  // HIDDEN and SPLIT are read beside CURRENT, so hiding an item or splitting traffic takes effect within the same TTL as a publish.
+  // HIDDEN is read beside CURRENT, so hiding an item takes effect within the same TTL as a publish.
   const hidden = readHidden(env, name, slot);
-  const split = readSplit(env, name, slot);
   try {
     pointer = await env.MODELS.get(registryKeys.current(name));
     if (pointer) version = (await pointer.text()).trim();
     await hidden;
-    await split;
   } catch (e) {
     // The bucket failing for a moment must not take a live model down; without one it is a 503, not a 500.
     slot.checkedAt = Date.now();
@@ -163,6 +161,8 @@ async function refresh(env: Env, name: string, slot: Slot): Promise<void> {
     throw rememberMiss(name, new NotFoundError(`model ${JSON.stringify(name)} is not published (GET /v1/models lists those that are): ${hint}`, 'unknown_model'));
   }
   misses.delete(name);
+  // SPLIT only once CURRENT exists (same TTL), so a name that is not published still costs two gets and a list.
+  await readSplit(env, name, slot);
   if (version === undefined) return;
   if (slot.live?.version === version) {
     // CURRENT names the live version again (a rollback after a bad publish): the refusal is history.
