@@ -8,6 +8,7 @@ import { loadedModels, modelMemory } from './model-store.js';
 import { arithmeticRoutes } from './routes/arithmetic.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { embedRoutes } from './routes/embed.js';
+import { eventRoutes } from './routes/events.js';
 import { exampleRoutes } from './routes/examples.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { predictRoutes } from './routes/predict.js';
@@ -17,6 +18,7 @@ import { tagRoutes } from './routes/tags.js';
 import { widgetRoutes } from './routes/widget.js';
 import { backendInfo, ensureWasmBackend, tfReady } from './tf-backend.js';
 import { limitBody } from './validation/body.js';
+import { refusedSplits } from './variant-model.js';
 
 export function createApp() {
   const app = new Hono<AppEnv>();
@@ -38,7 +40,7 @@ export function createApp() {
     const { numTensors, numBytes } = tfReady() ? tf.memory() : { numTensors: 0, numBytes: 0 };
     // modelMemory: MODEL_MEMORY_BUDGET_MB in bytes, the models' tensor bytes held against it (the sum of the models'
     // residentBytes), the most ever held at once (a swap holds two versions for a moment) and evictions so far.
-    return c.json({ ok: true, ...backendInfo(), selfTest: selfTest ?? null, memory: { numTensors, numBytes }, modelMemory: modelMemory(c.env), models: loadedModels() });
+    return c.json({ ok: true, ...backendInfo(), selfTest: selfTest ?? null, memory: { numTensors, numBytes }, modelMemory: modelMemory(c.env), models: loadedModels(), ...splitsView() });
   });
   app.route('/v1/models', catalogRoutes);
   app.route('/v1/models', queryRoutes);
@@ -47,6 +49,7 @@ export function createApp() {
   app.route('/v1/models', arithmeticRoutes);
   app.route('/v1/models', exampleRoutes);
   app.route('/v1/models', predictRoutes);
+  app.route('/v1/events', eventRoutes);
   app.route('/', openApiRoutes(() => app.routes));
   app.route('/widget', widgetRoutes);
   app.route('/', embedRoutes);
@@ -75,6 +78,12 @@ export function createApp() {
     return c.json({ error: { code: 'internal', message: 'internal error; see the Worker logs' } }, 500);
   });
   return app;
+}
+
+/** Splits this isolate refused (a variant that could not be resident), only when there are any. */
+function splitsView() {
+  const refused = refusedSplits();
+  return refused.length ? { refusedSplits: refused } : {};
 }
 
 /** For a path, the methods some registered route answers it with (HEAD beside GET), from Hono's route table. */

@@ -8,6 +8,12 @@ export interface Env {
   EDGEREC_SCORER?: string;
   /** Tensor bytes (MB) the models of one isolate may hold together; least recently used models are evicted past it. */
   MODEL_MEMORY_BUDGET_MB?: string;
+  /** Where POST /v1/events puts accepted batches; the Worker's own queue handler consumes them. */
+  EVENTS_QUEUE?: Queue<import('../shared/events.js').EventsMessage>;
+  /** The events store: events/<model>/<date>/<digest>.ndjson, written by the queue consumer only, read by no route. */
+  EVENTS?: R2Bucket;
+  /** Requests per client address on POST /v1/events (wrangler.toml [[ratelimits]]). */
+  EVENTS_RATE_LIMIT?: RateLimit;
 }
 
 export type AppEnv = { Bindings: Env };

@@ -1,4 +1,12 @@
-// The Worker: a Hono app over the model bucket. Bindings are declared in wrangler.toml and typed in env.ts.
+// The Worker: a Hono app over the model bucket, and the consumer of its own events queue. Bindings are declared in
+// wrangler.toml and typed in env.ts.
 import { createApp } from './app.js';
+import type { Env } from './env.js';
+import { consumeEvents } from './events-consumer.js';
 
-export default createApp();
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  queue: consumeEvents,
+} satisfies ExportedHandler<Env, import('../shared/events.js').EventsMessage>;

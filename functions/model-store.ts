@@ -5,6 +5,7 @@ import { loadModelSteps, needsTfjsAtLoad, TfjsNotReadyError, type LoadedModel } 
 import { fnv1a64 } from '../shared/etag.js';
 import { checkModelName, isVersion, parseHidden, registryKeys } from '../shared/registry.js';
 import { sha256InSteps } from './checksum.js';
+import { parseSplit, type SplitFile } from '../shared/split.js';
 import { loadOptions } from './engine.js';
 import type { Context } from 'hono';
 import type { Env } from './env.js';
@@ -39,6 +40,11 @@ interface Slot {
   waited: number;
   /** Set when the memory budget evicted the live version; the next request loads it again. */
   evicted?: { version: string; residentBytes: number; at: string };
+  /** <model>/SPLIT when last read (undefined: none); why it was not applied, if it was not. */
+  split?: SplitFile;
+  splitProblem?: string;
+  /** A slot holding one fixed version (a split's variant), keyed `<model>@<version>`: it never reads CURRENT. */
+  pinned?: { model: string; version: string };
 }
 
 /** Per-isolate cache: one slot per model name, holding the live version's tensors. */
@@ -70,14 +76,16 @@ let useClock = 0;
  * One refresh per slot at a time. `use` runs synchronously right after the last await, so a concurrent switch (or
  * an eviction) cannot dispose the model under it.
  */
-export async function withModel<T>(env: Env, name: string, use: (m: LoadedModel) => T, bg?: Background): Promise<T> {
-  checkModelName(name);
+export async function withModel<T>(env: Env, model: string, use: (m: LoadedModel) => T, bg?: Background, version?: string): Promise<T> {
+  checkModelName(model);
   const ttl = ttlMs(env);
   // A name that was not published a moment ago costs no R2 call until the TTL passes.
-  const miss = misses.get(name);
+  const miss = misses.get(model);
   if (miss && Date.now() - miss.at < ttl) throw miss.error;
+  // With `version` (a split's variant other than CURRENT's): that version, in a slot of its own.
+  const name = version === undefined ? model : `${model}@${version}`;
   let slot = slots.get(name);
-  if (!slot) slots.set(name, (slot = { checkedAt: 0, hiddenIds: [], lastUsed: 0, waited: 0 }));
+  if (!slot) slots.set(name, (slot = { checkedAt: 0, hiddenIds: [], lastUsed: 0, waited: 0, ...(version !== undefined ? { pinned: { model, version } } : {}) }));
   const due = Date.now() - slot.checkedAt >= ttl;
   if (slot.live) {
     if (due && !slot.refreshing) {
@@ -131,6 +139,7 @@ function rememberMiss(name: string, error: Error): Error {
 }
 
 async function refresh(env: Env, name: string, slot: Slot): Promise<void> {
+  if (slot.pinned) return refreshPinned(env, name, slot, slot.pinned);
   let pointer: R2ObjectBody | null;
   let version: string | undefined;
   // HIDDEN is read beside CURRENT, so hiding an item takes effect within the same TTL as a publish.
@@ -159,6 +168,8 @@ async function refresh(env: Env, name: string, slot: Slot): Promise<void> {
     throw rememberMiss(name, new NotFoundError(`model ${JSON.stringify(name)} is not published (GET /v1/models lists those that are): ${hint}`, 'unknown_model'));
   }
   misses.delete(name);
+  // SPLIT only once CURRENT exists (same TTL), so a name that is not published still costs two gets and a list.
+  await readSplit(env, name, slot);
   if (version === undefined) return;
   if (slot.live?.version === version) {
     // CURRENT names the live version again (a rollback after a bad publish): the refusal is history.
@@ -169,7 +180,7 @@ async function refresh(env: Env, name: string, slot: Slot): Promise<void> {
     if (!isVersion(version)) {
       throw new Error(`${registryKeys.current(name)} holds ${JSON.stringify(version.slice(0, 80))}, which is not a version name: publish or roll back to fix it`);
     }
-    const next = await exclusive(() => loadVersion(env, name, version));
+    const next = await exclusive(() => loadVersion(env, name, version, 'CURRENT'));
     applyHidden(next.model, slot.hiddenIds);
     const previous = slot.live;
     slot.live = next;
@@ -218,11 +229,20 @@ function evict(name: string, slot: Slot, why: string): void {
 function makeRoom(name: string, bytes: number, budget: number): void {
   // Built only when something is evicted: toLocaleString's first call loads ICU data (~15 ms of a cold start).
   const why = () => `to make room for ${name} (${formatBytes(bytes)}) within the budget of ${formatBytes(budget)}`;
+  // A split's variant never evicts the other versions of its own model: they answer the same experiment.
+  const pinned = slots.get(name)?.pinned;
+  const spare = (n: string, s: Slot) => n === name || (pinned !== undefined && (n === pinned.model || s.pinned?.model === pinned.model));
   while (residentTotal() + bytes > budget) {
     let lru: [string, Slot] | undefined;
-    for (const [n, s] of slots) if (n !== name && s.live && (!lru || s.lastUsed < lru[1].lastUsed)) lru = [n, s];
+    for (const [n, s] of slots) if (!spare(n, s) && s.live && (!lru || s.lastUsed < lru[1].lastUsed)) lru = [n, s];
     if (!lru) break;
     evict(lru[0], lru[1], why());
+  }
+  if (pinned && residentTotal() + bytes > budget) {
+    throw new ModelTooLargeError(
+      `the split of ${JSON.stringify(pinned.model)} needs version ${pinned.version} (${formatBytes(bytes)}) resident beside its other versions (${formatBytes(residentTotal())} in all now), ` +
+        `more than this isolate's model memory budget of ${formatBytes(budget)}: the split is not applied (every request gets CURRENT); split between smaller versions or raise MODEL_MEMORY_BUDGET_MB`,
+    );
   }
   const own = slots.get(name);
   if (own?.live && residentTotal() + bytes > budget) evict(name, own, `(its previous version) ${why()}`);
@@ -235,12 +255,12 @@ function tooLarge(name: string, version: string, bytes: number, budget: number, 
   );
 }
 
-async function loadVersion(env: Env, name: string, version: string): Promise<Live> {
+async function loadVersion(env: Env, name: string, version: string, namedBy: 'CURRENT' | 'SPLIT', slotName = name): Promise<Live> {
   const t0 = performance.now();
   const budget = budgetBytes(env);
   const get = async (file: string) => {
     const obj = await env.MODELS.get(registryKeys.file(name, version, file));
-    if (!obj) throw new Error(`CURRENT names version ${version}, but ${registryKeys.file(name, version, file)} is missing`);
+    if (!obj) throw new Error(`${namedBy} names version ${version}, but ${registryKeys.file(name, version, file)} is missing`);
     return obj;
   };
   // All three reads start at once (no extra round trip); the manifest, which is small, says whether to go on.
@@ -264,7 +284,7 @@ async function loadVersion(env: Env, name: string, version: string): Promise<Liv
   await yieldToRequests();
   const t2 = performance.now();
   // Room is made after the artifact decoded (a broken one evicts nothing) and before its upload.
-  if (estimate !== undefined) makeRoom(name, estimate, budget);
+  if (estimate !== undefined) makeRoom(slotName, estimate, budget);
   const opts = loadOptions(env);
   if (needsTfjsAtLoad(decoded, opts)) await ensureWasmBackend();
   // In steps: between chunks of the codes (and after the catalogue copy) requests queued meanwhile are answered, so a
@@ -283,7 +303,12 @@ async function loadVersion(env: Env, name: string, version: string): Promise<Liv
     throw tooLarge(name, version, bytes, budget, 'measured after upload');
   }
   // The estimate is checked against the real figure: whatever it missed is made room for now.
-  makeRoom(name, modelBytes(model), budget);
+  try {
+    makeRoom(slotName, modelBytes(model), budget);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   // The new version and the old one (still serving) are both resident until the caller swaps: the peak.
   peakResidentBytes = Math.max(peakResidentBytes, residentTotal() + modelBytes(model));
   const phases = { r2Ms: t1 - t0, decodeMs: t2 - t1, uploadMs: t3 - t2 };
@@ -291,6 +316,54 @@ async function loadVersion(env: Env, name: string, version: string): Promise<Liv
 }
 
 const yieldToRequests = () => new Promise<void>((r) => setTimeout(r, 0));
+
+/**
+ * A split variant's slot: its version never changes, so a re-read only applies the model's hidden list (read by
+ * CURRENT's slot). The first request loads the version, within the budget beside the model's other versions.
+ */
+async function refreshPinned(env: Env, name: string, slot: Slot, pinned: { model: string; version: string }): Promise<void> {
+  slot.checkedAt = Date.now();
+  slot.hiddenIds = slots.get(pinned.model)?.hiddenIds ?? [];
+  if (slot.live) return applyHidden(slot.live.model, slot.hiddenIds);
+  try {
+    const next = await exclusive(() => loadVersion(env, pinned.model, pinned.version, 'SPLIT', name));
+    applyHidden(next.model, slot.hiddenIds);
+    slot.live = next;
+    slot.failed = undefined;
+    slot.evicted = undefined;
+    slot.lastUsed = ++useClock;
+  } catch (e) {
+    const code = e instanceof ModelTooLargeError ? e.code : undefined;
+    slot.failed = { version: pinned.version, message: (e as Error).message, at: new Date().toISOString(), ...(code ? { code } : {}) };
+    console.error(`edgerec: refusing split variant ${name}: ${(e as Error).message}`);
+  }
+}
+
+/** Reads <model>/SPLIT into the slot. Absent: no split. Unreadable or malformed: no split (CURRENT answers) and /healthz says why. */
+async function readSplit(env: Env, name: string, slot: Slot): Promise<void> {
+  try {
+    const obj = await env.MODELS.get(registryKeys.split(name));
+    slot.split = obj ? parseSplit(await obj.text()) : undefined;
+    slot.splitProblem = undefined;
+  } catch (e) {
+    slot.split = undefined;
+    slot.splitProblem = `${registryKeys.split(name)} was not applied: ${(e as Error).message}`;
+    console.error(`edgerec: ${slot.splitProblem}`);
+  }
+  // Variants the split no longer names free their memory (a request runs synchronously after its last await, so
+  // none is using them now).
+  const keep = new Set(slot.split?.variants.map((v) => v.version));
+  for (const [n, s] of slots) {
+    if (s.pinned?.model !== name || keep.has(s.pinned.version) || s.refreshing) continue;
+    s.live?.model.dispose();
+    slots.delete(n);
+  }
+}
+
+/** The split read with `model`'s CURRENT (after withModel on it), if any. */
+export function currentSplit(model: string): SplitFile | undefined {
+  return slots.get(model)?.split;
+}
 
 /** The budget and what is held against it, for /healthz. */
 export function modelMemory(env: Env) {
@@ -350,6 +423,8 @@ export function loadedModels() {
     // Items left out of every answer (npm run hide): those the live version has.
     hidden: s.live?.model.hidden.size ?? 0,
     ...(s.hiddenProblem ? { hiddenProblem: s.hiddenProblem } : {}),
+    ...(s.split ? { split: s.split.variants.map(({ name: variant, version, weight }) => ({ variant, version, weight })) } : {}),
+    ...(s.splitProblem ? { splitProblem: s.splitProblem } : {}),
     phases: s.live ? Object.fromEntries(Object.entries(s.live.phases).map(([k, v]) => [k, Math.round(v * 100) / 100])) : null,
     ...(s.failed ? { refused: s.failed } : {}),
     // Evicted by the memory budget (the next request loads it again).

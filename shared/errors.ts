@@ -4,7 +4,7 @@
  */
 export class EdgerecError extends Error {
   constructor(
-    readonly status: 400 | 404 | 409 | 413 | 422 | 500 | 503,
+    readonly status: 400 | 404 | 409 | 413 | 422 | 429 | 500 | 503,
     readonly code: string,
     message: string,
   ) {

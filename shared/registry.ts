@@ -5,10 +5,12 @@ import { BadRequestError } from './errors.js';
  *   <model>/<version>/manifest.json | tensors.bin | items.json
  *   <model>/CURRENT      (text: the live version)
  *   <model>/HIDDEN       (JSON: item ids every answer leaves out, across versions; npm run hide)
+ *   <model>/SPLIT        (JSON: A/B variants, each a version and a share of users; npm run split; shared/split.ts)
  */
 export const registryKeys = {
   current: (model: string) => `${model}/CURRENT`,
   hidden: (model: string) => `${model}/HIDDEN`,
+  split: (model: string) => `${model}/SPLIT`,
   file: (model: string, version: string, file: string) => `${model}/${version}/${file}`,
 };
 

@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEvents } from '../training/events/read.js';
+import { bucketOverR2 } from '../training/publish/local-bucket.js';
 import { publishArtifact } from '../training/publish/publish.js';
+import { pollUntil } from './helpers/poll.js';
 import { bucketOf } from './helpers/artifact.js';
 import { HOSTILE_TITLES, VISITOR_ARTIFACT, writeTinyArtifact } from './helpers/tiny-artifact.js';
 import { REPO_ROOT, startWorker, type StartedWorker } from './helpers/worker.js';
@@ -49,6 +52,8 @@ const PAGES: Record<string, (workerOrigin: string) => string> = {
   '/history': (o) => shopPage(o, HISTORY),
   // A browser (or a privacy setting) that refuses storage: reading localStorage throws.
   '/no-storage': (o) => shopPage(o, HISTORY, "Object.defineProperty(window, 'localStorage', { get: function () { throw new DOMException('denied', 'SecurityError'); } });"),
+  '/beacons': (o) =>
+    shopPage(o, '<div id="ev" data-edgerec-model="visit" data-edgerec-item="1" data-edgerec-k="3" data-edgerec-visitor="v-42"></div><div id="quiet" data-edgerec-model="visit" data-edgerec-item="2" data-edgerec-k="2" data-edgerec-visitor="v-quiet" data-edgerec-events="off"></div>'),
   '/broken': (o) =>
     shopPage(o, '<div id="no-model" data-edgerec-model="nope" data-edgerec-item="1"></div><div id="no-item" data-edgerec-model="visit" data-edgerec-item="nope" data-edgerec-k="2"></div>'),
 };
@@ -74,7 +79,8 @@ describe('the widget in a real browser (chromium, embed.js from another origin)'
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
     const [started, dir, visitDir] = await Promise.all([
-      startWorker(),
+      // A short batch wait, so the events test sees its beacons stored without waiting the 5 s of wrangler.toml.
+      startWorker({ queueConsumer: { maxBatchTimeout: 0.2 } }),
       writeTinyArtifact({ titles: HOSTILE_TITLES, users: ['u0', 'u1', 'u2'], seen: [[], [], [2]] }),
       writeTinyArtifact(VISITOR_ARTIFACT),
     ]);
@@ -231,6 +237,33 @@ describe('the widget in a real browser (chromium, embed.js from another origin)'
     await page.reload({ waitUntil: 'load' });
     await page.waitForSelector('#history[data-edgerec-state="ready"]');
     expect(asked).toEqual(['/widget/visit/recommendations?items=2,4&k=3']);
+    await page.close();
+  });
+
+  it('events: a shown widget sends one impression per item and a followed link a click (sendBeacon, the page\'s visitor id); events="off" sends none', async () => {
+    const page = await context!.newPage();
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().startsWith(`${workerOrigin}/widget/`)) asked.push(r.url().slice(workerOrigin.length));
+    });
+    await page.goto(`${hostOrigin}/beacons`, { waitUntil: 'load' });
+    await page.waitForSelector('#ev[data-edgerec-state="ready"]');
+    await page.waitForSelector('#quiet[data-edgerec-state="ready"]');
+    // The visitor id goes to the widget too: under a split it picks the variant.
+    expect(asked.sort()).toEqual(['/widget/visit/items/1?k=3&visitor=v-42', '/widget/visit/items/2?k=2&visitor=v-quiet']);
+    const first = await page.$$eval('#ev ol > li > a', (as) => as.map((a) => a.getAttribute('data-edgerec-item')!));
+    await page.click(`#ev a[data-edgerec-item="${first[0]}"]`);
+    await page.waitForSelector(`#ev[data-edgerec-item="${first[0]}"][data-edgerec-state="ready"]`);
+    const second = await page.$$eval('#ev ol > li > a', (as) => as.map((a) => a.getAttribute('data-edgerec-item')!));
+    const mine = async () => (await readEvents(bucketOverR2(worker.events!), 'visit')).events.filter((e) => e.visitor === 'v-42' || e.visitor === 'v-quiet');
+    const seen = await pollUntil('7 events of v-42 stored', mine, (e) => e.length >= 7);
+    const events = seen[seen.length - 1];
+    expect(events.filter((e) => e.visitor === 'v-quiet')).toEqual([]);
+    const of = (type: string) => events.filter((e) => e.type === type).map((e) => e.item).sort();
+    expect(of('impression')).toEqual([...first, ...second].sort());
+    expect(of('click')).toEqual([first[0]]);
+    for (const e of events) expect(e).toMatchObject({ model: 'visit', visitor: 'v-42' });
+    expect(events.some((e) => 'variant' in e)).toBe(false);
     await page.close();
   });
 

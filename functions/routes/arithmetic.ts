@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { itemArithmetic } from '../../shared/model/arithmetic.js';
 import { requireTagsInItemSpace } from '../../shared/model/tag-vectors.js';
 import type { AppEnv } from '../env.js';
-import { background, withModel } from '../model-store.js';
+import { versionView, withRequestModel } from '../variant-model.js';
 import { MAX_K } from '../params.js';
 import { itemView, resultsView, round } from '../present.js';
 import { readBody } from '../validation/body.js';
@@ -54,7 +54,7 @@ export const arithmeticSpec: RouteSpec = {
 arithmeticRoutes.post('/:model/items/similar', async (c) => {
   const name = c.req.param('model');
   const q = await readBody(c, body);
-  const answer = await withModel(c.env, name, (m) => {
+  const answer = await withRequestModel(c, name, (m, v) => {
     const tags = requireTagsInItemSpace(m);
     const item = indexAt(m.items, q.item, name, 'body.item');
     const plus = q.plus.map((t, j) => indexAt(tags.index, t, name, `body.plus[${j}]`));
@@ -62,7 +62,7 @@ arithmeticRoutes.post('/:model/items/similar', async (c) => {
     const { results, cosineToItem } = itemArithmetic(m, { item, plus, minus }, q.k);
     return {
       model: name,
-      version: m.version,
+      ...versionView(m, v),
       item: itemView(m, item),
       plus: q.plus,
       minus: q.minus,
@@ -70,6 +70,6 @@ arithmeticRoutes.post('/:model/items/similar', async (c) => {
       cosine_to_item: round(cosineToItem),
       results: resultsView(m, results),
     };
-  }, background(c));
+  });
   return c.json(answer);
 });

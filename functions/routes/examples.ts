@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { BadRequestError } from '../../shared/errors.js';
 import { MAX_EXAMPLES, recommendFromExamples } from '../../shared/model/from-examples.js';
 import type { AppEnv } from '../env.js';
-import { background, withModel } from '../model-store.js';
+import { versionView, withRequestModel } from '../variant-model.js';
 import { MAX_K } from '../params.js';
 import { itemView, resultsView, round } from '../present.js';
 import { readBody } from '../validation/body.js';
@@ -56,7 +56,7 @@ export const examplesSpec: RouteSpec = {
 exampleRoutes.post('/:model/recommendations/from-examples', async (c) => {
   const name = c.req.param('model');
   const q = await readBody(c, body);
-  const answer = await withModel(c.env, name, (m) => {
+  const answer = await withRequestModel(c, name, (m, v) => {
     // Repeats within a list say nothing new: each item counts once.
     const liked = [...new Set(q.liked.map((x, j) => indexAt(m.items, x, name, `body.liked[${j}]`)))];
     const disliked = [...new Set(q.disliked.map((x, j) => indexAt(m.items, x, name, `body.disliked[${j}]`)))];
@@ -67,7 +67,7 @@ exampleRoutes.post('/:model/recommendations/from-examples', async (c) => {
     const a = recommendFromExamples(m, liked, disliked, q.k);
     return {
       model: name,
-      version: m.version,
+      ...versionView(m, v),
       method: a.method,
       k: q.k,
       liked: liked.map((i) => itemView(m, i)),
@@ -78,6 +78,6 @@ exampleRoutes.post('/:model/recommendations/from-examples', async (c) => {
       best: resultsView(m, a.best),
       worst: resultsView(m, a.worst),
     };
-  }, background(c));
+  });
   return c.json(answer);
 });

@@ -4,6 +4,7 @@ import { QUERY_PARAMS } from '../params.js';
 import { MAX_BODY_BYTES } from '../validation/body.js';
 import { openApiDocument, type RouteSpec } from '../validation/openapi.js';
 import { arithmeticSpec } from './arithmetic.js';
+import { eventsSpec } from './events.js';
 import { examplesSpec } from './examples.js';
 import { predictSpec } from './predict.js';
 import { RECOMMENDATION_SPECS } from './recommendations.js';
@@ -114,7 +115,7 @@ const CORE_SPECS: RouteSpec[] = [
   },
 ];
 
-export const ROUTE_SPECS: readonly RouteSpec[] = [...CORE_SPECS, ...RECOMMENDATION_SPECS, similarTagsSpec, arithmeticSpec, examplesSpec, predictSpec];
+export const ROUTE_SPECS: readonly RouteSpec[] = [...CORE_SPECS, ...RECOMMENDATION_SPECS, similarTagsSpec, arithmeticSpec, examplesSpec, predictSpec, eventsSpec];
 
 /**
  * GET /openapi.json, built once per isolate from the route specs (the same schemas that validate bodies) and the

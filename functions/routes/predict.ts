@@ -3,7 +3,7 @@ import { BadRequestError } from '../../shared/errors.js';
 import type { LoadedModel } from '../../shared/model/loaded.js';
 import { predictRatings } from '../../shared/model/queries.js';
 import type { AppEnv } from '../env.js';
-import { background, withModel } from '../model-store.js';
+import { versionView, withRequestModel } from '../variant-model.js';
 import { round } from '../present.js';
 import { readBody } from '../validation/body.js';
 import { indexAt } from '../validation/lookup.js';
@@ -54,7 +54,7 @@ function requireRatings(m: LoadedModel): [number, number] {
 predictRoutes.post('/:model/predict', async (c) => {
   const name = c.req.param('model');
   const { pairs } = await readBody(c, body);
-  const answer = await withModel(c.env, name, (m) => {
+  const answer = await withRequestModel(c, name, (m, v) => {
     const range = requireRatings(m);
     const users = new Int32Array(pairs.length);
     const items = new Int32Array(pairs.length);
@@ -65,10 +65,10 @@ predictRoutes.post('/:model/predict', async (c) => {
     const ratings = predictRatings(m, users, items);
     return {
       model: name,
-      version: m.version,
+      ...versionView(m, v),
       range,
       predictions: pairs.map(([user, item], p) => ({ user, item, rating: round(ratings[p]) })),
     };
-  }, background(c));
+  });
   return c.json(answer);
 });

@@ -3,7 +3,7 @@ import { checkId } from '../../shared/model/ids.js';
 import { buildItemFilter, similarItemsWhere } from '../../shared/model/filters.js';
 import { predictRatings } from '../../shared/model/queries.js';
 import type { AppEnv } from '../env.js';
-import { answerVersion, background, withModel } from '../model-store.js';
+import { answerTag, versionView, withRequestModel } from '../variant-model.js';
 import { parseFilterQuery, parseK } from '../params.js';
 import { filterView, itemView, resultsView, round } from '../present.js';
 
@@ -15,11 +15,11 @@ queryRoutes.get('/:model/items/:item/similar', async (c) => {
   const k = parseK(c.req.query('k'));
   const filter = parseFilterQuery((q) => c.req.queries(q));
   checkId('item', item);
-  const body = await withModel(c.env, name, (m) => {
+  const body = await withRequestModel(c, name, (m, v) => {
     const i = m.items.indexOf(item, name);
     const results = similarItemsWhere(m, i, k, buildItemFilter(m, filter));
-    return { model: name, version: m.version, item: itemView(m, i), k, ...filterView(filter), results: resultsView(m, results), tag: answerVersion(m) };
-  }, background(c));
+    return { model: name, ...versionView(m, v), item: itemView(m, i), k, ...filterView(filter), results: resultsView(m, results), tag: answerTag(m, v) };
+  });
   const { tag, ...answer } = body;
   c.set('modelVersion', tag);
   return c.json(answer);
@@ -29,12 +29,12 @@ queryRoutes.get('/:model/users/:user/items/:item/rating', async (c) => {
   const { model: name, user, item } = c.req.param();
   checkId('user', user);
   checkId('item', item);
-  const body = await withModel(c.env, name, (m) => {
+  const body = await withRequestModel(c, name, (m, v) => {
     const u = m.users.indexOf(user, name);
     const i = m.items.indexOf(item, name);
     const [rating] = predictRatings(m, Int32Array.of(u), Int32Array.of(i));
-    return { model: name, version: m.version, user, item: itemView(m, i), rating: round(rating), range: m.ratingRange ?? null, tag: answerVersion(m) };
-  }, background(c));
+    return { model: name, ...versionView(m, v), user, item: itemView(m, i), rating: round(rating), range: m.ratingRange ?? null, tag: answerTag(m, v) };
+  });
   const { tag, ...answer } = body;
   c.set('modelVersion', tag);
   return c.json(answer);

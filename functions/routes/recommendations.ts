@@ -9,7 +9,7 @@ import { popularItems } from '../../shared/model/popular.js';
 import { predictRatings, seenItems, type Scored } from '../../shared/model/queries.js';
 import { recommendForItems } from '../../shared/model/visitor.js';
 import type { AppEnv } from '../env.js';
-import { answerVersion, background, withModel } from '../model-store.js';
+import { answerTag, versionView, withRequestModel } from '../variant-model.js';
 import { MAX_K, parseBool, parseFilterQuery, parseK, QUERY_PARAMS } from '../params.js';
 import { filterView, itemView, recommendationsView, type RecommendationExtras } from '../present.js';
 import { readBody } from '../validation/body.js';
@@ -177,7 +177,7 @@ export const RECOMMENDATION_SPECS: RouteSpec[] = [
 
 /** Runs `build` on the live model and answers it as JSON with the model and version first; records the ETag seed. */
 async function answer<T extends object>(c: Context<AppEnv>, name: string, build: (m: LoadedModel) => T): Promise<Response> {
-  const { body, tag } = await withModel(c.env, name, (m) => ({ body: { model: name, version: m.version, ...build(m) }, tag: answerVersion(m) }), background(c));
+  const { body, tag } = await withRequestModel(c, name, (m, v) => ({ body: { model: name, ...versionView(m, v), ...build(m) }, tag: answerTag(m, v) }));
   c.set('modelVersion', tag);
   return c.json(body);
 }

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { checkId } from '../../shared/model/ids.js';
 import { requireTags, similarTags } from '../../shared/model/tag-vectors.js';
 import type { AppEnv } from '../env.js';
-import { background, withModel } from '../model-store.js';
+import { versionView, withRequestModel } from '../variant-model.js';
 import { parseK, QUERY_PARAMS } from '../params.js';
 import { round } from '../present.js';
 import type { RouteSpec } from '../validation/openapi.js';
@@ -28,12 +28,12 @@ tagRoutes.get('/:model/tags/:tag/similar', async (c) => {
   const { model: name, tag } = c.req.param();
   const k = parseK(c.req.query('k'));
   checkId('tag', tag);
-  const body = await withModel(c.env, name, (m) => {
+  const body = await withRequestModel(c, name, (m, v) => {
     const tags = requireTags(m);
     const t = tags.index.indexOf(tag, name);
     const results = similarTags(m, t, k).map((s) => ({ tag: tags.index.id(s.index), score: round(s.score) }));
-    return { model: name, version: m.version, tag, k, results };
-  }, background(c));
+    return { model: name, ...versionView(m, v), tag, k, results };
+  });
   c.set('modelVersion', body.version);
   return c.json(body);
 });

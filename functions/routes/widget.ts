@@ -10,8 +10,8 @@ import { recommendForUser, similarItems, type Scored } from '../../shared/model/
 import { recommendForItems } from '../../shared/model/visitor.js';
 import { checkModelName } from '../../shared/registry.js';
 import type { AppEnv } from '../env.js';
+import { answerTag, requestUnit, versionView, withRequestModel } from '../variant-model.js';
 import { cacheControl } from '../middleware/cache.js';
-import { answerVersion, background, withModel } from '../model-store.js';
 import { parseK } from '../params.js';
 import { cachedAnswer, storeAnswer } from '../widget/edge-cache.js';
 import { renderWidget, THEMES, WIDGET_MARKUP_VERSION, type Theme, type WidgetView } from '../widget/render.js';
@@ -161,10 +161,13 @@ async function serveWidget(
     throw new BadRequestError(`k must be an integer from 1 to ${WIDGET_MAX_K} for the widget, got ${k}: use the JSON API for longer lists`, 'bad_k');
   }
   const theme = parseTheme(c.req.query('theme'));
+  const unit = requestUnit(c);
   const url = new URL(c.req.url);
   // Item links keep k and theme (not the route's own parameters): each is that item's "similar items" widget.
   const linkSearch = `?k=${k}${theme ? `&theme=${theme}` : ''}`;
-  const search = extra ? `?${extra}&${linkSearch.slice(1)}` : linkSearch;
+  // Under a split the answer depends on who asks: the visitor and the named variant are part of the key.
+  const who = [unit.variant !== undefined ? `variant=${unit.variant}` : '', unit.visitor !== undefined ? `visitor=${encodeURIComponent(unit.visitor)}` : ''].filter(Boolean);
+  const search = `?${[extra, linkSearch.slice(1), ...who].filter(Boolean).join('&')}`;
   const key = `${url.origin}${url.pathname}${search}`;
 
   const hit = await cachedAnswer(key);
@@ -173,18 +176,19 @@ async function serveWidget(
     return hit;
   }
 
-  const hrefOf = (itemId: string) =>
-    `${url.origin}/widget/${encodeURIComponent(name)}/items/${encodeURIComponent(itemId)}${linkSearch}`;
-  const { version, view } = await withModel(c.env, name, (m) => {
+  // Under a split, links name the variant, so the next widget comes from the same one and events can say which.
+  const hrefOf = (itemId: string, variant: string | undefined) =>
+    `${url.origin}/widget/${encodeURIComponent(name)}/items/${encodeURIComponent(itemId)}${linkSearch}${variant ? `&variant=${variant}` : ''}`;
+  const { version, view } = await withRequestModel(c, name, (m, v) => {
     const { heading, results } = show(m, name, k);
     const items = results.map((s) => {
       const meta = m.item(s.index);
-      return { id: meta.id, title: meta.title, href: hrefOf(meta.id) };
+      return { id: meta.id, title: meta.title, href: hrefOf(meta.id, v?.name) };
     });
-    const view: WidgetView = { heading, items, theme };
+    const view: WidgetView = { heading, items, theme, ...versionView(m, v) };
     // The hidden set is part of the version an answer depends on (npm run hide changes the ETag).
-    return { version: answerVersion(m), view };
-  }, background(c));
+    return { version: answerTag(m, v), view };
+  });
   c.set('modelVersion', version);
   const res = new Response(await renderWidget(view), {
     headers: {

@@ -1,7 +1,7 @@
 import { MAX_BODY_BYTES } from './body.js';
 import type { JsonSchema, Schema } from './schema.js';
 
-export type ErrorStatus = 400 | 404 | 413 | 503;
+export type ErrorStatus = 400 | 404 | 413 | 429 | 503;
 
 export interface ParamSpec {
   name: string;
@@ -23,8 +23,8 @@ export interface RouteSpec {
   query?: readonly ParamSpec[];
   /** The request body's schema: the same object that validates it. */
   body?: Schema<unknown>;
-  /** The 200 answer; JSON unless `contentType` says otherwise. */
-  response: { description: string; example?: unknown; contentType?: string };
+  /** The success answer (200 unless `status` says otherwise); JSON unless `contentType` says otherwise. */
+  response: { description: string; example?: unknown; contentType?: string; status?: 200 | 202 };
   errors: readonly ErrorStatus[];
 }
 
@@ -39,6 +39,7 @@ const ERRORS: Record<ErrorStatus, string> = {
   400: 'bad input: a parameter, id or body field is malformed (the message names it, with the value and what was expected), or the model cannot answer this query',
   404: 'unknown model, item, user, tag or route (the message names it)',
   413: `request body larger than ${MAX_BODY_BYTES} bytes`,
+  429: 'too many requests from this client: wait for the seconds Retry-After names',
   503: 'nothing is published yet (no_model), the published model failed to load (model_unavailable), or it is larger than the isolate\'s memory budget (model_too_large)',
 };
 
@@ -122,7 +123,7 @@ function operation(s: RouteSpec) {
       ? { requestBody: { required: true, content: { 'application/json': { schema: s.body.json } } } }
       : {}),
     responses: {
-      200: {
+      [s.response.status ?? 200]: {
         description: s.response.description,
         content: { [s.response.contentType ?? 'application/json']: s.response.example !== undefined ? { example: s.response.example } : {} },
       },

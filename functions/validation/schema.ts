@@ -155,3 +155,26 @@ export function object<S extends Shape>(shape: S, opts: { description?: string; 
     },
   };
 }
+
+/** One of a fixed set of strings. */
+export function oneOf<T extends string>(values: readonly T[], description?: string): Schema<T> {
+  return {
+    json: { type: 'string', enum: [...values], ...(description ? { description } : {}) },
+    parse(value, path) {
+      if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) throw fieldError(path, `one of ${values.join(', ')}`, value);
+      return value as T;
+    },
+  };
+}
+
+/** A string matching `pattern` (anchored), described to the client as `expected`. */
+export function text(opts: { pattern: RegExp; expected: string; maxLength: number; description?: string }): Schema<string> {
+  const { pattern, expected, maxLength, description } = opts;
+  return {
+    json: { type: 'string', pattern: pattern.source, maxLength, ...(description ? { description } : {}) },
+    parse(value, path) {
+      if (typeof value !== 'string' || value.length > maxLength || !pattern.test(value)) throw fieldError(path, expected, value);
+      return value;
+    },
+  };
+}

@@ -1,5 +1,5 @@
 /**
- * The source of GET /embed.js, written in ES2017 by hand (no build step, < 4 KB). It fills every element with
+ * The source of GET /embed.js, written in ES2017 by hand (no build step, < 5 KB). It fills every element with
  * data-edgerec-model plus data-edgerec-item or data-edgerec-user (optional data-edgerec-k, data-edgerec-theme)
  * with the widget fetched from the origin the script itself was loaded from, and marks each element's progress
  * in data-edgerec-state (loading | ready | error). A click on an item (mouse or keyboard) swaps in that item's
@@ -15,6 +15,11 @@
  * records one (without a model: for every model of a history widget on the page), and so does a click on an item
  * of a history widget. A history element without data-edgerec-item/user shows /widget/:model/recommendations?items=
  * for that history, or /widget/:model/popular while it is empty.
+ *
+ * Events (README, "Events in"): a widget shown sends one impression per item, a followed link a click, to
+ * POST /v1/events with navigator.sendBeacon (no cookies, no answer read), naming the variant the widget's section
+ * names under a split; data-edgerec-events="off" sends none. A visitor id is sent (and passed to the widget, which
+ * assigns A/B variants by it) only when the page gives one in data-edgerec-visitor; a user widget reports its user.
  */
 const SOURCE = `(function () {
   'use strict';
@@ -42,6 +47,7 @@ const SOURCE = `(function () {
     var q = new URLSearchParams();
     if (d.edgerecK) q.set('k', d.edgerecK);
     if (d.edgerecTheme) q.set('theme', d.edgerecTheme);
+    if (d.edgerecVisitor) q.set('visitor', d.edgerecVisitor);
     q = q.toString();
     return q ? sep + q : '';
   }
@@ -49,6 +55,13 @@ const SOURCE = `(function () {
     var h = d.edgerecHistory == 'local' && historyOf(d.edgerecModel), p = d.edgerecItem ? 'items/' + enc(d.edgerecItem) :
       d.edgerecUser ? 'users/' + enc(d.edgerecUser) : h && h.length ? 'recommendations?items=' + h.map(enc).join(',') : h && 'popular';
     return d.edgerecModel && p ? base(d) + p + params(d, p.indexOf('?') < 0 ? '?' : '&') : '';
+  }
+  function beacon(el, type, ids) {
+    var d = el.dataset, s = el.querySelector('[data-edgerec-version]');
+    if (d.edgerecEvents == 'off' || !s || !ids.length || !navigator.sendBeacon) return;
+    navigator.sendBeacon(origin + '/v1/events', JSON.stringify({ events: ids.map(function (id) {
+      return { type: type, model: d.edgerecModel, item: id, user: d.edgerecUser, visitor: d.edgerecUser ? void 0 : d.edgerecVisitor, variant: s.dataset.edgerecVariant };
+    }) }));
   }
   function get(url) {
     return fetch(url, { credentials: 'omit' }).then(function (r) {
@@ -64,6 +77,7 @@ const SOURCE = `(function () {
       if (stale()) return;
       el.innerHTML = html;
       if (fallback) set('fallback', fallback);
+      beacon(el, 'impression', [].map.call(el.querySelectorAll('a[data-edgerec-item]'), function (a) { return a.dataset.edgerecItem; }));
       var h = focus && el.querySelector('h2');
       if (h) h.focus();
     }
@@ -98,6 +112,7 @@ const SOURCE = `(function () {
   function onClick(ev) {
     var a = ev.target.closest && ev.target.closest('a[data-edgerec-item]'), id = a && a.getAttribute('data-edgerec-item');
     if (!a) return;
+    beacon(this, 'click', [id]);
     if (this.dataset.edgerecHistory == 'local') record(this.dataset.edgerecModel, id);
     if (ev.button || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
     ev.preventDefault();
@@ -122,6 +137,6 @@ const SOURCE = `(function () {
 
 /**
  * What GET /embed.js sends: SOURCE without its indentation, the one transformation (no statement spans lines in a
- * way that leading spaces could matter: there are no multi-line strings). It keeps the script under 4 KB.
+ * way that leading spaces could matter: there are no multi-line strings). It keeps the script under 5 KB.
  */
 export const EMBED_SCRIPT = SOURCE.replace(/^ +/gm, '');

@@ -5,7 +5,7 @@ export const THEMES = ['light', 'dark'] as const;
 export type Theme = (typeof THEMES)[number];
 
 /** Bumped whenever the markup changes: it is part of the widget's ETag, so caches drop old markup on deploy. */
-export const WIDGET_MARKUP_VERSION = 'widget-1';
+export const WIDGET_MARKUP_VERSION = 'widget-2';
 
 export interface WidgetItem {
   id: string;
@@ -20,6 +20,9 @@ export interface WidgetView {
   items: WidgetItem[];
   /** Absent: follow the reader's prefers-color-scheme. */
   theme?: Theme;
+  /** What embed.js reports events with: the version that answered and, under a split, the variant. */
+  version: string;
+  variant?: string;
 }
 
 /**
@@ -35,6 +38,6 @@ export async function renderWidget(v: WidgetView): Promise<string> {
   const body = v.items.length
     ? html`<ol role="list">${items}</ol>`
     : html`<p class="edgerec-empty">No recommendations yet.</p>`;
-  const out = await html`<section class="edgerec"${v.theme ? html` data-theme="${v.theme}"` : ''} aria-label="${v.heading}"><style>${raw(WIDGET_CSS)}</style><h2 tabindex="-1">${v.heading}</h2>${body}</section>`;
+  const out = await html`<section class="edgerec"${v.theme ? html` data-theme="${v.theme}"` : ''} data-edgerec-version="${v.version}"${v.variant ? html` data-edgerec-variant="${v.variant}"` : ''} aria-label="${v.heading}"><style>${raw(WIDGET_CSS)}</style><h2 tabindex="-1">${v.heading}</h2>${body}</section>`;
   return out.toString();
 }

@@ -18,6 +18,13 @@ export const TEST_DIST = process.env.EDGEREC_TEST_DIST ?? path.join(REPO_ROOT, '
 export const WRANGLER_DEV_PERSIST_DIR = path.join(REPO_ROOT, '.wrangler/state/v3');
 const META_FILE = 'worker-meta.json';
 
+export interface QueueConsumerMeta {
+  maxBatchSize?: number;
+  maxBatchTimeout?: number;
+  maxRetries?: number;
+  deadLetterQueue?: string;
+}
+
 export interface BundleModule {
   type: 'ESModule' | 'CompiledWasm';
   /** Absolute path; the module's name is its path relative to the bundle directory. */
@@ -33,6 +40,12 @@ export interface WorkerMeta {
   vars: Record<string, unknown>;
   /** binding -> bucket_name, from wrangler.toml [[r2_buckets]]. */
   r2Buckets: Record<string, string>;
+  /** binding -> queue name, from [[queues.producers]]. */
+  queueProducers: Record<string, string>;
+  /** queue name -> settings, from [[queues.consumers]] (Miniflare's names). */
+  queueConsumers: Record<string, QueueConsumerMeta>;
+  /** binding -> settings, from [[ratelimits]]. */
+  ratelimits: Record<string, { namespace_id: string; simple: { limit: number; period: 10 | 60 } }>;
   bundleBytes: number;
   buildMs: number;
 }
@@ -82,6 +95,16 @@ export async function buildWorkerBundle(
     compatibilityFlags: config.compatibility_flags ?? [],
     vars: { ...config.vars },
     r2Buckets: Object.fromEntries(config.r2_buckets.map((b: { binding: string; bucket_name?: string }) => [b.binding, b.bucket_name ?? b.binding])),
+    queueProducers: Object.fromEntries((config.queues.producers ?? []).map((q: { binding: string; queue: string }) => [q.binding, q.queue])),
+    queueConsumers: Object.fromEntries(
+      (config.queues.consumers ?? []).map((q: { queue: string; max_batch_size?: number; max_batch_timeout?: number; max_retries?: number; dead_letter_queue?: string }) => [
+        q.queue,
+        { maxBatchSize: q.max_batch_size, maxBatchTimeout: q.max_batch_timeout, maxRetries: q.max_retries, deadLetterQueue: q.dead_letter_queue },
+      ]),
+    ),
+    ratelimits: Object.fromEntries(
+      (config.ratelimits ?? []).map((r: { name: string; namespace_id: string; simple: { limit: number; period: number } }) => [r.name, { namespace_id: r.namespace_id, simple: { limit: r.simple.limit, period: r.simple.period as 10 | 60 } }]),
+    ),
     bundleBytes,
     buildMs: performance.now() - t0,
   };
@@ -109,6 +132,10 @@ export interface StartWorkerOptions {
   distDir?: string;
   /** workerd's V8 inspector on this port (the bench reads the isolate's heap through it: bench/lib/inspector.ts). */
   inspectorPort?: number;
+  /** Overrides of the events queue consumer's settings (e.g. a short maxBatchTimeout so a test need not wait 5 s). */
+  queueConsumer?: QueueConsumerMeta;
+  /** Overrides of the [[ratelimits]] limits by binding (a load test raises EVENTS_RATE_LIMIT's). */
+  rateLimits?: Record<string, number>;
 }
 
 export type LocalR2Bucket = Awaited<ReturnType<Miniflare['getR2Bucket']>>;
@@ -119,6 +146,8 @@ export interface StartedWorker {
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** The Worker's MODELS bucket, for seeding objects with put(). */
   bucket: LocalR2Bucket;
+  /** The Worker's EVENTS bucket, where its queue consumer writes (absent for Workers without one: fixtures, the bench). */
+  events?: LocalR2Bucket;
   /** Wall time from new Miniflare() until workerd accepted the Worker. */
   startMs: number;
   dispose(): Promise<void>;
@@ -140,6 +169,11 @@ export async function startWorker(opts: StartWorkerOptions = {}): Promise<Starte
       compatibilityFlags: meta.compatibilityFlags,
       bindings: { ...(meta.vars as Record<string, string>), ...opts.bindings },
       r2Buckets: meta.r2Buckets,
+      queueProducers: meta.queueProducers,
+      queueConsumers: Object.fromEntries(Object.entries(meta.queueConsumers).map(([q, c]) => [q, { ...c, ...opts.queueConsumer }])),
+      ratelimits: Object.fromEntries(
+        Object.entries(meta.ratelimits).map(([b, r]) => [b, { ...r, simple: { ...r.simple, limit: opts.rateLimits?.[b] ?? r.simple.limit } }]),
+      ),
       // Miniflare would resolve a relative path against the cwd; the repo root is what callers mean.
       resourcePersistencePath: opts.r2Persist ? path.resolve(REPO_ROOT, opts.r2Persist) : undefined,
       // Tests must not depend on the internet: a fetch() to the outside gets a 500 whose body is this error.
@@ -156,10 +190,12 @@ export async function startWorker(opts: StartWorkerOptions = {}): Promise<Starte
   }
   const startMs = performance.now() - t0;
   const bucket = await mf.getR2Bucket('MODELS');
+  const events = 'EVENTS' in meta.r2Buckets ? await mf.getR2Bucket('EVENTS') : undefined;
   return {
     mf,
     fetch: (p, init) => mf.dispatchFetch(new URL(p, 'http://localhost').href, init),
     bucket,
+    events,
     startMs,
     dispose: () => mf.dispose(),
   };
