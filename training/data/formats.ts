@@ -5,7 +5,7 @@ import { loadLinksNdjson } from './links-ndjson.js';
 import { loadMovieLens100K } from './movielens100k.js';
 import { loadMovieLensCsv } from './movielens-csv.js';
 import { loadMovieLensDat } from './movielens-dat.js';
-import { loadRatingsCsv } from './ratings-csv.js';
+import { loadRatingsCsv, type RatingsCsvOptions } from './ratings-csv.js';
 import { loadSteamCsv } from './steam-csv.js';
 import type { ItemTagDataset, RatingsDataset } from './types.js';
 
@@ -18,8 +18,11 @@ interface Format {
   /** What `path` must be: a folder, a file, or either (folder formats also take their main file). */
   takes: 'dir' | 'file' | 'either';
   describe: string;
-  load(path: string): Promise<RatingsDataset | ItemTagDataset>;
+  load(path: string, opts?: ReadOptions): Promise<RatingsDataset | ItemTagDataset>;
 }
+
+/** Reader settings from the command line: `columns` (--columns) is read by ratings-csv only. */
+export type ReadOptions = RatingsCsvOptions;
 
 /** Every reader `--format` can name. */
 export const FORMATS = {
