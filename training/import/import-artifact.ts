@@ -43,8 +43,8 @@ export interface ImportReport {
 /**
  * Vectors trained elsewhere -> an ordinary artifact (the mf exporter's tensors, the rating artifact builder, the same
  * encoder, checksum and manifest), so publish, rollback, the report and every route take it unchanged. With biases
- * (item_bias, user_bias or a global mean) it is an `mf` rating model; without, a `bpr`-like dot model (no rating
- * scale). manifest.source names the reader and files. With ratings it is evaluated as train evaluates.
+ * (item_bias, user_bias or a global mean) or a given rating range it is an `mf` rating model; otherwise a `bpr`-like
+ * dot model (no rating scale). manifest.source names the reader and files. With ratings it is evaluated as train evaluates.
  */
 export async function importArtifact(req: ImportRequest): Promise<ImportReport> {
   const f = req.factors;
@@ -57,9 +57,12 @@ export async function importArtifact(req: ImportRequest): Promise<ImportReport> 
   const biased = f.items.bias !== undefined || f.users?.bias !== undefined || f.globalBias !== undefined;
   if (biased && !f.users) throw new DataError(file, undefined, undefined, 'has biases but no user vectors', 'a rating model needs user vectors beside the item vectors and biases');
   const ds = importedDataset(f, req.catalogue, req.ratings);
-  const ratingRange = req.ratingRange ?? (req.ratings ? ds.ratingRange : undefined);
+  // A rating model: biases, or a plain dot product given a scale (as mf --no-bias). Without either the vectors rank
+  // (implicit ALS, two-tower): a --ratings file is then what they were fitted on, not a scale their dot products have.
+  const explicit = biased || req.ratingRange !== undefined;
+  const ratingRange = req.ratingRange ?? (biased && req.ratings ? ds.ratingRange : undefined);
   if (biased && !ratingRange) throw new UsageError('an imported model with biases predicts ratings: pass --ratings <data> or --rating-range min,max so predictions are clipped to its scale');
-  const kind = biased ? 'mf' : 'bpr';
+  const kind = explicit ? 'mf' : 'bpr';
   const dim = f.items.dim;
   const nUsers = ds.userIds.length;
   const params: MfParams = {
@@ -73,7 +76,7 @@ export async function importArtifact(req: ImportRequest): Promise<ImportReport> 
     itemBias: f.items.bias ?? new Float32Array(ds.itemIds.length),
   };
   const tensors = mfTensors(params, req.quantization, biased).filter((t) => nUsers > 0 || t.name !== 'user_factors' && t.name !== 'user_bias');
-  const splitName = req.ratings ? (req.split ?? (biased ? 'random-80-20' : RANKING_SPLIT)) : 'none';
+  const splitName = req.ratings ? (req.split ?? (explicit ? 'random-80-20' : RANKING_SPLIT)) : 'none';
   const hyper = { dim, bias: biased, importedFrom: f.format };
   const build = async (trainRows: Int32Array) => {
     const built = await buildRatingArtifact({
@@ -84,6 +87,7 @@ export async function importArtifact(req: ImportRequest): Promise<ImportReport> 
       split: splitName,
       hyper,
       quantization: req.quantization,
+      // The rating fold-in solves for a user bias too: biased models only (as mf --no-bias gets none).
       foldin: { implicit: { ...req.foldin }, ...(biased ? { rating: { lambda: MF_FOLDIN_LAMBDA } } : {}) },
     });
     if (!ratingRange) delete built.manifest.ratingRange;
@@ -94,8 +98,8 @@ export async function importArtifact(req: ImportRequest): Promise<ImportReport> 
   let evaluation: ImportEvaluation | null = null;
   if (req.ratings) {
     const split = chooseSplit(ds, splitName, req.seed);
-    const ranking = !biased || split.name === RANKING_SPLIT;
-    evaluation = await evaluateImport(ds, split, params, biased, ranking, await build(split.train));
+    const ranking = !explicit || split.name === RANKING_SPLIT;
+    evaluation = await evaluateImport({ ...ds, ratingRange: ratingRange ?? ds.ratingRange }, split, params, explicit, ranking, await build(split.train));
     req.log(`evaluated on ${split.name} of ${ds.name} (${split.test.length} held-out ratings): the figures are fair only if the vectors were trained without those rows`);
   }
   const all = Int32Array.from({ length: ds.ratings.rating.length }, (_, r) => r);
