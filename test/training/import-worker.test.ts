@@ -209,6 +209,13 @@ describe('--ratings: an imported model is evaluated as train evaluates it', () =
     const [path] = await writeFormat('npz');
     const other = { ...dataset, userIds: dataset.userIds.map((u) => (u === '7' ? 'stranger' : u)) };
     await expect(importArtifact({ factors: await readSource('npz', path, {}), ratings: other, seed: 1, quantization: 'f32', foldin: { alpha: 3, lambda: 30 }, index: 'none', out: join(root, 'x'), log: () => {} }))
-      .rejects.toThrow(/has \d+ ratings the imported model cannot score: 1 user it has no vector for \(first: "stranger"\)/);
+      .rejects.toThrow(/has \d+ ratings the imported model cannot score: 1 user it has no vector for \(first: "stranger"\).*or pass --drop-unknown/);
+    const logs: string[] = [];
+    const out = join(root, 'dropped');
+    await importArtifact({ factors: await readSource('npz', path, {}), ratings: other, dropUnknown: true, seed: 1, quantization: 'f32', foldin: { alpha: 3, lambda: 30 }, index: 'none', out, log: (l) => logs.push(l) });
+    const strangerRows = Array.from(dataset.ratings.user).filter((u) => dataset.userIds[u] === '7').length;
+    expect(strangerRows).toBeGreaterThan(0);
+    expect(logs[0]).toBe(`--drop-unknown: left out ${strangerRows} of ${dataset.ratings.rating.length} ratings whose user or item has no vector`);
+    expect(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')).dataset.ratings).toBe(dataset.ratings.rating.length - strangerRows);
   });
 });

@@ -32,6 +32,7 @@ Options:
   --ratings <path>         the data the vectors were trained on: evaluated as train does (RMSE vs baselines with
                            biases, ranking metrics vs most-popular, the int8 delta through the serving code); the
                            seen lists of the artifact (what recommendations leave out)
+  --drop-unknown           leave out ratings of users or items without a vector (default: an error naming them)
   --format <name>          reader of --ratings (default auto); --columns as train's, for a ratings CSV
   --split <name>           evaluation split (default random-80-20 with biases, ranking-75-25 without)
   --seed <n>               split seed (default 42)
@@ -50,6 +51,7 @@ const OPTIONS = {
   ratings: { type: 'string' },
   format: { type: 'string', default: 'auto' },
   columns: { type: 'string' },
+  'drop-unknown': { type: 'boolean', default: false },
   split: { type: 'string' },
   seed: { type: 'string' },
   quantization: { type: 'string', default: 'q8' },
@@ -79,7 +81,7 @@ runCli(async () => {
   if (!v.out) throw new UsageError('--out is required: the folder to write the artifact to (see --help)');
   const quantization = v.quantization as Quantization;
   if (!Object.values(Quantization).includes(quantization)) throw new UsageError(`--quantization must be one of ${Object.values(Quantization).join(', ')}, got ${JSON.stringify(v.quantization)}`);
-  if (!v.ratings && (v.split || v.columns || v.format !== 'auto')) throw new UsageError('--split, --columns and --format describe --ratings: pass --ratings too');
+  if (!v.ratings && (v.split || v.columns || v.format !== 'auto' || v['drop-unknown'])) throw new UsageError('--split, --columns, --format and --drop-unknown describe --ratings: pass --ratings too');
   const json = v.json;
   const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
   const t0 = performance.now();
@@ -97,6 +99,7 @@ runCli(async () => {
     catalogue,
     ratings,
     split: v.split,
+    dropUnknown: v['drop-unknown'],
     seed: intOption('seed', v.seed, 42, 0, 2 ** 31 - 1),
     quantization,
     ratingRange: ratingRange(v['rating-range']),

@@ -19,6 +19,8 @@ export interface ImportRequest {
   /** `--ratings`: the data the vectors were trained on; evaluated on `split`, and the seen lists of the artifact. */
   ratings?: RatingsDataset;
   split?: string;
+  /** Leave out ratings of users or items the model has no vector for (else they are an error). */
+  dropUnknown?: boolean;
   seed: number;
   quantization: Quantization;
   /** `--rating-range min,max`: the scale of a biased model's predictions when no --ratings give it. */
@@ -56,7 +58,10 @@ export async function importArtifact(req: ImportRequest): Promise<ImportReport> 
   }
   const biased = f.items.bias !== undefined || f.users?.bias !== undefined || f.globalBias !== undefined;
   if (biased && !f.users) throw new DataError(file, undefined, undefined, 'has biases but no user vectors', 'a rating model needs user vectors beside the item vectors and biases');
-  const ds = importedDataset(f, req.catalogue, req.ratings);
+  const ds = importedDataset(f, req.catalogue, req.ratings, req.dropUnknown);
+  if (req.ratings && ds.ratings.rating.length < req.ratings.ratings.rating.length) {
+    req.log(`--drop-unknown: left out ${req.ratings.ratings.rating.length - ds.ratings.rating.length} of ${req.ratings.ratings.rating.length} ratings whose user or item has no vector`);
+  }
   // A rating model: biases, or a plain dot product given a scale (as mf --no-bias). Without either the vectors rank
   // (implicit ALS, two-tower): a --ratings file is then what they were fitted on, not a scale their dot products have.
   const explicit = biased || req.ratingRange !== undefined;

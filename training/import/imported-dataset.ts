@@ -11,10 +11,11 @@ export type ItemCatalogue = Map<string, { title: string; tags: string[] }>;
  * The imported model's ids as a RatingsDataset, so that the artifact builder, the seen lists and the evaluation of
  * `train` apply unchanged: users and items in the source's row order, titles and tags from `--items` (else the
  * source's own metadata, else the id), and the `--ratings` rows mapped onto those ids (row order kept, so official
- * splits still index them). A rating of a user or item the model has no vector for is an error: the model could not
- * have been scored on it, and dropping it would quietly change the figures.
+ * splits still index them). A rating of a user or item the model has no vector for is an error (the model cannot
+ * score it, and dropping it quietly would change the figures) unless `dropUnknown` (--drop-unknown): then those rows
+ * are left out, of the official splits too (Spark's coldStartStrategy "drop" does the same to its own evaluation).
  */
-export function importedDataset(f: ImportedFactors, catalogue: ItemCatalogue | undefined, ratings: RatingsDataset | undefined): RatingsDataset {
+export function importedDataset(f: ImportedFactors, catalogue: ItemCatalogue | undefined, ratings: RatingsDataset | undefined, dropUnknown = false): RatingsDataset {
   const userIds = f.users?.ids ?? [];
   const itemIds = f.items.ids;
   const itemMeta = itemIds.map((id, i) => {
@@ -50,11 +51,30 @@ export function importedDataset(f: ImportedFactors, catalogue: ItemCatalogue | u
     user[r] = u ?? -1;
     item[r] = i ?? -1;
   }
-  if (missing.rows) {
+  if (missing.rows && !dropUnknown) {
     const first = (s: Set<string>, what: string) => (s.size ? `${s.size} ${what}${s.size > 1 ? 's' : ''} it has no vector for (first: ${JSON.stringify([...s][0])})` : '');
     throw new DataError(ratings.name, undefined, undefined,
       `has ${missing.rows} ratings the imported model cannot score: ${[first(missing.users, 'user'), first(missing.items, 'item')].filter(Boolean).join(' and ')}`,
-      `--ratings must be the data the vectors were trained on (the same user and item ids as ${basename(f.files[0])})`);
+      `--ratings must be the data the vectors were trained on (the same user and item ids as ${basename(f.files[0])}), or pass --drop-unknown to leave those ratings out`);
   }
+  if (missing.rows) return dropRows(ratings, userIds, itemIds, itemMeta, user, item);
   return { ...ratings, name: ratings.name, userIds, itemIds, itemMeta, ratings: { ...ratings.ratings, user, item } };
+}
+
+/** The rows whose user and item both have vectors (-1 marks the others), with official splits renumbered to match. */
+function dropRows(ratings: RatingsDataset, userIds: string[], itemIds: string[], itemMeta: RatingsDataset['itemMeta'], user: Int32Array, item: Int32Array): RatingsDataset {
+  const newRow = new Int32Array(user.length).fill(-1);
+  let n = 0;
+  for (let r = 0; r < user.length; r++) if (user[r] >= 0 && item[r] >= 0) newRow[r] = n++;
+  const keep = <T extends Int32Array | Float32Array | Float64Array>(a: T) => a.filter((_, r) => newRow[r] >= 0) as T;
+  const remap = (rows: Int32Array) => Int32Array.from(rows.filter((r) => newRow[r] >= 0), (r) => newRow[r]);
+  const ts = ratings.ratings.timestamp;
+  return {
+    ...ratings,
+    userIds,
+    itemIds,
+    itemMeta,
+    ratings: { user: keep(user), item: keep(item), rating: keep(ratings.ratings.rating), ...(ts ? { timestamp: keep(ts) } : {}) },
+    ...(ratings.officialSplits ? { officialSplits: Object.fromEntries(Object.entries(ratings.officialSplits).map(([k, sp]) => [k, { train: remap(sp.train), test: remap(sp.test) }])) } : {}),
+  };
 }
