@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { decodeArtifact } from '../../shared/artifact/decode.js';
+import { importArtifact } from '../../training/import/import-artifact.js';
 import { readNdjsonTable } from '../../training/import/ndjson.js';
 import { encodeNpy, npyMatrix, parseNpy } from '../../training/import/npy.js';
 import { readNpyFactors, readNpzFactors } from '../../training/import/npz.js';
@@ -185,5 +187,19 @@ describe('Spark ALS Parquet (written by DuckDB in ALSModel.save layout)', () => 
     const t = await readSparkFactors(fixture('spark-bad/duplicate-id'), undefined);
     expect(() => checkTable(t, 'part-00000.parquet', 'item')).toThrow('part-00000.parquet: item id "1" appears twice (rows 0 and 1)');
     await expect(readSparkAls(fixture('spark-bad'))).rejects.toThrow(/itemFactors: is missing \(ALSModel\.save writes userFactors\/ and itemFactors\/ beside metadata\/: pass the folder it was saved to\)/);
+  });
+});
+
+describe('manifest.source', () => {
+  it('is checked at load like the rest of the manifest', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'edgerec-import-src-')), 'a');
+    roots.push(out);
+    await importArtifact({ factors: await readNpzFactors(fixture('implicit-als.npz'), {}), seed: 1, quantization: 'q8', foldin: { alpha: 3, lambda: 30 }, index: 'none', out, log: () => {} });
+    const [manifest, tensors, items] = await Promise.all(['manifest.json', 'tensors.bin', 'items.json'].map((f) => readFile(join(out, f))));
+    const m = JSON.parse(manifest.toString());
+    expect(m.source).toEqual({ format: 'npz', files: [fixture('implicit-als.npz')] });
+    const decode = (source: unknown) => decodeArtifact(JSON.stringify({ ...m, source }), new Uint8Array(tensors), items.toString());
+    expect((await decode(m.source)).manifest.source).toEqual(m.source);
+    await expect(decode({ format: 'pickle', files: [] })).rejects.toThrow('manifest.json source {"format":"pickle","files":[]} is not {format: one of spark-als, npz, npy, safetensors, ndjson, files: [strings]}');
   });
 });

@@ -29,7 +29,7 @@ export const FORMATS = {
   'ml-100k': { kind: 'ratings', takes: 'either', describe: 'MovieLens 100K folder (u.data, u.item, u.genre, u1..u5/ua/ub)', load: loadMovieLens100K },
   'ml-csv': { kind: 'ratings', takes: 'either', describe: 'MovieLens CSV folder (ratings.csv + movies.csv)', load: loadMovieLensCsv },
   'ml-dat': { kind: 'ratings', takes: 'either', describe: 'MovieLens :: folder (ratings.dat + movies.dat, ML-1M/10M)', load: loadMovieLensDat },
-  'ratings-csv': { kind: 'ratings', takes: 'file', describe: 'user,item,rating[,timestamp] CSV', load: loadRatingsCsv },
+  'ratings-csv': { kind: 'ratings', takes: 'file', describe: 'ratings CSV, columns by header name (userId, movieId, rating, ...) or user,item,rating[,timestamp]', load: loadRatingsCsv },
   'tags-json': { kind: 'itemtag', takes: 'file', describe: 'item -> tags JSON {"item": ["tag", ...]}', load: loadTagsJson },
   'tags-csv': { kind: 'itemtag', takes: 'file', describe: 'item,tag CSV, one pair per line', load: loadTagsCsv },
   'steam-csv': { kind: 'itemtag', takes: 'file', describe: 'Steam store CSV (appid, name, ..., steamspy_tags)', load: loadSteamCsv },

@@ -82,7 +82,8 @@ export async function importArtifact(req: ImportRequest): Promise<ImportReport> 
   };
   const tensors = mfTensors(params, req.quantization, biased).filter((t) => nUsers > 0 || t.name !== 'user_factors' && t.name !== 'user_bias');
   const splitName = req.ratings ? (req.split ?? (explicit ? 'random-80-20' : RANKING_SPLIT)) : 'none';
-  const hyper = { dim, bias: biased, importedFrom: f.format };
+  // seed: the split's, so that `npm run report --data` re-creates the evaluation split.
+  const hyper = { dim, bias: biased, importedFrom: f.format, seed: req.seed };
   const build = async (trainRows: Int32Array) => {
     const built = await buildRatingArtifact({
       kind,
