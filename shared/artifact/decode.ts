@@ -6,6 +6,7 @@ import {
   BYTES_PER_ELEMENT,
   DType,
   FORMAT_NAME,
+  IMPORT_FORMATS,
   FORMAT_VERSION,
   TENSOR_ALIGNMENT,
   type ItemsFile,
@@ -143,6 +144,13 @@ function checkManifest(m: Manifest): void {
   }
   if (!m.model || typeof m.model.kind !== 'string' || !m.counts) {
     throw new ArtifactError('manifest.json lacks model.kind or counts');
+  }
+  const src = m.source as unknown;
+  if (src !== undefined) {
+    const o = src as { format?: unknown; files?: unknown };
+    if (typeof o !== 'object' || o === null || !(IMPORT_FORMATS as readonly unknown[]).includes(o.format) || !Array.isArray(o.files) || o.files.some((f) => typeof f !== 'string')) {
+      throw new ArtifactError(`manifest.json source ${JSON.stringify(src)?.slice(0, 120)} is not {format: one of ${IMPORT_FORMATS.join(', ')}, files: [strings]}`);
+    }
   }
 }
 

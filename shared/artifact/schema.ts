@@ -89,7 +89,21 @@ export interface Manifest {
    * the split model's.
    */
   refit?: 'all' | 'none';
+  /**
+   * Where the weights came from when they were not trained by edgerec (`npm run import`): the reader (`spark-als`,
+   * `npz`, `npy`, `safetensors`, `ndjson`) and the files it read, as given. Absent: trained here.
+   */
+  source?: ImportSource;
   createdAt: string;
+}
+
+/** Readers `npm run import --from` names. */
+export const IMPORT_FORMATS = ['spark-als', 'npz', 'npy', 'safetensors', 'ndjson'] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+export interface ImportSource {
+  format: ImportFormat;
+  files: string[];
 }
 
 export interface RankerSpec {

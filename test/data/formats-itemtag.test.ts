@@ -57,6 +57,16 @@ describe('item,tag CSV', () => {
     expect(pairs(ds)).toEqual([[0, 0, 1, 2, 3], [0, 3, 1, 2, 4]]);
   });
 
+  it.each([
+    ['anime,genre', 'Cowboy Bebop', 'Space'],
+    ['Anime_ID,Genres', 'Cowboy Bebop', 'Space'],
+    ['game,keyword', 'Cowboy Bebop', 'Space'],
+  ])('a %s header is skipped (either name known), not read as an item', async (header) => {
+    const ds = await loadTagsCsv(await file('t.csv', `${header}\nCowboy Bebop,Space\nCowboy Bebop,Jazz\n`));
+    expect(ds.itemIds).toEqual(['Cowboy Bebop']);
+    expect(ds.tags).toEqual(['Space', 'Jazz']);
+  });
+
   it('without a header the first line is a pair', async () => {
     const ds = await loadTagsCsv(await file('t.csv', 'Moon Base,Sci-fi\nMoon Base,Indie\n'));
     expect(ds.itemIds).toEqual(['Moon Base']);

@@ -5,7 +5,7 @@ import { loadLinksNdjson } from './links-ndjson.js';
 import { loadMovieLens100K } from './movielens100k.js';
 import { loadMovieLensCsv } from './movielens-csv.js';
 import { loadMovieLensDat } from './movielens-dat.js';
-import { loadRatingsCsv } from './ratings-csv.js';
+import { loadRatingsCsv, type RatingsCsvOptions } from './ratings-csv.js';
 import { loadSteamCsv } from './steam-csv.js';
 import type { ItemTagDataset, RatingsDataset } from './types.js';
 
@@ -18,15 +18,18 @@ interface Format {
   /** What `path` must be: a folder, a file, or either (folder formats also take their main file). */
   takes: 'dir' | 'file' | 'either';
   describe: string;
-  load(path: string): Promise<RatingsDataset | ItemTagDataset>;
+  load(path: string, opts?: ReadOptions): Promise<RatingsDataset | ItemTagDataset>;
 }
+
+/** Reader settings from the command line: `columns` (--columns) is read by ratings-csv only. */
+export type ReadOptions = RatingsCsvOptions;
 
 /** Every reader `--format` can name. */
 export const FORMATS = {
   'ml-100k': { kind: 'ratings', takes: 'either', describe: 'MovieLens 100K folder (u.data, u.item, u.genre, u1..u5/ua/ub)', load: loadMovieLens100K },
   'ml-csv': { kind: 'ratings', takes: 'either', describe: 'MovieLens CSV folder (ratings.csv + movies.csv)', load: loadMovieLensCsv },
   'ml-dat': { kind: 'ratings', takes: 'either', describe: 'MovieLens :: folder (ratings.dat + movies.dat, ML-1M/10M)', load: loadMovieLensDat },
-  'ratings-csv': { kind: 'ratings', takes: 'file', describe: 'user,item,rating[,timestamp] CSV', load: loadRatingsCsv },
+  'ratings-csv': { kind: 'ratings', takes: 'file', describe: 'ratings CSV, columns by header name (userId, movieId, rating, ...) or user,item,rating[,timestamp]', load: loadRatingsCsv },
   'tags-json': { kind: 'itemtag', takes: 'file', describe: 'item -> tags JSON {"item": ["tag", ...]}', load: loadTagsJson },
   'tags-csv': { kind: 'itemtag', takes: 'file', describe: 'item,tag CSV, one pair per line', load: loadTagsCsv },
   'steam-csv': { kind: 'itemtag', takes: 'file', describe: 'Steam store CSV (appid, name, ..., steamspy_tags)', load: loadSteamCsv },

@@ -10,9 +10,13 @@ import type { ItemTagDataset } from './types.js';
 const JSON_FORMAT = 'a JSON object {"item": ["tag", ...], ...}';
 const CSV_FORMAT = 'item,tag lines (one pair per line, header optional)';
 
-/** Header names a tags CSV may start with; anything else on the first line is data. */
-const ITEM_HEADERS = new Set(['item', 'item_id', 'itemid', 'id', 'game', 'movie', 'title', 'name', 'appid']);
-const TAG_HEADERS = new Set(['tag', 'tags', 'tag_name', 'label', 'genre', 'link', 'category']);
+/**
+ * Header names a tags CSV may start with (compared lower-cased without `_`, `-` and spaces); a first line with either
+ * field among them is a header, anything else is data.
+ */
+const ITEM_HEADERS = new Set(['item', 'itemid', 'id', 'game', 'gameid', 'movie', 'movieid', 'title', 'name', 'appid', 'anime', 'animeid', 'product', 'productid', 'book', 'bookid', 'track', 'artist', 'page', 'article']);
+const TAG_HEADERS = new Set(['tag', 'tags', 'tagname', 'label', 'labels', 'genre', 'genres', 'link', 'links', 'category', 'categories', 'keyword', 'keywords', 'topic']);
+const headerName = (s: string) => s.toLowerCase().replace(/[\s_-]+/g, '');
 
 function utf8Text(bytes: Uint8Array): string {
   const text = new TextDecoder('utf-8').decode(bytes);
@@ -110,7 +114,7 @@ export async function loadTagsJson(file: string): Promise<ItemTagDataset> {
 
 /**
  * Reads item -> tag pairs as CSV, one `item,tag` pair per line (RFC 4180 quoting, CRLF or LF, UTF-8). A first line
- * such as `item,tag` or `game,tag` is a header; items and tags are indexed in first-seen order, the item id is its
+ * such as `item,tag`, `game,tag` or `anime,genre` (either name known) is a header; items and tags are indexed in first-seen order, the item id is its
  * title, and a repeated pair counts once.
  */
 export async function loadTagsCsv(file: string): Promise<ItemTagDataset> {
@@ -127,7 +131,7 @@ export async function loadTagsCsv(file: string): Promise<ItemTagDataset> {
     const [item, tag] = [f[0].trim(), f[1].trim()];
     if (first) {
       first = false;
-      if (ITEM_HEADERS.has(item.toLowerCase()) && TAG_HEADERS.has(tag.toLowerCase())) {
+      if (ITEM_HEADERS.has(headerName(item)) || TAG_HEADERS.has(headerName(tag))) {
         header = rec.text;
         continue;
       }

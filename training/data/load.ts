@@ -1,10 +1,10 @@
 import { relative, resolve } from 'node:path';
 import { DataError } from './errors.js';
-import { detectCandidates, explicitCandidate, FORMATS, isFormatName, pathKind, type Candidate, type Loaded } from './formats.js';
+import { detectCandidates, explicitCandidate, FORMATS, isFormatName, pathKind, type Candidate, type Loaded, type ReadOptions } from './formats.js';
 import type { RatingsDataset } from './types.js';
 
 export type { Loaded } from './formats.js';
-export { FORMATS, type FormatName } from './formats.js';
+export { FORMATS, type FormatName, type ReadOptions } from './formats.js';
 
 const EXPECTED =
   'expected a MovieLens 100K folder (with u.data, optionally u.item, u.genre and the u1..u5/ua/ub splits), ' +
@@ -19,9 +19,12 @@ function formatList(kind?: Kind): string {
   return Object.keys(FORMATS).filter((f) => !kind || FORMATS[f as keyof typeof FORMATS].kind === kind).join(', ');
 }
 
-async function readCandidate(c: Candidate): Promise<Loaded> {
+async function readCandidate(c: Candidate, opts: ReadOptions): Promise<Loaded> {
   const f = FORMATS[c.format];
-  const dataset = await f.load(c.path);
+  if (opts.columns && c.format !== 'ratings-csv') {
+    throw new Error(`--columns applies to a ratings CSV (--format ratings-csv), but ${resolve(c.path)} is read as ${c.format} (${f.describe}), whose columns are fixed; drop --columns or pass --format ratings-csv`);
+  }
+  const dataset = await f.load(c.path, opts);
   return { kind: f.kind, format: c.format, dataset } as Loaded;
 }
 
@@ -31,7 +34,7 @@ async function readCandidate(c: Candidate): Promise<Loaded> {
  * with several, a failure names each reader tried and why it failed. `kind` restricts auto to ratings or item-tag
  * readers.
  */
-export async function loadAny(path: string, format = 'auto', kind?: Kind): Promise<Loaded> {
+export async function loadAny(path: string, format = 'auto', kind?: Kind, opts: ReadOptions = {}): Promise<Loaded> {
   const k = await pathKind(path);
   const expected = kind === 'itemtag' ? EXPECTED_TAGS : kind === 'ratings' ? EXPECTED : `${EXPECTED}; ${EXPECTED_TAGS}`;
   if (k === undefined) throw new Error(`${resolve(path)} does not exist; ${expected}`);
@@ -40,10 +43,11 @@ export async function loadAny(path: string, format = 'auto', kind?: Kind): Promi
     if (kind && FORMATS[format].kind !== kind) {
       throw new Error(`--format ${format} reads ${FORMATS[format].kind === 'itemtag' ? 'item-tag pairs' : 'ratings'}, but this model needs ${kind === 'itemtag' ? 'item-tag pairs' : 'ratings'} (${formatList(kind)})`);
     }
-    return readCandidate(await explicitCandidate(format, path, k));
+    return readCandidate(await explicitCandidate(format, path, k), opts);
   }
   const fitting = await detectCandidates(path, k);
-  const candidates = fitting.filter((c) => !kind || FORMATS[c.format].kind === kind);
+  // --columns is a ratings CSV's: a ratings.csv beside movies.csv is then read as the generic CSV.
+  const candidates = fitting.filter((c) => (!kind || FORMATS[c.format].kind === kind) && (!opts.columns || c.format === 'ratings-csv' || !fitting.some((o) => o.format === 'ratings-csv')));
   if (candidates.length === 0 && fitting.length > 0) {
     const other = FORMATS[fitting[0].format].kind;
     throw new Error(
@@ -62,11 +66,11 @@ export async function loadAny(path: string, format = 'auto', kind?: Kind): Promi
     const names = [...dirs].map((d) => relative(path, d) || '.');
     throw new Error(`${resolve(path)} holds several MovieLens folders (${names.join(', ')}): pass the one to read`);
   }
-  if (candidates.length === 1) return readCandidate(candidates[0]);
+  if (candidates.length === 1) return readCandidate(candidates[0], opts);
   const failures: string[] = [];
   for (const c of candidates) {
     try {
-      return await readCandidate(c);
+      return await readCandidate(c, opts);
     } catch (e) {
       if ((e as Error).name !== 'DataError') throw e;
       failures.push(`as ${c.format}: ${(e as Error).message}`);
@@ -82,7 +86,7 @@ export async function loadAny(path: string, format = 'auto', kind?: Kind): Promi
  * itself), a MovieLens CSV or `::` folder, or a generic user,item,rating[,timestamp] CSV; `format` names the
  * reader or is `auto`.
  */
-export async function loadDataset(path: string, format = 'auto'): Promise<RatingsDataset> {
-  const loaded = await loadAny(path, format, 'ratings');
+export async function loadDataset(path: string, format = 'auto', opts: ReadOptions = {}): Promise<RatingsDataset> {
+  const loaded = await loadAny(path, format, 'ratings', opts);
   return loaded.dataset as RatingsDataset;
 }

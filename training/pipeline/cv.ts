@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../options.js';
 import { loadDataset } from '../data/load.js';
+import { readOptions } from '../data/rating-columns.js';
 import type { ModelPipeline, TrainReport, TrainRequest } from './kinds.js';
 
 /** ml-100k's official 5-fold cross-validation: u1..u5 test sets are disjoint and together hold every rating. */
@@ -36,7 +37,7 @@ export async function crossValidate(
   req: TrainRequest,
   folds: readonly string[] = CV_FOLDS,
 ): Promise<TrainReport & { cv: CvSummary }> {
-  const ds = await loadDataset(req.data, req.format);
+  const ds = await loadDataset(req.data, req.format, readOptions(req.options));
   const missing = folds.filter((f) => !ds.officialSplits?.[f]);
   if (missing.length) {
     throw new UsageError(

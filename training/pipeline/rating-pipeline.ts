@@ -4,6 +4,7 @@ import { headClassProbabilities } from '../../shared/model/head.js';
 import { loadModel, type LoadedModel } from '../../shared/model/loaded.js';
 import { predictRatings } from '../../shared/model/queries.js';
 import { loadDataset } from '../data/load.js';
+import { readOptions } from '../data/rating-columns.js';
 import { chooseSplit, RANKING_SPLIT, USERS_SPLIT } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';
 import { biasBaseline, globalMeanBaseline } from '../eval/baselines.js';
@@ -109,7 +110,7 @@ export function ratingPipeline<O>(k: RatingKind<O>): ModelPipeline {
       const options = k.parse(req.options, req.seed);
       const { ranker, rankerOptions } = parseRanker(req.options);
       const refit = parseRefit(req.options.refit);
-      const dataset = await loadDataset(req.data, req.format);
+      const dataset = await loadDataset(req.data, req.format, readOptions(req.options));
       req.log(`${dataset.name}: ${dataset.ratings.rating.length} ratings, ${dataset.userIds.length} users, ${dataset.itemIds.length} items`);
       return trainRatingModel(k, { dataset, split: req.split, seed: req.seed, options, quantization: req.quantization, out: req.out, onEpoch: req.onEpoch, ranker, rankerOptions, refit, index: indexOption(req.options.index), log: req.log });
     },

@@ -4,6 +4,7 @@ import { loadModel, TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { scoreAllItems } from '../../shared/model/score-all.js';
 import { intOption, numberOption, UsageError } from '../options.js';
 import { loadDataset } from '../data/load.js';
+import { readOptions } from '../data/rating-columns.js';
 import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';
 import { dotScorer, evaluateRanking, mostPopularScorer, userItems } from '../eval/ranking.js';
@@ -175,7 +176,7 @@ export const bprPipeline: ModelPipeline = {
     if (!Object.values(BprOptimizer).includes(optimizer as BprOptimizer)) {
       throw new UsageError(`--optimizer must be one of ${Object.values(BprOptimizer).join(', ')}, got ${JSON.stringify(optimizer)}`);
     }
-    const dataset = await loadDataset(req.data, req.format);
+    const dataset = await loadDataset(req.data, req.format, readOptions(req.options));
     req.log(`${dataset.name}: ${dataset.ratings.rating.length} ratings, ${dataset.userIds.length} users, ${dataset.itemIds.length} items`);
     return trainBprPipeline({
       dataset,

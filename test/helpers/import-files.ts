@@ -1,0 +1,65 @@
+// Known vectors of the committed import fixtures (test/fixtures/import, written by numpy and DuckDB with
+// scripts/import-fixtures/), and writers of the other formats for the round-trip tests.
+import { crc32 } from 'node:zlib';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+
+export const ITEMS = [[1, 0, 0.5, -1], [0, 1, 0.25, 2], [0.5, 0.5, -0.5, 0], [-1, 2, 0, 0.125], [0.75, -0.25, 1, 1]];
+export const USERS = [[1, 1, 0, 0], [0, -1, 2, 0.5], [0.25, 0, 0, 1]];
+/** The Spark fixture's rows: ids in file order (two item part files), the same vectors. */
+export const SPARK_ITEM_IDS = ['30', '10', '50', '20', '40'];
+export const SPARK_USER_IDS = ['8', '7', '9'];
+const SPARK_ITEM_ROW: Record<string, number> = { '10': 0, '20': 1, '30': 2, '40': 3, '50': 4 };
+const SPARK_USER_ROW: Record<string, number> = { '7': 0, '8': 1, '9': 2 };
+export const sparkItemVectors = () => SPARK_ITEM_IDS.map((id) => ITEMS[SPARK_ITEM_ROW[id]]);
+export const sparkUserVectors = () => SPARK_USER_IDS.map((id) => USERS[SPARK_USER_ROW[id]]);
+
+/** A zip of stored (uncompressed) .npy members, as numpy.savez writes an .npz. */
+export function writeNpz(members: Record<string, Uint8Array>): Uint8Array {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const [name, data] of Object.entries(members)) {
+    const fname = Buffer.from(`${name}.npy`);
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(fname.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(fname.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, fname, Buffer.from(data));
+    centrals.push(central, fname);
+    offset += 30 + fname.length + data.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(Object.keys(members).length, 8);
+  end.writeUInt16LE(Object.keys(members).length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return new Uint8Array(Buffer.concat([...locals, cd, end]));
+}
+
+/** Spark ALS's factor schema (id INT32, features list<float>), written by hyparquet-writer. */
+export function sparkParquet(ids: number[], rows: Float32Array, dim: number): Uint8Array {
+  const schema = [
+    { name: 'spark_schema', num_children: 2 },
+    { name: 'id', type: 'INT32', repetition_type: 'REQUIRED' },
+    { name: 'features', repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST' },
+    { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+    { name: 'element', type: 'FLOAT', repetition_type: 'REQUIRED' },
+  ] as const;
+  const features = ids.map((_, r) => Array.from(rows.subarray(r * dim, (r + 1) * dim)));
+  return new Uint8Array(parquetWriteBuffer({ schema: schema as never, columnData: [{ name: 'id', data: ids }, { name: 'features', data: features }] }));
+}
