@@ -11,7 +11,9 @@ import type { EventsMessage, StoredEvent } from '../shared/events.js';
 import { loadDataset } from '../training/data/load.js';
 import { ctrByVariant, wilson } from '../training/events/ctr.js';
 import { toInteractions, writeInteractionsCsv } from '../training/events/interactions.js';
+import { saveEvents } from '../training/events/folder.js';
 import { readEvents } from '../training/events/read.js';
+import { onlineSection, readOnlineMetrics } from '../training/report/online.js';
 import { bucketOverR2 } from '../training/publish/local-bucket.js';
 import { publishArtifact } from '../training/publish/publish.js';
 import { writeHandmadeArtifact } from './helpers/handmade-artifact.js';
@@ -81,6 +83,17 @@ describe('POST /v1/events through the queue into R2', () => {
     expect(ds.itemIds).toEqual(['i2', 'i3', 'i1']);
     expect(Array.from(ds.ratings.rating)).toEqual([4.5, 3, 4]);
     expect((await readFile(file, 'utf8')).split('\n')[0]).toBe('user,item,rating,timestamp');
+
+    // An events folder (npm run events -- --save) holds the same objects; the report's online section reads it.
+    const folder = await mkdtemp(path.join(tmpdir(), 'edgerec-events-folder-'));
+    expect(await saveEvents(bucketOverR2(worker.events!), 'ev', folder)).toBe(keys.length);
+    const online = await readOnlineMetrics(folder);
+    expect(online).toEqual({ model: 'ev', events: 6, objects: keys.length, duplicates: 0, variants: ctrByVariant(events) });
+    const html = onlineSection(online);
+    expect(html).toContain('<tr><td>a</td><td>1</td><td>1</td><td>100.00%</td>');
+    expect(html).toContain('<tr><td>b</td><td>1</td><td>0</td><td>0.00%</td>');
+    await expect(readOnlineMetrics(folder, 'other')).rejects.toThrow(`${folder} has no events of model "other"; it has ev`);
+    await expect(readOnlineMetrics(path.join(folder, 'events'))).rejects.toThrow(/is not an events folder: it has no events\/ folder/);
   });
 
   // The 64 KB body limit (413 body_too_large) is the app-wide middleware every POST route shares; worker-queries tests

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { ctrByVariant, formatCtrTable } from '../events/ctr.js';
+import { saveEvents } from '../events/folder.js';
 import { checkSince, readEvents } from '../events/read.js';
 import { DEFAULT_WEIGHTS, toInteractions, writeInteractionsCsv } from '../events/interactions.js';
 import { WRANGLER_DEV_PERSIST_DIR } from '../publish/local-bucket.js';
@@ -8,6 +9,7 @@ import { numberOption, parse, runCli, UsageError } from './args.js';
 
 const USAGE = `Usage: npm run events -- --model <name> --out <ratings.csv> [--since YYYY-MM-DD] [--click-weight 4 --view-weight 3]
        npm run events -- --model <name> --report [--json <file>] [--since YYYY-MM-DD]
+       npm run events -- --model <name> --save <dir> [--since YYYY-MM-DD]
 
 Reads the feedback events the Worker stored (POST /v1/events -> queue -> events/<model>/<date>/*.ndjson in the
 events bucket), each event once (repeats of a retried message are dropped by id), and
@@ -16,6 +18,8 @@ events bucket), each event once (repeats of a retried message are dropped by id)
                      visitors become users named visitor:<id>; impressions are not interactions
   --report           prints impressions, clicks and CTR per A/B variant with a 95% Wilson interval
   --json <file>      with --report: also writes them as JSON
+  --save <dir>       copies the event objects into <dir> under their keys (an events folder, for
+                     npm run report -- <artifact> --events <dir>)
 
   --model <name>     the model the events name
   --since <date>     only events received on or after this UTC date
@@ -35,6 +39,7 @@ runCli(async () => {
       out: { type: 'string' },
       since: { type: 'string' },
       report: { type: 'boolean', default: false },
+      save: { type: 'string' },
       json: { type: 'string' },
       'click-weight': { type: 'string' },
       'view-weight': { type: 'string' },
@@ -46,7 +51,7 @@ runCli(async () => {
     USAGE,
   );
   if (!values.model) throw new UsageError('--model is required (see --help)');
-  if (!values.out && !values.report) throw new UsageError('say what to write: --out <ratings.csv> or --report (see --help)');
+  if (!values.out && !values.report && !values.save) throw new UsageError('say what to write: --out <ratings.csv>, --report or --save <dir> (see --help)');
   if (values.json && !values.report) throw new UsageError('--json <file> goes with --report (see --help)');
   if (values.remote && !values.keys) throw new UsageError("--remote needs --keys <file>: wrangler's CLI cannot list R2 objects (see --help)");
   const since = checkSince(values.since);
@@ -57,6 +62,11 @@ runCli(async () => {
   const keys = values.keys ? (await readFile(values.keys, 'utf8')).split('\n').map((k) => k.trim()).filter(Boolean) : undefined;
   const bucket = await openBucketFrom(values);
   try {
+    if (values.save) {
+      const n = await saveEvents(bucket, values.model, values.save, { since, keys });
+      process.stdout.write(`${values.save}: ${n} event objects of ${values.model} (an events folder for npm run report -- <artifact> --events ${values.save})\n`);
+      if (!values.out && !values.report) return;
+    }
     const read = await readEvents(bucket, values.model, { since, keys });
     const from = `${read.events.length} events from ${read.objects} objects${read.duplicates ? ` (${read.duplicates} repeated lines dropped)` : ''}`;
     if (values.out) {

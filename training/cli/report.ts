@@ -15,6 +15,9 @@ predicted by the quantised artifact through the serving code.
   --out <file>            where to write the page (default <artifact-dir>/report.html)
   --map-items <n>         most-rated items drawn on the maps (default ${REPORT_DEFAULTS.mapItems}; t-SNE time grows as n^2)
   --tsne-iterations <n>   t-SNE iterations (default ${REPORT_DEFAULTS.tsneIterations})
+  --events <dir>          an events folder (npm run events -- --model <name> --save <dir>): adds impressions,
+                          clicks and CTR per A/B variant
+  --events-model <name>   whose events, when the folder holds several models
   --json                  print one JSON line (out, bytes, charts, seconds) on stdout; plain progress lines on stderr
 `;
 
@@ -28,10 +31,13 @@ runCli(async () => {
       'map-items': { type: 'string' },
       'tsne-iterations': { type: 'string' },
       json: { type: 'boolean', default: false },
+      events: { type: 'string' },
+      'events-model': { type: 'string' },
     },
     USAGE,
     true,
   );
+  if (values['events-model'] && !values.events) throw new UsageError('--events-model goes with --events <dir> (see --help)');
   if (positionals.length !== 1) throw new UsageError(`expected one artifact folder, got ${positionals.length} (see --help)`);
   const json = values.json!;
   const result = await runReport({
@@ -41,6 +47,7 @@ runCli(async () => {
     out: values.out,
     mapItems: intOption('map-items', values['map-items'], REPORT_DEFAULTS.mapItems, 2, 20_000),
     tsneIterations: intOption('tsne-iterations', values['tsne-iterations'], REPORT_DEFAULTS.tsneIterations, 1, 100_000),
+    events: values.events ? { dir: values.events, model: values['events-model'] } : undefined,
     json,
     log: (s) => (json ? process.stderr : process.stdout).write(s + '\n'),
   });

@@ -22,12 +22,8 @@ export function checkSince(since: string | undefined): string | undefined {
   return since;
 }
 
-/**
- * Every stored event of `model` received on or after `since` (a UTC date), in key order then line order, each id
- * once. `keys` replaces listing (the remote bucket cannot list: the keys come from an S3 listing instead).
- * A line that is not an event stops with the object key and line number: the store is written by the Worker only.
- */
-export async function readEvents(bucket: Bucket, model: string, opts: { since?: string; keys?: string[] } = {}): Promise<EventsRead> {
+/** The keys of `model`'s event objects received on or after `since`, in key order (listed, or filtered from `keys`). */
+export async function eventObjectKeys(bucket: Bucket, model: string, opts: { since?: string; keys?: string[] } = {}): Promise<string[]> {
   checkModelName(model);
   const prefix = eventKeys.prefix(model);
   let keys = opts.keys;
@@ -35,10 +31,19 @@ export async function readEvents(bucket: Bucket, model: string, opts: { since?: 
     if (!bucket.list) throw new UsageError('this bucket cannot be listed (wrangler has no R2 list command): pass --keys <file> with the object keys, one a line');
     keys = await bucket.list(prefix);
   }
-  const wanted = keys
+  return keys
     .filter((k) => k.startsWith(prefix) && k.endsWith('.ndjson'))
     .filter((k) => !opts.since || k.slice(prefix.length, prefix.length + 10) >= opts.since!)
     .sort();
+}
+
+/**
+ * Every stored event of `model` received on or after `since` (a UTC date), in key order then line order, each id
+ * once. `keys` replaces listing (the remote bucket cannot list: the keys come from an S3 listing instead).
+ * A line that is not an event stops with the object key and line number: the store is written by the Worker only.
+ */
+export async function readEvents(bucket: Bucket, model: string, opts: { since?: string; keys?: string[] } = {}): Promise<EventsRead> {
+  const wanted = await eventObjectKeys(bucket, model, opts);
   const seen = new Set<string>();
   const events: StoredEvent[] = [];
   let duplicates = 0;

@@ -11,6 +11,8 @@ import { pcaMap, tsneMap, umapMap, type ItemMap, type MapInput } from './maps.js
 import { isExplicit, predictTestSplit, type TestPredictions } from './predictions.js';
 import { mostRated, nearestCosines, randomPairCosines, showcaseItems, similarTables, trainCounts } from './similarity.js';
 
+import { onlineSection, readOnlineMetrics, type OnlineMetrics } from './online.js';
+
 export interface ReportOptions {
   artifactDir: string;
   /** The training data (a path as for npm run train, or the dataset itself): enables the test-split charts. */
@@ -24,6 +26,8 @@ export interface ReportOptions {
   onProgress?: (fraction: number, stage: string) => void;
   /** Called as each stage ends. */
   onStage?: (stage: string, seconds: number, detail: string) => void;
+  /** An events folder (npm run events -- --save <dir>): adds the online metrics per A/B variant. */
+  events?: { dir: string; model?: string };
 }
 
 export interface ReportResult {
@@ -60,6 +64,8 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   };
 
   progress('load', 0);
+  // First: a bad events folder stops the report before minutes of maps.
+  const online = opts.events ? await readOnlineMetrics(opts.events.dir, opts.events.model) : undefined;
   const artifact = await readArtifactDir(opts.artifactDir);
   await useWasmBackend();
   const model = loadModel('report', 'report', artifact);
@@ -99,7 +105,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     const tables = similarTables(model, showcaseItems(model, manifest.dataset.name, counts), counts);
     end('similarity', `${random.length} random pairs, ${nearest.length} nearest neighbours`);
 
-    const html = renderPage(model, { predictions, maps, mapped, random, nearest, tables, notes, seed });
+    const html = renderPage(model, { predictions, maps, mapped, random, nearest, tables, notes, seed, online });
     end('render', `${html.html.length} characters`);
     seconds.total = (performance.now() - t0) / 1000;
     return { ...html, notes, seconds, mappedItems: mapped.length };
@@ -124,6 +130,7 @@ interface PageParts {
   tables: ReturnType<typeof similarTables>;
   notes: string[];
   seed: number;
+  online?: OnlineMetrics;
 }
 
 function renderPage(model: LoadedModel, p: PageParts): { html: string; charts: string[] } {
@@ -200,6 +207,8 @@ function renderPage(model: LoadedModel, p: PageParts): { html: string; charts: s
           `${p.nearest.length === m.counts.items ? 'every item' : `each of the ${p.nearest.length} most-rated items`} (mean ${mean(p.nearest).toFixed(3)}).`) +
       `</div><h3>Similar items (what GET /v1/models/:model/items/:item/similar answers)</h3><div class="tables">${similarTablesHtml(p.tables)}</div>`,
   );
+
+  if (p.online) body += onlineSection(p.online);
 
   const title = `edgerec report: ${m.model.kind} on ${m.dataset.name}`;
   // createdAt is in the facts list above; the subtitle names what identifies the bytes.

@@ -10,6 +10,8 @@ export interface RunReportOptions {
   out?: string;
   mapItems?: number;
   tsneIterations?: number;
+  /** An events folder and, when it holds several, the model whose events to show. */
+  events?: { dir: string; model?: string };
   /** Plain progress lines only (no redrawn bar), as for --json. */
   json?: boolean;
   /** The command's log: stage lines in CI, notes and the summary always. */
@@ -27,6 +29,7 @@ export async function runReport(o: RunReportOptions) {
     out,
     mapItems: o.mapItems,
     tsneIterations: o.tsneIterations,
+    events: o.events,
     onProgress: (fraction, stage) => progress.update(Math.round(fraction * 100), { stage }),
     onStage: (stage, seconds, detail) => progress.print(`report: ${stage} ${seconds.toFixed(2)}s (${detail})`),
   });
