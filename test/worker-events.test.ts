@@ -13,6 +13,7 @@ import { ctrByVariant, wilson } from '../training/events/ctr.js';
 import { toInteractions, writeInteractionsCsv } from '../training/events/interactions.js';
 import { saveEvents } from '../training/events/folder.js';
 import { readEvents } from '../training/events/read.js';
+import { runEventsLoop } from '../training/pipeline/events-loop.js';
 import { onlineSection, readOnlineMetrics } from '../training/report/online.js';
 import { bucketOverR2 } from '../training/publish/local-bucket.js';
 import { publishArtifact } from '../training/publish/publish.js';
@@ -96,6 +97,23 @@ describe('POST /v1/events through the queue into R2', () => {
     await expect(readOnlineMetrics(path.join(folder, 'events'))).rejects.toThrow(/is not an events folder: it has no events\/ folder/);
   });
 
+  it('the loop once (what npm start shows): simulated visitors -> events -> CSV -> train -> a published model that knows them', async () => {
+    const workDir = await mkdtemp(path.join(tmpdir(), 'edgerec-loop-'));
+    const base = (await worker.mf.ready).origin;
+    const loop = await runEventsLoop({ base, model: 'ev', eventsBucket: bucketOverR2(worker.events!), modelsBucket: bucketOverR2(worker.bucket), workDir, visitors: 40, log: () => {} });
+    // 40 visitors x (6 impressions + 2 clicks + 1 view), all stored; one row per clicked or viewed (visitor, item).
+    // The CSV also holds the rows of the events posted before (the first test's): the loop trains on every event.
+    const ds = await loadDataset(loop.csv);
+    const simulated = ds.userIds.filter((u) => u.startsWith('visitor:demo-v'));
+    expect([loop.posted, loop.stored, simulated.length]).toEqual([360, 360, 40]);
+    const rowsOf = (u: string) => Array.from(ds.ratings.user).filter((x) => ds.userIds[x] === u).length;
+    expect(simulated.map(rowsOf)).toEqual(Array(40).fill(3));
+    const res = await worker.fetch(`/v1/models/ev-events/users/${encodeURIComponent('visitor:demo-v0')}/recommendations?k=3`);
+    const body = (await res.json()) as { version: string; results: { id: string }[] };
+    expect([res.status, body.version]).toEqual([200, loop.published.version]);
+    expect(body.results).toHaveLength(3);
+  });
+
   // The 64 KB body limit (413 body_too_large) is the app-wide middleware every POST route shares; worker-queries tests
   // it over a raw socket (a fetch client races the Worker's early answer).
   it('bad events: the JSON envelope with the right 4xx naming the field, and nothing of them is stored', async () => {
@@ -127,10 +145,12 @@ describe('POST /v1/events through the queue into R2', () => {
     }
     // A good batch sent after them arrives; none of the bad ones did (the good item i1 of the refused batches neither).
     expect((await post({ events: [{ type: 'view', model: 'ev', item: 'i9', user: 'u2' }] })).status).toBe(202);
-    const seen = await pollUntil('the sentinel stored', stored, (e) => e.some((x) => x.item === 'i9'));
+    // (The loop test's visitors view i9 too: the sentinel is u2's.)
+    const sentinel = (x: StoredEvent) => x.item === 'i9' && x.user === 'u2';
+    const seen = await pollUntil('the sentinel stored', stored, (e) => e.some(sentinel));
     const after = seen[seen.length - 1];
     expect(after.length).toBe(before + 1);
-    expect(after.filter((e) => e.item === 'i9')).toHaveLength(1);
+    expect(after.filter(sentinel)).toHaveLength(1);
   });
 
   it('a batch delivered again writes no second object, byte for byte; a regrouped retry repeats lines that readEvents drops by id', async () => {

@@ -3,23 +3,29 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { prepareDemo } from '../pipeline/demo.js';
+import { runEventsLoop } from '../pipeline/events-loop.js';
+import { openLocalBucket } from '../publish/local-bucket.js';
 import { parse, runCli, UsageError } from './args.js';
 
-const USAGE = `Usage: npm start [-- --data <dir-or-file>] [--model <name>] [--port <n>] [--no-serve]
+const USAGE = `Usage: npm start [-- --data <dir-or-file>] [--model <name>] [--port <n>] [--no-serve] [--no-loop]
 
 The whole path on one machine: trains an mf model (on generated MovieLens-style data unless --data names a
 MovieLens 100K folder or a ratings CSV), publishes it to the local R2 bucket and serves it with wrangler dev.
+Then it shows the feedback loop once: simulated visitors send impressions, clicks and views to POST /v1/events,
+the Worker's queue consumer stores them, they are pulled into train's CSV (as npm run events does), and a model
+trained on them is published as <model>-events.
 
   --data <path>   a dataset instead of the generated one
   --model <name>  model name in URLs (default demo)
   --port <n>      wrangler dev port (default 8787)
   --no-serve      stop after publishing
+  --no-loop       serve without the events loop
 `;
 
 runCli(async () => {
   const { values } = parse(
     process.argv.slice(2),
-    { data: { type: 'string' }, model: { type: 'string', default: 'demo' }, port: { type: 'string', default: '8787' }, 'no-serve': { type: 'boolean', default: false } },
+    { data: { type: 'string' }, model: { type: 'string', default: 'demo' }, port: { type: 'string', default: '8787' }, 'no-serve': { type: 'boolean', default: false }, 'no-loop': { type: 'boolean', default: false } },
     USAGE,
   );
   const root = process.cwd();
@@ -63,12 +69,33 @@ runCli(async () => {
       '',
     ].join('\n'),
   );
+  if (!values['no-loop']) await showLoop(base, m, path.join(root, '.wrangler/demo'));
   const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
   // Ctrl-C ends wrangler with a signal (exit code null): that is a normal stop. Anything else is wrangler's failure.
   if (code !== 0 && !stopping) process.exit(code);
 });
 
 let stopping = false;
+
+/** The events loop once against the served Worker; a failure is reported and the demo keeps serving. */
+async function showLoop(base: string, model: string, workDir: string): Promise<void> {
+  const [eventsBucket, modelsBucket] = await Promise.all([openLocalBucket({ bucketName: 'edgerec-events' }), openLocalBucket()]);
+  try {
+    console.log('The feedback loop, once:');
+    const loop = await runEventsLoop({ base, model, eventsBucket, modelsBucket, workDir, log: (s) => console.log(`  ${s}`) });
+    console.log(
+      [
+        `  Try (within CURRENT_TTL_SECONDS): curl '${base}/v1/models/${model}-events/users/${encodeURIComponent(`visitor:${loop.exampleVisitor}`)}/recommendations?k=5'`,
+        `  npm run events -- --model ${model} --report   # impressions, clicks and CTR`,
+        '',
+      ].join('\n'),
+    );
+  } catch (e) {
+    console.error(`edgerec: the events loop did not complete (${(e as Error).message}); the demo keeps serving ${model}`);
+  } finally {
+    await Promise.all([eventsBucket.close(), modelsBucket.close()]);
+  }
+}
 
 /** Fails with what to do when something already listens on the port (wrangler would fail after the publish). */
 async function ensurePortFree(port: string): Promise<void> {
