@@ -118,7 +118,7 @@ export async function withModel<T>(env: Env, model: string, use: (m: LoadedModel
     // The query wants a tfjs tensor of an engine-loaded model: start tfjs once, then answer (use has no side effects).
     if (!(e instanceof TfjsNotReadyError)) throw e;
     await ensureWasmBackend();
-    return withModel(env, name, use, bg);
+    return withModel(env, model, use, bg, version);
   }
 }
 

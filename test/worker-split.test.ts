@@ -211,3 +211,26 @@ describe('a split that does not fit in the isolate', () => {
     expect(h.modelMemory.residentBytes).toBe(bytes);
   });
 });
+
+describe('a split of q8 versions on the int8 engine', () => {
+  it("a variant's query that needs tfjs (from-examples) starts it and is answered by that variant's version", async () => {
+    const models = swapPair({ items: 30, users: 40, dim: 4 }).map((m) => ({ ...m, quantization: 'q8' as const }));
+    const [worker, ...dirs] = await Promise.all([startWorker(), ...models.map((m) => writeHandmadeArtifact(m))]);
+    try {
+      const bucket = bucketOverR2(worker.bucket);
+      const v1 = (await publishArtifact(bucket, dirs[0], 'q', 'v1')).version;
+      const v2 = (await publishArtifact(bucket, dirs[1], 'q', 'v2')).version;
+      await bucket.put('q/CURRENT', v1);
+      await writeSplit(bucket, 'q', [{ name: 'a', version: v1, weight: 50 }, { name: 'b', version: v2, weight: 50 }], { budgetBytes: 40 * 1024 * 1024, salt: 't' });
+      const backend = async () => ((await (await worker.fetch('/healthz')).json()) as { backend: string | null }).backend;
+      expect((await worker.fetch('/v1/models/q/items/i3/similar?k=3&variant=b')).status).toBe(200);
+      expect(await backend()).toBeNull();
+      const res = await worker.fetch('/v1/models/q/recommendations/from-examples?variant=b', { method: 'POST', body: JSON.stringify({ liked: ['i3'], k: 3 }) });
+      const body = (await res.json()) as { variant?: string; version: string; best: unknown[] };
+      expect([res.status, body.variant, body.version, body.best.length]).toEqual([200, 'b', v2, 3]);
+      expect(await backend()).toBe('wasm');
+    } finally {
+      await worker.dispose();
+    }
+  });
+});
