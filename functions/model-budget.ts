@@ -7,7 +7,7 @@ const CATALOG_NAMES = new Set<string>(Object.values(CATALOG_TENSORS));
 import type { Env } from './env.js';
 
 /**
- * Default MODEL_MEMORY_BUDGET_MB: model bytes (modelBytes below, summed over the models an isolate holds). A Workers
+ * Default MODEL_MEMORY_BUDGET_MB: model bytes (modelBytes in shared/model/loaded.ts, summed over the models an isolate holds). A Workers
  * isolate has 128 MB. Measured in workerd (BENCHMARKS.md, memory part, d = 64): the app alone holds ~3 MB; a q8
  * model on the int8 engine holds its model bytes plus its catalogue (1M x 64 bench catalogue: 76 MB + 49 MB, 125 MB
  * resident in all); a model scored on tfjs-wasm adds tfjs' 16 MB heap, the packed copy XNNPACK keeps of each matrix
@@ -99,13 +99,3 @@ export function estimateResidentBytes(manifestText: string, engine = false): num
 }
 
 export const formatBytes = (n: number) => `${Math.round(n).toLocaleString('en')} bytes (${(n / MB).toFixed(2)} MB)`;
-
-/**
- * What a loaded model holds against the budget: its tfjs tensor bytes and the int8 engine's memory (its codes,
- * factors and terms, and the JS rows it reads queries from). The catalogue blocks (ids, titles, tags, seen lists:
- * LoadedModel.catalogBytes, 45 MB of the 125 MB a 1M x 64 bench catalogue holds) are outside it, as the rest of the
- * JS heap is: size the budget for them (DEFAULT_BUDGET_MB).
- */
-export function modelBytes(m: { residentBytes: number; engineBytes: number }): number {
-  return m.residentBytes + m.engineBytes;
-}

@@ -1,7 +1,7 @@
 import { decodeArtifact } from '../shared/artifact/decode.js';
 import { ARTIFACT_FILES } from '../shared/artifact/schema.js';
 import { ModelUnavailableError, NoModelError, NotFoundError } from '../shared/errors.js';
-import { loadModelSteps, needsTfjsAtLoad, TfjsNotReadyError, type LoadedModel } from '../shared/model/loaded.js';
+import { loadModelSteps, modelBytes, needsTfjsAtLoad, TfjsNotReadyError, type LoadedModel } from '../shared/model/loaded.js';
 import { fnv1a64 } from '../shared/etag.js';
 import { checkModelName, isVersion, parseHidden, registryKeys } from '../shared/registry.js';
 import { sha256InSteps } from './checksum.js';
@@ -9,7 +9,7 @@ import { parseSplit, type SplitFile } from '../shared/split.js';
 import { loadOptions } from './engine.js';
 import type { Context } from 'hono';
 import type { Env } from './env.js';
-import { budgetBytes, estimateResidentBytes, formatBytes, modelBytes, ModelTooLargeError, numberVar } from './model-budget.js';
+import { budgetBytes, estimateResidentBytes, formatBytes, ModelTooLargeError, numberVar } from './model-budget.js';
 import { ensureWasmBackend } from './tf-backend.js';
 
 interface Live {

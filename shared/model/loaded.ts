@@ -81,6 +81,17 @@ export interface LoadedModel {
   dispose(): void;
 }
 
+/**
+ * What a loaded model holds against the Worker's memory budget (MODEL_MEMORY_BUDGET_MB), and what `npm run split`
+ * checks a split against: its tfjs tensor bytes and the int8 engine's memory (its codes, factors and terms, and the
+ * JS rows it reads queries from). The catalogue blocks (ids, titles, tags, seen lists: catalogBytes, 45 MB of the
+ * 125 MB a 1M x 64 bench catalogue holds) are outside it, as the rest of the JS heap is: the budget is sized for
+ * them (functions/model-budget.ts DEFAULT_BUDGET_MB).
+ */
+export function modelBytes(m: { residentBytes: number; engineBytes: number }): number {
+  return m.residentBytes + m.engineBytes;
+}
+
 export interface LoadOptions {
   /**
    * The int8 kernel, shared/engine/int8-scan.wasm as a compiled module (the Worker imports it). Default: the one

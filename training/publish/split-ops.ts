@@ -2,7 +2,7 @@
 // fits in the Worker's memory budget together with CURRENT's (each variant's version is resident at once).
 import { decodeArtifact } from '../../shared/artifact/decode.js';
 import { ARTIFACT_FILES } from '../../shared/artifact/schema.js';
-import { loadModel } from '../../shared/model/loaded.js';
+import { loadModel, modelBytes } from '../../shared/model/loaded.js';
 import { checkModelName, registryKeys } from '../../shared/registry.js';
 import { parseSplit, type SplitFile, type SplitVariant } from '../../shared/split.js';
 import { useWasmBackend } from '../tf-node.js';
@@ -28,14 +28,14 @@ export function parseVariantSpec(spec: string): SplitVariant {
   return { name: m[1], version: m[2], weight: Number(m[3]) };
 }
 
-/** Bytes a version holds once loaded, measured as the Worker's model store counts them (residentBytes + engineBytes). */
+/** Bytes a version holds once loaded, measured as the Worker's model store counts them (modelBytes). */
 async function residentBytes(bucket: Bucket, model: string, version: string): Promise<number> {
   const files = await Promise.all(Object.values(ARTIFACT_FILES).map((f) => bucket.get(registryKeys.file(model, version, f))));
   const [manifest, tensors, items] = files as Uint8Array[];
   await useWasmBackend();
   const loaded = loadModel(model, version, await decodeArtifact(text(manifest), tensors, text(items), { verify: 'checksum' }));
   try {
-    return loaded.residentBytes + loaded.engineBytes;
+    return modelBytes(loaded);
   } finally {
     loaded.dispose();
   }
