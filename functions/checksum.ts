@@ -2,7 +2,7 @@
 // between them, so that requests queued during a large load are answered while it is verified (a single
 // crypto.subtle.digest call over a 1M-item tensors.bin holds the isolate's thread for ~80 ms).
 
-import { sha256Hex } from '../shared/artifact/sha256.js';
+import { hexOf, sha256Hex } from '../shared/artifact/sha256.js';
 
 const CHUNK = 8 << 20;
 
@@ -20,8 +20,5 @@ export async function sha256InSteps(bytes: Uint8Array, pause: () => Promise<void
     if (at + chunk < bytes.byteLength) await pause();
   }
   await writer.close();
-  const digest = new Uint8Array(await stream.digest);
-  let hex = '';
-  for (const b of digest) hex += b.toString(16).padStart(2, '0');
-  return hex;
+  return hexOf(await stream.digest);
 }
