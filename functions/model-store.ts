@@ -268,7 +268,8 @@ async function loadVersion(env: Env, name: string, version: string, namedBy: 'CU
   tensorsObj.catch(() => {});
   itemsObj.catch(() => {});
   const manifest = await (await manifestObj).text();
-  const estimate = estimateResidentBytes(manifest, loadOptions(env).scorer === 'engine');
+  const opts = loadOptions(env);
+  const estimate = estimateResidentBytes(manifest, opts.scorer === 'engine');
   if (estimate !== undefined && estimate > budget) {
     // Refused before tensors.bin is read: the bodies are dropped unread.
     for (const o of [tensorsObj, itemsObj]) o.then((b) => (b as { body?: ReadableStream }).body?.cancel(), () => {}).catch(() => {});
@@ -285,7 +286,6 @@ async function loadVersion(env: Env, name: string, version: string, namedBy: 'CU
   const t2 = performance.now();
   // Room is made after the artifact decoded (a broken one evicts nothing) and before its upload.
   if (estimate !== undefined) makeRoom(slotName, estimate, budget);
-  const opts = loadOptions(env);
   if (needsTfjsAtLoad(decoded, opts)) await ensureWasmBackend();
   // In steps: between chunks of the codes (and after the catalogue copy) requests queued meanwhile are answered, so a
   // 1M load is a series of short pauses, not one (loadModelSteps).
