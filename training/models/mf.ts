@@ -1,7 +1,7 @@
 import { createRng, shuffleInPlace } from '../data/random.js';
 import type { Ratings } from '../data/types.js';
 import type { EpochReport } from './epoch-report.js';
-import { allFinite, DivergenceError } from './divergence.js';
+import { runEpochs } from './epoch-loop.js';
 
 /**
  * Explicit matrix factorisation with biases: r(u,i) ~ mu + b_u + b_i + p_u . q_i, squared error plus L2.
@@ -87,44 +87,39 @@ export function trainMf(
   const params: MfParams = { nUsers, nItems, dim: d, mu, userFactors: P, itemFactors: Q, userBias: bu, itemBias: bi };
   const order = Int32Array.from(rows);
   const { user, item, rating } = ratings;
-  const epochs: EpochReport[] = [];
-  let lr = o.lr;
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    const t0 = performance.now();
-    shuffleInPlace(order, rng);
-    let sse = 0;
-    for (let n = 0; n < order.length; n++) {
-      const row = order[n];
-      const u = user[row] * d;
-      const i = item[row] * d;
-      let dot = 0;
-      for (let f = 0; f < d; f++) dot += P[u + f] * Q[i + f];
-      const err = rating[row] - (o.bias ? mu + bu[user[row]] + bi[item[row]] + dot : dot);
-      sse += err * err;
-      if (o.bias) {
-        bu[user[row]] += lr * (err - o.regBias * bu[user[row]]);
-        bi[item[row]] += lr * (err - o.regBias * bi[item[row]]);
+  const epochs = runEpochs({
+    model: 'mf',
+    epochs: o.epochs,
+    lr: o.lr,
+    lrDecay: o.lrDecay,
+    weights: () => ({ 'user factors': P, 'item factors': Q }),
+    measure: () => (hooks.validRows ? validFigures(rmseOf(params, ratings, hooks.validRows, o.bias)) : {}),
+    onEpoch: hooks.onEpoch,
+    work: (_epoch, lr) => {
+      shuffleInPlace(order, rng);
+      let sse = 0;
+      for (let n = 0; n < order.length; n++) {
+        const row = order[n];
+        const u = user[row] * d;
+        const i = item[row] * d;
+        let dot = 0;
+        for (let f = 0; f < d; f++) dot += P[u + f] * Q[i + f];
+        const err = rating[row] - (o.bias ? mu + bu[user[row]] + bi[item[row]] + dot : dot);
+        sse += err * err;
+        if (o.bias) {
+          bu[user[row]] += lr * (err - o.regBias * bu[user[row]]);
+          bi[item[row]] += lr * (err - o.regBias * bi[item[row]]);
+        }
+        for (let f = 0; f < d; f++) {
+          const p = P[u + f];
+          const q = Q[i + f];
+          P[u + f] += lr * (err * q - o.reg * p);
+          Q[i + f] += lr * (err * p - o.reg * q);
+        }
       }
-      for (let f = 0; f < d; f++) {
-        const p = P[u + f];
-        const q = Q[i + f];
-        P[u + f] += lr * (err * q - o.reg * p);
-        Q[i + f] += lr * (err * p - o.reg * q);
-      }
-    }
-    const trainRmse = Math.sqrt(sse / Math.max(1, order.length));
-    if (!Number.isFinite(trainRmse) || !allFinite(P) || !allFinite(Q)) {
-      throw new DivergenceError('mf', epoch, `train RMSE ${trainRmse}`, lr);
-    }
-    const report: EpochReport = { epoch, seconds: (performance.now() - t0) / 1000, trainLoss: trainRmse ** 2, trainRmse };
-    if (hooks.validRows) {
-      const validRmse = rmseOf(params, ratings, hooks.validRows, o.bias);
-      Object.assign(report, { validLoss: validRmse ** 2, validRmse });
-    }
-    epochs.push(report);
-    hooks.onEpoch?.(report);
-    lr *= o.lrDecay;
-  }
+      return trainFigures(sse, order.length);
+    },
+  });
   return { params, epochs };
 }
 
@@ -176,61 +171,56 @@ function trainImplicit(
   const z = new Float32Array(d);
   const gz = new Float32Array(d);
   const pe = new Float32Array(d);
-  const epochs: EpochReport[] = [];
-  let lr = o.lr;
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    const t0 = performance.now();
-    shuffleInPlace(users, rng);
-    let sse = 0;
-    for (const u of users) {
-      const own = byUser.subarray(start[u], start[u + 1]);
-      if (own.length === 0) continue;
-      shuffleInPlace(own, rng);
-      const s = 1 / Math.sqrt(own.length);
-      z.fill(0);
-      gz.fill(0);
-      for (const r of own) for (let f = 0, j = item[r] * d; f < d; f++) z[f] += Y[j + f];
-      for (let f = 0; f < d; f++) z[f] *= s;
-      const pu = u * d;
-      for (const r of own) {
-        const i = item[r];
-        const qi = i * d;
-        let dot = 0;
-        for (let f = 0; f < d; f++) {
-          pe[f] = P[pu + f] + z[f];
-          dot += pe[f] * Q[qi + f];
+  const epochs = runEpochs({
+    model: 'mf',
+    epochs: o.epochs,
+    lr: o.lr,
+    lrDecay: o.lrDecay,
+    weights: () => ({ 'user factors': P, 'item factors': Q, 'implicit item factors': Y }),
+    measure: () => (hooks.validRows ? validFigures(rmseOf({ ...params, userFactors: fold() }, ratings, hooks.validRows, o.bias)) : {}),
+    onEpoch: hooks.onEpoch,
+    work: (_epoch, lr) => {
+      shuffleInPlace(users, rng);
+      let sse = 0;
+      for (const u of users) {
+        const own = byUser.subarray(start[u], start[u + 1]);
+        if (own.length === 0) continue;
+        shuffleInPlace(own, rng);
+        const s = 1 / Math.sqrt(own.length);
+        z.fill(0);
+        gz.fill(0);
+        for (const r of own) for (let f = 0, j = item[r] * d; f < d; f++) z[f] += Y[j + f];
+        for (let f = 0; f < d; f++) z[f] *= s;
+        const pu = u * d;
+        for (const r of own) {
+          const i = item[r];
+          const qi = i * d;
+          let dot = 0;
+          for (let f = 0; f < d; f++) {
+            pe[f] = P[pu + f] + z[f];
+            dot += pe[f] * Q[qi + f];
+          }
+          const err = rating[r] - (o.bias ? mu + bu[u] + bi[i] + dot : dot);
+          sse += err * err;
+          if (o.bias) {
+            bu[u] += lr * (err - o.regBias * bu[u]);
+            bi[i] += lr * (err - o.regBias * bi[i]);
+          }
+          for (let f = 0; f < d; f++) {
+            const q = Q[qi + f];
+            Q[qi + f] += lr * (err * pe[f] - o.reg * q);
+            P[pu + f] += lr * (err * q - o.reg * P[pu + f]);
+            gz[f] += err * q;
+            z[f] += lr * err * q;
+          }
         }
-        const err = rating[r] - (o.bias ? mu + bu[u] + bi[i] + dot : dot);
-        sse += err * err;
-        if (o.bias) {
-          bu[u] += lr * (err - o.regBias * bu[u]);
-          bi[i] += lr * (err - o.regBias * bi[i]);
-        }
-        for (let f = 0; f < d; f++) {
-          const q = Q[qi + f];
-          Q[qi + f] += lr * (err * pe[f] - o.reg * q);
-          P[pu + f] += lr * (err * q - o.reg * P[pu + f]);
-          gz[f] += err * q;
-          z[f] += lr * err * q;
-        }
+        // Each rating also shrank every y_j by (1 - lr regImplicit): applied once per user, compounded.
+        const decay = Math.pow(1 - lr * o.regImplicit, own.length);
+        for (const r of own) for (let f = 0, j = item[r] * d; f < d; f++) Y[j + f] = Y[j + f] * decay + lr * s * gz[f];
       }
-      // Each rating also shrank every y_j by (1 - lr regImplicit): applied once per user, compounded.
-      const decay = Math.pow(1 - lr * o.regImplicit, own.length);
-      for (const r of own) for (let f = 0, j = item[r] * d; f < d; f++) Y[j + f] = Y[j + f] * decay + lr * s * gz[f];
-    }
-    const trainRmse = Math.sqrt(sse / Math.max(1, rows.length));
-    if (!Number.isFinite(trainRmse) || !allFinite(P) || !allFinite(Q) || !allFinite(Y)) {
-      throw new DivergenceError('mf', epoch, `train RMSE ${trainRmse}`, lr);
-    }
-    const report: EpochReport = { epoch, seconds: (performance.now() - t0) / 1000, trainLoss: trainRmse ** 2, trainRmse };
-    if (hooks.validRows) {
-      const validRmse = rmseOf({ ...params, userFactors: fold() }, ratings, hooks.validRows, o.bias);
-      Object.assign(report, { validLoss: validRmse ** 2, validRmse });
-    }
-    epochs.push(report);
-    hooks.onEpoch?.(report);
-    lr *= o.lrDecay;
-  }
+      return trainFigures(sse, rows.length);
+    },
+  });
   params.userFactors = fold();
   return { params, epochs };
 }
@@ -242,6 +232,15 @@ export function predictMf(p: MfParams, u: number, i: number, bias = true): numbe
   const b = i * p.dim;
   for (let f = 0; f < p.dim; f++) dot += p.userFactors[a + f] * p.itemFactors[b + f];
   return bias ? p.mu + p.userBias[u] + p.itemBias[i] + dot : dot;
+}
+
+function trainFigures(sse: number, n: number): { trainLoss: number; trainRmse: number } {
+  const trainRmse = Math.sqrt(sse / Math.max(1, n));
+  return { trainLoss: trainRmse ** 2, trainRmse };
+}
+
+function validFigures(validRmse: number): { validLoss: number; validRmse: number } {
+  return { validLoss: validRmse ** 2, validRmse };
 }
 
 function rmseOf(p: MfParams, ratings: Ratings, rows: Int32Array, bias: boolean): number {
