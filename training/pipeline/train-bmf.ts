@@ -1,0 +1,98 @@
+import { dotScorer } from '../eval/ranking.js';
+import { mfTensors } from '../export/mf-artifact.js';
+import { compressFactors } from '../models/factor-compress.js';
+import { trainGibbs, type GibbsOptions } from '../models/gibbs-mf.js';
+import { predictMf, type MfParams } from '../models/mf.js';
+import { intOption, numberOption, UsageError } from '../options.js';
+import type { FittedRatingModel, RatingKind } from './rating-kind.js';
+import { ratingPipeline } from './rating-pipeline.js';
+import { SVDPP_FOLDIN_LAMBDA } from './train-svdpp.js';
+
+export interface BmfOptions extends GibbsOptions {
+  /** Width of the served vectors: the posterior mean's stacked samples compressed to this rank. */
+  exportDim: number;
+}
+
+const FEATURES = ['items', 'raters', 'tags'] as const;
+
+export const BMF_DEFAULTS: BmfOptions = {
+  dim: 32,
+  sweeps: 60,
+  burnIn: 20,
+  thin: 1,
+  initStd: 0.1,
+  features: { items: true, raters: true, tags: true },
+  exportDim: 64,
+  seed: 42,
+};
+
+/** --features as a set of the optional groups; `none` for ids only (plain Bayesian MF). */
+export function parseFeatures(v: string | undefined): GibbsOptions['features'] {
+  if (v === undefined) return { ...BMF_DEFAULTS.features };
+  const parts = v === 'none' ? [] : v.split(',').map((s) => s.trim());
+  const bad = parts.filter((p) => !(FEATURES as readonly string[]).includes(p));
+  if (bad.length) throw new UsageError(`--features takes a comma list of ${FEATURES.join(', ')} (or none), got ${JSON.stringify(v)}`);
+  return { items: parts.includes('items'), raters: parts.includes('raters'), tags: parts.includes('tags') };
+}
+
+const featureList = (f: GibbsOptions['features']) => FEATURES.filter((n) => f[n]).join(',') || 'none';
+
+/**
+ * `bmf`: Bayesian factorisation by Gibbs sampling (training/models/gibbs-mf.ts), served as mf: the posterior mean
+ * is one dot product of stacked samples, compressed to --export-dim by QR + SVD (factor-compress.ts). The float
+ * model's predictions are the compressed ones (what is exported); `rmse_stacked` is the uncompressed posterior mean.
+ */
+export const bmfKind: RatingKind<BmfOptions> = {
+  kind: 'bmf',
+  summary: 'Bayesian SVD++ with item-side raters and tags by Gibbs sampling; the posterior mean compressed to plain vectors (served as mf)',
+  // Borrowed from svdpp (its tune-ranker carve), not measured for bmf.
+  ratingFoldinLambda: () => SVDPP_FOLDIN_LAMBDA,
+  options: {
+    'burn-in': { type: 'string', help: `sweeps whose samples are discarded (default ${BMF_DEFAULTS.burnIn}; --epochs counts all sweeps)` },
+    thin: { type: 'string', help: `keep every n-th sample after the burn-in (default ${BMF_DEFAULTS.thin})` },
+    'export-dim': { type: 'string', help: `served vector width: the posterior mean compressed to this rank (default ${BMF_DEFAULTS.exportDim})` },
+    features: { type: 'string', help: `side features beside the ids: comma list of ${FEATURES.join(', ')}, or none (default ${featureList(BMF_DEFAULTS.features)})` },
+    'init-std': { type: 'string', help: `std-dev of the initial factors (default ${BMF_DEFAULTS.initStd})` },
+  },
+  space: {
+    dim: { type: 'choice', values: ['16', '32', '64'] },
+    'export-dim': { type: 'choice', values: ['32', '64', '128'] },
+    features: { type: 'choice', values: ['none', 'items', 'items,raters', 'items,raters,tags'] },
+  },
+  parse(raw, seed) {
+    const s = (name: string) => raw[name] as string | undefined;
+    const sweeps = intOption('epochs', s('epochs'), BMF_DEFAULTS.sweeps, 1, 10_000);
+    const burnIn = intOption('burn-in', s('burn-in'), Math.min(BMF_DEFAULTS.burnIn, sweeps - 1), 0, 10_000);
+    if (burnIn >= sweeps) throw new UsageError(`--burn-in must be below --epochs (the sweeps), got ${burnIn} with --epochs ${sweeps}: no sample would be kept`);
+    return {
+      dim: intOption('dim', s('dim'), BMF_DEFAULTS.dim, 1, 1024),
+      sweeps,
+      burnIn,
+      thin: intOption('thin', s('thin'), BMF_DEFAULTS.thin, 1, 1000),
+      initStd: numberOption('init-std', s('init-std'), BMF_DEFAULTS.initStd, 0, 10),
+      features: parseFeatures(s('features')),
+      exportDim: intOption('export-dim', s('export-dim'), BMF_DEFAULTS.exportDim, 1, 4096),
+      seed,
+    };
+  },
+  hyper: (o) => ({ dim: o.dim, epochs: o.sweeps, burnIn: o.burnIn, thin: o.thin, initStd: o.initStd, features: featureList(o.features), exportDim: o.exportDim, seed: o.seed }),
+  async fit(ds, trainRows, o, hooks) {
+    const { params: stacked, epochs } = trainGibbs(ds, trainRows, o, hooks);
+    const c = compressFactors(stacked.userFactors, stacked.itemFactors, stacked.nUsers, stacked.nItems, stacked.dim, o.exportDim, { seed: o.seed });
+    const params: MfParams = { ...stacked, dim: c.dim, userFactors: c.userFactors, itemFactors: c.itemFactors };
+    const fitted: FittedRatingModel = {
+      epochs,
+      predict: (users, items) => Float32Array.from(users, (u, n) => predictMf(params, u, items[n])),
+      extraMetrics: (users, items, truth, range) => {
+        let sse = 0;
+        for (let n = 0; n < users.length; n++) sse += (Math.min(range[1], Math.max(range[0], predictMf(stacked, users[n], items[n]))) - truth[n]) ** 2;
+        return { rmse_stacked: Math.sqrt(sse / Math.max(1, users.length)) };
+      },
+      rankScorer: () => dotScorer(params.userFactors, params.itemFactors, params.dim, params.itemBias),
+      artifact: (q) => ({ tensors: mfTensors(params, q, true) }),
+    };
+    return fitted;
+  },
+};
+
+export const bmfPipeline = ratingPipeline(bmfKind);
