@@ -2,6 +2,7 @@ import { createRng, shuffleInPlace } from '../data/random.js';
 import type { Ratings } from '../data/types.js';
 import type { EpochReport } from './epoch-report.js';
 import { runEpochs } from './epoch-loop.js';
+import { sgdKernel } from './mf-kernel.js';
 
 /**
  * Explicit matrix factorisation with biases: r(u,i) ~ mu + b_u + b_i + p_u . q_i, squared error plus L2.
@@ -85,8 +86,8 @@ export function trainMf(
     mu /= Math.max(1, rows.length);
   }
   const params: MfParams = { nUsers, nItems, dim: d, mu, userFactors: P, itemFactors: Q, userBias: bu, itemBias: bi };
-  const order = Int32Array.from(rows);
-  const { user, item, rating } = ratings;
+  // The epoch runs in WebAssembly SIMD (mf-kernel.ts) on its own copy of the tables, read back after every epoch.
+  const kernel = sgdKernel(ratings, rows, { nUsers, nItems, dim: d, mu: o.bias ? mu : NaN, reg: o.reg, regBias: o.regBias }, P, Q);
   const epochs = runEpochs({
     model: 'mf',
     epochs: o.epochs,
@@ -96,28 +97,10 @@ export function trainMf(
     measure: () => (hooks.validRows ? validFigures(rmseOf(params, ratings, hooks.validRows, o.bias)) : {}),
     onEpoch: hooks.onEpoch,
     work: (_epoch, lr) => {
-      shuffleInPlace(order, rng);
-      let sse = 0;
-      for (let n = 0; n < order.length; n++) {
-        const row = order[n];
-        const u = user[row] * d;
-        const i = item[row] * d;
-        let dot = 0;
-        for (let f = 0; f < d; f++) dot += P[u + f] * Q[i + f];
-        const err = rating[row] - (o.bias ? mu + bu[user[row]] + bi[item[row]] + dot : dot);
-        sse += err * err;
-        if (o.bias) {
-          bu[user[row]] += lr * (err - o.regBias * bu[user[row]]);
-          bi[item[row]] += lr * (err - o.regBias * bi[item[row]]);
-        }
-        for (let f = 0; f < d; f++) {
-          const p = P[u + f];
-          const q = Q[i + f];
-          P[u + f] += lr * (err * q - o.reg * p);
-          Q[i + f] += lr * (err * p - o.reg * q);
-        }
-      }
-      return trainFigures(sse, order.length);
+      shuffleInPlace(kernel.order, rng);
+      const sse = kernel.epoch(lr);
+      kernel.read(P, Q, bu, bi);
+      return trainFigures(sse, rows.length);
     },
   });
   return { params, epochs };
