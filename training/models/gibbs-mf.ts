@@ -43,7 +43,8 @@ const ALPHA0 = 1;
 const BETA0 = 1;
 const GAMMA0 = 1;
 
-interface Side {
+/** One side's state in the sampler (exported for the known-answer tests of its conditionals). */
+export interface Side {
   d: SideDesign;
   k: number;
   V: Float64Array;
@@ -119,7 +120,7 @@ export function trainGibbs(ds: RatingsDataset, rows: Int32Array, o: GibbsOptions
   return { params: stackSamples(kept, sums, du.n, di.n, k), samples: kept.length, epochs };
 }
 
-function makeSide(d: SideDesign, k: number, own: Int32Array, other: Int32Array, initStd: number, draws: Draws): Side {
+export function makeSide(d: SideDesign, k: number, own: Int32Array, other: Int32Array, initStd: number, draws: Draws): Side {
   const rStart = new Int32Array(d.n + 1);
   for (const x of own) rStart[x + 1]++;
   for (let x = 0; x < d.n; x++) rStart[x + 1] += rStart[x];
@@ -148,7 +149,7 @@ function makeSide(d: SideDesign, k: number, own: Int32Array, other: Int32Array, 
 }
 
 /** p = X V and b = X w from scratch, so the incremental updates of a sweep never drift. */
-function refresh(s: Side): void {
+export function refresh(s: Side): void {
   const { eStart, eFeat, eVal, n } = s.d;
   const k = s.k;
   s.P.fill(0);
@@ -171,7 +172,7 @@ function predictRow(u: number, i: number, w0: number, U: Side, I: Side): number 
   return w0 + U.b[u] + I.b[i] + dot;
 }
 
-function residuals(e: Float64Array, y: Float64Array, cu: Int32Array, ci: Int32Array, w0: number, U: Side, I: Side): void {
+export function residuals(e: Float64Array, y: Float64Array, cu: Int32Array, ci: Int32Array, w0: number, U: Side, I: Side): void {
   for (let r = 0; r < e.length; r++) e[r] = y[r] - predictRow(cu[r], ci[r], w0, U, I);
 }
 
@@ -182,7 +183,7 @@ function residuals(e: Float64Array, y: Float64Array, cu: Int32Array, ci: Int32Ar
  * alpha sum h^2 + lambda. The sums over rows collapse to sums over the feature's entities of A = sum q^2 and
  * B = sum q e per entity, which each draw keeps current; residuals are brought up to date once per column.
  */
-function sampleColumn(s: Side, t: Side, f: number, e: Float64Array, alpha: number, draws: Draws): void {
+export function sampleColumn(s: Side, t: Side, f: number, e: Float64Array, alpha: number, draws: Draws): void {
   const { n, nFeatures, fStart, fEnt, fVal, group } = s.d;
   const { A, B, delta, rStart, rIdx, other, k } = s;
   const linear = f < 0;
