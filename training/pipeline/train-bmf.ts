@@ -48,21 +48,22 @@ export const bmfKind: RatingKind<BmfOptions> = {
   // Borrowed from svdpp (its tune-ranker carve), not measured for bmf.
   ratingFoldinLambda: () => SVDPP_FOLDIN_LAMBDA,
   options: {
-    'burn-in': { type: 'string', help: `sweeps whose samples are discarded (default ${BMF_DEFAULTS.burnIn}; --epochs counts all sweeps)` },
+    'burn-in': { type: 'string', help: 'sweeps whose samples are discarded (default a third of --epochs, which counts all sweeps)' },
     thin: { type: 'string', help: `keep every n-th sample after the burn-in (default ${BMF_DEFAULTS.thin})` },
     'export-dim': { type: 'string', help: `served vector width: the posterior mean compressed to this rank (default ${BMF_DEFAULTS.exportDim})` },
     features: { type: 'string', help: `side features beside the ids: comma list of ${FEATURES.join(', ')}, or none (default ${featureList(BMF_DEFAULTS.features)})` },
     'init-std': { type: 'string', help: `std-dev of the initial factors (default ${BMF_DEFAULTS.initStd})` },
   },
   space: {
-    dim: { type: 'choice', values: ['16', '32', '64'] },
-    'export-dim': { type: 'choice', values: ['32', '64', '128'] },
-    features: { type: 'choice', values: ['none', 'items', 'items,raters', 'items,raters,tags'] },
+    dim: { type: 'choice', values: ['8', '16', '32'] },
+    epochs: { type: 'choice', values: ['24', '48', '96'] },
+    'export-dim': { type: 'choice', values: ['32', '64'] },
+    features: { type: 'choice', values: ['items,raters', 'items,raters,tags'] },
   },
   parse(raw, seed) {
     const s = (name: string) => raw[name] as string | undefined;
     const sweeps = intOption('epochs', s('epochs'), BMF_DEFAULTS.sweeps, 1, 10_000);
-    const burnIn = intOption('burn-in', s('burn-in'), Math.min(BMF_DEFAULTS.burnIn, sweeps - 1), 0, 10_000);
+    const burnIn = intOption('burn-in', s('burn-in'), Math.floor(sweeps / 3), 0, 10_000);
     if (burnIn >= sweeps) throw new UsageError(`--burn-in must be below --epochs (the sweeps), got ${burnIn} with --epochs ${sweeps}: no sample would be kept`);
     return {
       dim: intOption('dim', s('dim'), BMF_DEFAULTS.dim, 1, 1024),

@@ -6,7 +6,7 @@ import { ratingPipeline } from './rating-pipeline.js';
  * Chosen by 5-fold CV over ml-100k's u1..u5 (see the issue note): reg 0.12 / reg-implicit 0.01 gave 0.9036 mean
  * RMSE, against 0.9123 for mf's defaults; regImplicit 0.1 or more undid most of the gain.
  */
-export const SVDPP_DEFAULTS: MfOptions = { ...MF_DEFAULTS, implicit: true, reg: 0.12, regImplicit: 0.01 };
+export const SVDPP_DEFAULTS: MfOptions = { ...MF_DEFAULTS, dim: 64, lr: 0.015, lrDecay: 0.97, implicit: true, reg: 0.12, regImplicit: 0.01 };
 
 /**
  * Rating fold-in lambda for svdpp, chosen as mf's (npm run tune-ranker -- --what rating-foldin --model svdpp; same
