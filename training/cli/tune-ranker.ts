@@ -9,6 +9,7 @@ import { bprFactors, itemTagIndex, trainBpr } from '../models/bpr.js';
 import { mfRatingKind } from '../pipeline/mf-kind.js';
 import type { RatingKind } from '../pipeline/rating-kind.js';
 import { svdppKind } from '../pipeline/train-svdpp.js';
+import { bmfKind } from '../pipeline/train-bmf.js';
 import { carveVisitors, loadParts, scoreImplicitFoldin, scoreRatingFoldin, searchIals } from '../pipeline/tune-ranker.js';
 import { useWasmBackend } from '../tf-node.js';
 import { intOption, parse, runCli, UsageError } from './args.js';
@@ -21,7 +22,7 @@ seeded, so the split's test rows are never read.
 
   --what ials            grid over --dims x --alphas x --lambdas, --max-epochs each, validation nDCG@10 per epoch
                          (split default ranking-75-25; validation = 25% of each user's training rows)
-  --what rating-foldin   --model mf|svdpp trained on the other users; RMSE of the visitors' held-out ratings after
+  --what rating-foldin   --model mf|svdpp|bmf trained on the other users; RMSE of the visitors' held-out ratings after
                          folding 75% of theirs in, per --lambdas (split default random-80-20)
   --what bpr-foldin      bpr trained on the other users; nDCG@10 of the visitors' held-out items after an implicit
                          fold-in against bpr's item_factors, per --alphas x --lambdas (split default ranking-75-25)
@@ -69,8 +70,8 @@ runCli(async () => {
     });
     log(`best: ${JSON.stringify((result as { best: unknown }).best)}`);
   } else if (v.what === 'rating-foldin') {
-    const kind = ({ mf: mfRatingKind, svdpp: svdppKind } as Record<string, RatingKind<unknown>>)[v.model!];
-    if (!kind) throw new UsageError(`--model must be mf or svdpp for rating-foldin, got ${JSON.stringify(v.model)}`);
+    const kind = ({ mf: mfRatingKind, svdpp: svdppKind, bmf: bmfKind } as Record<string, RatingKind<unknown>>)[v.model!];
+    if (!kind) throw new UsageError(`--model must be mf, svdpp or bmf for rating-foldin, got ${JSON.stringify(v.model)}`);
     await useWasmBackend();
     const split = chooseSplit(ds, v.split ?? 'random-80-20', seed);
     const vis = carveVisitors(ds, split.train, 0.2, seed + 2);
