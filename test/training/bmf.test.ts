@@ -21,6 +21,7 @@ describe('bmf options', () => {
     expect(parseFeatures('none')).toEqual({ items: false, raters: false, tags: false });
     expect(() => parseFeatures('items,genres')).toThrow(/--features takes a comma list of items, raters, tags \(or none\), got "items,genres"/);
     expect(() => bmfKind.parse({ epochs: '10', 'burn-in': '10' }, 1)).toThrow(/--burn-in must be below --epochs \(the sweeps\), got 10 with --epochs 10/);
+    expect(() => bmfKind.parse({ epochs: '12', 'burn-in': '4', thin: '9' }, 1)).toThrow(/--thin 9 keeps no sample of the 8 sweeps after the burn-in: use --thin 8 or less/);
     expect(PIPELINES.bmf.kind).toBe('bmf');
   });
 });

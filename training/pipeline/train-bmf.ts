@@ -81,11 +81,13 @@ export const bmfKind: RatingKind<BmfOptions> = {
     const sweeps = intOption('epochs', s('epochs'), BMF_DEFAULTS.sweeps, 1, 10_000);
     const burnIn = intOption('burn-in', s('burn-in'), Math.floor(sweeps / 3), 0, 10_000);
     if (burnIn >= sweeps) throw new UsageError(`--burn-in must be below --epochs (the sweeps), got ${burnIn} with --epochs ${sweeps}: no sample would be kept`);
+    const thin = intOption('thin', s('thin'), BMF_DEFAULTS.thin, 1, 1000);
+    if (thin > sweeps - burnIn) throw new UsageError(`--thin ${thin} keeps no sample of the ${sweeps - burnIn} sweeps after the burn-in: use --thin ${sweeps - burnIn} or less, or more --epochs`);
     return {
       dim: intOption('dim', s('dim'), BMF_DEFAULTS.dim, 1, 1024),
       sweeps,
       burnIn,
-      thin: intOption('thin', s('thin'), BMF_DEFAULTS.thin, 1, 1000),
+      thin,
       initStd: numberOption('init-std', s('init-std'), BMF_DEFAULTS.initStd, 0, 10),
       features: parseFeatures(s('features')),
       exportDim: intOption('export-dim', s('export-dim'), BMF_DEFAULTS.exportDim, 1, 4096),
