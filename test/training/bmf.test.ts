@@ -17,7 +17,8 @@ const ML100K = path.resolve(ROOT, '../shared/data/ml-100k');
 describe('bmf options', () => {
   it('parses its own options and refuses bad ones with the value and the fix', () => {
     const o = bmfKind.parse({ epochs: '30', dim: '8', 'export-dim': '16', features: 'items,tags' }, 5);
-    expect(o).toMatchObject({ sweeps: 30, burnIn: 10, dim: 8, exportDim: 16, seed: 5, features: { items: true, raters: false, tags: true } });
+    expect(o).toMatchObject({ sweeps: 30, burnIn: 10, dim: 8, exportDim: 16, seeds: 1, seed: 5, features: { items: true, raters: false, tags: true } });
+    expect(bmfKind.parse({ seeds: '3' }, 5).seeds).toBe(3);
     expect(parseFeatures('none')).toEqual({ items: false, raters: false, tags: false });
     expect(() => parseFeatures('items,genres')).toThrow(/--features takes a comma list of items, raters, tags \(or none\), got "items,genres"/);
     expect(() => bmfKind.parse({ epochs: '10', 'burn-in': '10' }, 1)).toThrow(/--burn-in must be below --epochs \(the sweeps\), got 10 with --epochs 10/);

@@ -32,7 +32,7 @@ const KINDS: [string, RatingKind<unknown>, Record<string, string | boolean>][] =
   ['deep', deepKind as RatingKind<unknown>, SMALL],
   ['hybrid', hybridKind as RatingKind<unknown>, SMALL],
   ['classify', classifyKind as RatingKind<unknown>, SMALL],
-  ['bmf', bmfKind as RatingKind<unknown>, { dim: '4', epochs: '6', 'export-dim': '6' }],
+  ['bmf', bmfKind as RatingKind<unknown>, { dim: '4', epochs: '6', 'export-dim': '6', seeds: '2' }],
 ];
 
 async function served(kind: RatingKind<unknown>, fitted: FittedRatingModel, q: Quantization): Promise<LoadedModel> {

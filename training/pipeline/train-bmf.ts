@@ -1,6 +1,7 @@
 import { dotScorer } from '../eval/ranking.js';
 import { mfTensors } from '../export/mf-artifact.js';
 import { compressFactors } from '../models/factor-compress.js';
+import { averageMf } from '../models/mf-ensemble.js';
 import { trainGibbs, type GibbsOptions } from '../models/gibbs-mf.js';
 import { predictMf, type MfParams } from '../models/mf.js';
 import { intOption, numberOption, UsageError } from '../options.js';
@@ -10,6 +11,8 @@ import { ratingPipeline } from './rating-pipeline.js';
 export interface BmfOptions extends GibbsOptions {
   /** Width of the served vectors: the posterior mean's stacked samples compressed to this rank. */
   exportDim: number;
+  /** Independent chains (seeds seed, seed + 1, ...) whose samples are pooled into one posterior mean. */
+  seeds: number;
 }
 
 const FEATURES = ['items', 'raters', 'tags'] as const;
@@ -33,6 +36,7 @@ export const BMF_DEFAULTS: BmfOptions = {
   initStd: 0.1,
   features: { items: true, raters: true, tags: true },
   exportDim: 64,
+  seeds: 1,
   seed: 42,
 };
 
@@ -69,6 +73,7 @@ export const bmfKind: RatingKind<BmfOptions> = {
     'export-dim': { type: 'string', help: `served vector width: the posterior mean compressed to this rank (default ${BMF_DEFAULTS.exportDim})` },
     features: { type: 'string', help: `side features beside the ids: comma list of ${FEATURES.join(', ')}, or none (default ${featureList(BMF_DEFAULTS.features)})` },
     'init-std': { type: 'string', help: `std-dev of the initial factors (default ${BMF_DEFAULTS.initStd})` },
+    seeds: { type: 'string', help: 'pool the samples of this many independent chains into one posterior mean (default 1)' },
   },
   space: {
     dim: { type: 'choice', values: ['8', '16', '32'] },
@@ -91,12 +96,16 @@ export const bmfKind: RatingKind<BmfOptions> = {
       initStd: numberOption('init-std', s('init-std'), BMF_DEFAULTS.initStd, 0, 10),
       features: parseFeatures(s('features')),
       exportDim: intOption('export-dim', s('export-dim'), BMF_DEFAULTS.exportDim, 1, 4096),
+      seeds: intOption('seeds', s('seeds'), BMF_DEFAULTS.seeds, 1, 16),
       seed,
     };
   },
-  hyper: (o) => ({ dim: o.dim, epochs: o.sweeps, burnIn: o.burnIn, thin: o.thin, initStd: o.initStd, features: featureList(o.features), exportDim: o.exportDim, seed: o.seed }),
+  hyper: (o) => ({ dim: o.dim, epochs: o.sweeps, burnIn: o.burnIn, thin: o.thin, initStd: o.initStd, features: featureList(o.features), exportDim: o.exportDim, seeds: o.seeds, seed: o.seed }),
   async fit(ds, trainRows, o, hooks) {
-    const { params: stacked, epochs } = trainGibbs(ds, trainRows, o, hooks);
+    // Per-epoch reports of the first chain only (the others repeat its curve), with every chain's seconds.
+    const chains = Array.from({ length: o.seeds }, (_, k) => trainGibbs(ds, trainRows, { ...o, seed: o.seed + k }, k === 0 ? hooks : {}));
+    const stacked = averageMf(chains.map((c) => c.params));
+    const epochs = chains[0].epochs.map((e, n) => ({ ...e, seconds: chains.reduce((t, c) => t + c.epochs[n].seconds, 0) }));
     const c = compressFactors(stacked.userFactors, stacked.itemFactors, stacked.nUsers, stacked.nItems, stacked.dim, o.exportDim, { seed: o.seed });
     const params: MfParams = { ...stacked, dim: c.dim, userFactors: c.userFactors, itemFactors: c.itemFactors };
     const fitted: FittedRatingModel = {
