@@ -207,6 +207,7 @@ export async function loadItemTags(path: string, format: string, log: (s: string
 
 export const itemTagPipeline: ModelPipeline = {
   kind: 'itemtag',
+  input: 'item-tags',
   // As notebooks 000/003 do: the embedding learns from every pair and tag-overlap is judged on the full tag sets;
   // --split random-80-20 holds pairs out and adds a held-out AUC (overlap then 4.6x random on Steam instead of 5.5x).
   defaultSplit: 'none',
