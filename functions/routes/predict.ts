@@ -37,7 +37,7 @@ export const predictSpec: RouteSpec = {
 };
 
 /** A 400 for kinds that have no users or no rating scale (itemtag, bpr): their scores are not ratings. */
-function requireRatings(m: LoadedModel): [number, number] {
+export function requireRatings(m: LoadedModel): [number, number] {
   const kind = m.manifest.model.kind;
   if (m.users.size === 0) {
     throw new BadRequestError(`model ${JSON.stringify(m.name)} (kind ${kind}) has no users, so it does not predict ratings`, 'no_ratings');

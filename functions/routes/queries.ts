@@ -6,6 +6,7 @@ import type { AppEnv } from '../env.js';
 import { answerTag, versionView, withRequestModel } from '../variant-model.js';
 import { parseFilterQuery, parseK } from '../params.js';
 import { filterView, itemView, resultsView, round } from '../present.js';
+import { requireRatings } from './predict.js';
 
 /** Per-model queries: similar items, a predicted rating (recommendations live in recommendations.ts). */
 export const queryRoutes = new Hono<AppEnv>();
@@ -30,10 +31,12 @@ queryRoutes.get('/:model/users/:user/items/:item/rating', async (c) => {
   checkId('user', user);
   checkId('item', item);
   const body = await withRequestModel(c, name, (m, v) => {
+    // As the batch route: a kind without users or a rating scale (itemtag, bpr) has no rating to give.
+    const range = requireRatings(m);
     const u = m.users.indexOf(user, name);
     const i = m.items.indexOf(item, name);
     const [rating] = predictRatings(m, Int32Array.of(u), Int32Array.of(i));
-    return { model: name, ...versionView(m, v), user, item: itemView(m, i), rating: round(rating), range: m.ratingRange ?? null, tag: answerTag(m, v) };
+    return { model: name, ...versionView(m, v), user, item: itemView(m, i), rating: round(rating), range, tag: answerTag(m, v) };
   });
   const { tag, ...answer } = body;
   c.set('modelVersion', tag);

@@ -114,9 +114,7 @@ recommendationRoutes.get('/:model/popular', async (c) => {
   const k = parseK(c.req.query('k'));
   const filter = parseFilterQuery((q) => c.req.queries(q));
   return answer(c, name, (m) => {
-    if (m.users.size === 0) {
-      throw new BadRequestError(`model ${JSON.stringify(name)} (${m.manifest.model.kind}) was trained without user interactions, so it has no popular list`, 'no_interactions');
-    }
+    requireInteractions(m, name);
     return { k, ...filterView(filter), results: recommendationsView(m, popular(m, k, buildItemFilter(m, filter))) };
   });
 });
@@ -180,6 +178,13 @@ async function answer<T extends object>(c: Context<AppEnv>, name: string, build:
   const { body, tag } = await withRequestModel(c, name, (m, v) => ({ body: { model: name, ...versionView(m, v), ...build(m) }, tag: answerTag(m, v) }));
   c.set('modelVersion', tag);
   return c.json(body);
+}
+
+/** A 400 for a model trained without user interactions (itemtag): it has no popular list to give. */
+export function requireInteractions(m: LoadedModel, name: string): void {
+  if (m.users.size === 0) {
+    throw new BadRequestError(`model ${JSON.stringify(name)} (${m.manifest.model.kind}) was trained without user interactions, so it has no popular list`, 'no_interactions');
+  }
 }
 
 function popular(m: LoadedModel, k: number, filter: ItemFilter | undefined): Scored[] {
