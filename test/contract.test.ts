@@ -46,6 +46,11 @@ const ds = (): RatingsDataset => trained.dataset;
 const call = (p: Probe, route: RouteId) => send(worker.fetch, ROUTES[route].call(p));
 const ids = (m: LoadedModel, s: Scored[]) => s.map((x) => m.items.ids[x.index]);
 const index = (m: LoadedModel, id: string) => m.items.indexOf(id, m.name);
+/** An item as answers show it: id, title, and tags when it has any. */
+const view = (m: LoadedModel, i: number) => {
+  const { id, title, tags } = m.item(i);
+  return tags?.length ? { id, title, tags } : { id, title };
+};
 
 /** Scores as the Worker rounds them (6 decimals), against the Node side's float32. */
 function sameScores(got: { score: number }[], want: { score: number }[]) {
@@ -91,12 +96,12 @@ async function json(p: Probe, route: RouteId): Promise<Body> {
 /** The route's values, for routes the kind answers: against the Node side, the training data and the other routes. */
 const CHECKS: Record<RouteId, (s: ServedModel, p: Probe, a: Answer) => Promise<void> | void> = {
   similar(s, p, a) {
-    const b = a.json as Body & { item: { id: string } };
-    expect(b.item.id).toBe(p.item);
+    const b = a.json as Body & { item: unknown; results: { title: string }[] };
+    expect(b.item).toEqual(view(s.node, index(s.node, p.item)));
     expect(b.results.map((r) => r.id)).not.toContain(p.item);
     expect(descending(b.results)).toBe(true);
     const want = similarItems(s.node, index(s.node, p.item), K);
-    expect(b.results.map((r) => r.id)).toEqual(ids(s.node, want));
+    expect(b.results.map(({ score: _, ...item }) => item)).toEqual(want.map((x) => view(s.node, x.index)));
     sameScores(b.results, want);
   },
   async recommendations(s, p, a) {
@@ -251,9 +256,11 @@ describe.each(VARIANTS.map((v) => [`${v.name} (${v.quantization})`, v.name] as c
     const a = await call(p, route);
     if (typeof outcome === 'object') {
       const refusal: Refusal = outcome;
-      expect({ status: a.status, code: (a.json as { error?: { code: string } } | undefined)?.error?.code }, a.text).toEqual(refusal);
-      // A clear refusal: it names the model (or the id it does not know).
-      expect((a.json as { error: { message: string } }).error.message).toContain(`"${name}"`);
+      const error = (a.json as { error?: { code: string; message: string } } | undefined)?.error;
+      expect({ status: a.status, code: error?.code }, a.text).toEqual({ status: refusal.status, code: refusal.code });
+      // A clear refusal: it names the model and says why.
+      expect(error!.message).toContain(`model "${name}"`);
+      expect(error!.message).toContain(refusal.says);
       return;
     }
     expect(a.status, a.text).toBe(route === 'events' ? 202 : 200);
@@ -264,17 +271,25 @@ describe.each(VARIANTS.map((v) => [`${v.name} (${v.quantization})`, v.name] as c
 });
 
 describe('kind-free routes list every served model', () => {
-  it('GET /v1/models: each with its kind, live version and counts', async () => {
-    const body = (await (await worker.fetch('/v1/models')).json()) as { models: { name: string; kind: string; version: string; counts: { users: number; items: number } }[] };
+  it('GET /v1/models: each with its kind, live version, counts and the metrics its manifest records', async () => {
+    type Listed = { name: string; kind: string; version: string; counts: { users: number; items: number }; metrics: { quantized: Record<string, number> } };
+    const body = (await (await worker.fetch('/v1/models')).json()) as { models: Listed[] };
     const d = ds();
     expect(body.models.map((m) => [m.name, m.kind, m.version, m.counts.items, m.counts.users]).sort()).toEqual(
       VARIANTS.map((v) => [v.name, v.kind, served.get(v.name)!.version, d.itemIds.length, v.contract.routes.recommendations === 'answers' ? d.userIds.length : 0]).sort(),
     );
+    for (const m of body.models) {
+      const s = served.get(m.name)!;
+      expect(m.metrics).toEqual(s.node.manifest.metrics);
+      expect(m.metrics.quantized[s.contract.metric], m.name).toBeGreaterThan(0);
+    }
   });
 
-  it('GET /healthz: every variant loaded (the routes above loaded them), each with its kind and version', async () => {
-    const body = (await (await worker.fetch('/healthz')).json()) as { ok: boolean; models: { model: string; kind: string; version: string }[] };
+  it('GET /healthz: the wasm backend and every variant loaded (the routes above loaded them), each with its kind and version', async () => {
+    const body = (await (await worker.fetch('/healthz')).json()) as { ok: boolean; backend: string; models: { model: string; kind: string; version: string }[] };
     expect(body.ok).toBe(true);
+    // Dense heads and float tables run on tfjs: the wasm backend.
+    expect(body.backend).toBe('wasm');
     expect(body.models.map((m) => [m.model, m.kind, m.version]).sort()).toEqual(VARIANTS.map((v) => [v.name, v.kind, served.get(v.name)!.version]).sort());
   });
 });

@@ -3,10 +3,11 @@
 import type { Quantization } from '../../shared/artifact/schema.js';
 import type { RouteId } from './contract-routes.js';
 
-/** A refusal: the status and the error code of the JSON envelope. */
+/** A refusal: the status and the error code of the JSON envelope, and what its message says (beside the model's name). */
 export interface Refusal {
   status: 400 | 404;
   code: string;
+  says: string;
 }
 
 /**
@@ -19,6 +20,8 @@ export type Outcome = 'answers' | 'rates' | 'rating_unavailable' | 'ranks' | Ref
 export interface KindContract {
   /** `npm run train` options for a tiny model (seconds, not minutes), as the CLI passes them. */
   options: Record<string, string>;
+  /** The metric GET /v1/models lists for it (measured on the encoded artifact, as the Worker serves it). */
+  metric: string;
   /** Extra quantisations beside q8 (the default) this kind is also served and checked with. */
   alsoServed?: Quantization[];
   routes: Record<RouteId, Outcome>;
@@ -30,12 +33,10 @@ export interface ExcludedKind {
   options: Record<string, string>;
 }
 
-const refuse = (status: 400 | 404, code: string): Refusal => ({ status, code });
-const NO_TAGS = refuse(400, 'no_tag_embeddings');
-const NO_RATINGS = refuse(400, 'no_ratings');
-const NO_USERS = refuse(404, 'unknown_user');
-const NO_FOLDIN = refuse(400, 'no_foldin');
-const NO_INTERACTIONS = refuse(400, 'no_interactions');
+const refuse = (status: 400 | 404, code: string, says: string): Refusal => ({ status, code, says });
+const NO_TAGS = refuse(400, 'no_tag_embeddings', 'has no tag embeddings: tag queries need a kind that learns them (itemtag, bpr)');
+const NO_USERS = refuse(404, 'unknown_user', 'is not in model');
+const NO_INTERACTIONS = refuse(400, 'no_interactions', 'was trained without user interactions, so it has no popular list');
 
 const RANKER = { 'ranker-dim': '8', 'ranker-epochs': '4' };
 const NEURAL = { dim: '8', epochs: '2', batch: '64', hidden: '16,8', ...RANKER };
@@ -67,13 +68,14 @@ const HEAD_RATING: Record<RouteId, Outcome> = { ...DOT_RATING, forRatings: 'rati
  * Every kind in training/pipeline/registry.ts PIPELINES has a row: the suite fails on a kind registered without one.
  */
 export const CONTRACT: Record<string, KindContract | ExcludedKind> = {
-  mf: { options: { dim: '8', epochs: '8', ...RANKER }, alsoServed: ['f32'], routes: DOT_RATING },
-  svdpp: { options: { dim: '8', epochs: '8', seeds: '1', ...RANKER }, routes: DOT_RATING },
-  deep: { options: NEURAL, routes: HEAD_RATING },
-  hybrid: { options: NEURAL, routes: HEAD_RATING },
-  classify: { options: NEURAL, routes: HEAD_RATING },
+  mf: { options: { dim: '8', epochs: '8', ...RANKER }, metric: 'rmse', alsoServed: ['f32'], routes: DOT_RATING },
+  svdpp: { options: { dim: '8', epochs: '8', seeds: '1', ...RANKER }, metric: 'rmse', routes: DOT_RATING },
+  deep: { options: NEURAL, metric: 'rmse', routes: HEAD_RATING },
+  hybrid: { options: NEURAL, metric: 'rmse', routes: HEAD_RATING },
+  classify: { options: NEURAL, metric: 'accuracy', routes: HEAD_RATING },
   bpr: {
     options: { dim: '8', 'tag-dim': '4', epochs: '4' },
+    metric: 'ndcg_at_10',
     alsoServed: ['f32'],
     routes: {
       similar: 'answers',
@@ -83,11 +85,11 @@ export const CONTRACT: Record<string, KindContract | ExcludedKind> = {
       forRatings: 'ranks',
       popular: 'answers',
       // Implicit feedback: scores rank, they are not ratings.
-      rating: NO_RATINGS,
-      predict: NO_RATINGS,
+      rating: refuse(400, 'no_ratings', 'was trained without a rating scale (implicit feedback), so it ranks items but does not predict ratings'),
+      predict: refuse(400, 'no_ratings', 'was trained without a rating scale (implicit feedback), so it ranks items but does not predict ratings'),
       similarTags: 'answers',
       // bpr's tags live in a space of their own (tag-dim), not the items'.
-      arithmetic: refuse(400, 'tags_not_in_item_space'),
+      arithmetic: refuse(400, 'tags_not_in_item_space', "keeps its tags in their own 4-d space, not in the items' 12-d space"),
       fromExamples: 'answers',
       events: 'answers',
       widgetItem: 'answers',
@@ -98,16 +100,17 @@ export const CONTRACT: Record<string, KindContract | ExcludedKind> = {
   },
   itemtag: {
     options: { dim: '8', epochs: '8' },
+    metric: 'tag_overlap_at_10',
     routes: {
       similar: 'answers',
       // No users, no interactions: nothing personal, no popular list, no visitor fold-in.
       recommendations: NO_USERS,
       unknownUser: NO_USERS,
-      visitor: NO_FOLDIN,
-      forRatings: NO_FOLDIN,
+      visitor: refuse(400, 'no_foldin', 'cannot fold a visitor in: this artifact carries no fold-in settings (manifest.foldin.implicit)'),
+      forRatings: refuse(400, 'no_foldin', 'cannot fold a visitor in: this artifact carries no fold-in settings (manifest.foldin.implicit)'),
       popular: NO_INTERACTIONS,
-      rating: NO_RATINGS,
-      predict: NO_RATINGS,
+      rating: refuse(400, 'no_ratings', 'has no users, so it does not predict ratings'),
+      predict: refuse(400, 'no_ratings', 'has no users, so it does not predict ratings'),
       similarTags: 'answers',
       arithmetic: 'answers',
       fromExamples: 'answers',

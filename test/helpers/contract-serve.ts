@@ -75,11 +75,13 @@ export interface ServedModel extends Variant {
 
 /** Publishes every trained variant to the Worker's local R2 under its name and loads it in Node. */
 export async function publishAll(worker: StartedWorker, trained: Trained): Promise<Map<string, ServedModel>> {
-  const served = new Map<string, ServedModel>();
-  for (const v of VARIANTS) {
-    const dir = trained.dirs.get(v.name)!;
-    const { version } = await publishArtifact(bucketOf(worker.bucket), dir, v.name);
-    served.set(v.name, { ...v, version, node: loadModel(v.name, version, await readArtifact(dir)) });
-  }
-  return served;
+  // Each publish waits on R2 round trips: all at once.
+  const models = await Promise.all(
+    VARIANTS.map(async (v) => {
+      const dir = trained.dirs.get(v.name)!;
+      const { version } = await publishArtifact(bucketOf(worker.bucket), dir, v.name);
+      return { ...v, version, node: loadModel(v.name, version, await readArtifact(dir)) };
+    }),
+  );
+  return new Map(models.map((m) => [m.name, m]));
 }

@@ -139,6 +139,3 @@ export const GAMES_OWN_TAG_SPACE: HandmadeModel = {
   tags: GAMES.tags!.map((t) => ({ id: t.id, vector: t.vector.slice(0, 3) })),
   ratingRange: undefined,
 };
-
-/** Items and tags, no users (as itemtag exports when there are no ratings): predict must refuse it. */
-export const GAMES_NO_USERS: HandmadeModel = { ...GAMES, kind: 'itemtag', users: undefined, globalBias: undefined, ratingRange: undefined };
