@@ -77,25 +77,15 @@ export const CONTRACT: Record<string, KindContract | ExcludedKind> = {
     options: { dim: '8', 'tag-dim': '4', epochs: '4' },
     metric: 'ndcg_at_10',
     alsoServed: ['f32'],
+    // As a rating kind, except: implicit feedback (scores rank, they are not ratings) and tags of its own.
     routes: {
-      similar: 'answers',
-      recommendations: 'answers',
-      unknownUser: 'answers',
-      visitor: 'answers',
+      ...DOT_RATING,
       forRatings: 'ranks',
-      popular: 'answers',
-      // Implicit feedback: scores rank, they are not ratings.
       rating: refuse(400, 'no_ratings', 'was trained without a rating scale (implicit feedback), so it ranks items but does not predict ratings'),
       predict: refuse(400, 'no_ratings', 'was trained without a rating scale (implicit feedback), so it ranks items but does not predict ratings'),
       similarTags: 'answers',
       // bpr's tags live in a space of their own (tag-dim), not the items'.
       arithmetic: refuse(400, 'tags_not_in_item_space', "keeps its tags in their own 4-d space, not in the items' 12-d space"),
-      fromExamples: 'answers',
-      events: 'answers',
-      widgetItem: 'answers',
-      widgetUser: 'answers',
-      widgetPopular: 'answers',
-      widgetVisitor: 'answers',
     },
   },
   itemtag: {
