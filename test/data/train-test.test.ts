@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dataOption } from '../../training/cli/data-option.js';
 import { loadDataset } from '../../training/data/load.js';
@@ -10,9 +9,8 @@ import { chooseSplit } from '../../training/data/split.js';
 import { FILES_SPLIT } from '../../training/data/train-test.js';
 import { mfPipeline } from '../../training/pipeline/train-mf.js';
 import { useWasmBackend } from '../../training/tf-node.js';
+import { ML100K } from '../helpers/datasets.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const ML100K = path.resolve(ROOT, '../shared/data/ml-100k');
 
 async function files(train: string, test: string): Promise<{ train: string; test: string }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'edgerec-train-test-'));
