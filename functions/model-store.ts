@@ -1,7 +1,8 @@
 import { decodeArtifact } from '../shared/artifact/decode.js';
 import { ARTIFACT_FILES } from '../shared/artifact/schema.js';
 import { ModelUnavailableError, NoModelError, NotFoundError } from '../shared/errors.js';
-import { loadModelSteps, modelBytes, needsTfjsAtLoad, TfjsNotReadyError, type LoadedModel } from '../shared/model/loaded.js';
+import { loadModelSteps, modelBytes, needsTfjsAtLoad, type LoadedModel } from '../shared/model/loaded.js';
+import { TfjsNotReadyError } from '../shared/model/tensor-hold.js';
 import { fnv1a64 } from '../shared/etag.js';
 import { checkModelName, isVersion, parseHidden, registryKeys } from '../shared/registry.js';
 import { sha256InSteps } from './checksum.js';
