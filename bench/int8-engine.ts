@@ -11,8 +11,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { dequantizeQ8, quantizeQ8 } from '../shared/artifact/q8.js';
-import { cosineFactors, Int8Engine } from '../shared/engine/int8-engine.js';
-import { normalizeRows, transpose } from '../shared/model/loaded.js';
+import { Int8Engine } from '../shared/engine/int8-engine.js';
+import { cosineFactors } from '../shared/engine/kernel-inputs.js';
+import { normalizeRows, transpose } from '../shared/model/row-math.js';
 import { int8ScanModule } from '../training/engine-node.js';
 import { useWasmBackend } from '../training/tf-node.js';
 

@@ -3,17 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { quantizeQ8 } from '../../shared/artifact/q8.js';
-import {
-  cosineFactors,
-  Int8Engine,
-  LOAD_CHUNK_BYTES,
-  paddedWidth,
-  quantizeQuery,
-  queryLimit,
-  referenceTopK,
-  type Int8Matrix,
-  type TopKResult,
-} from '../../shared/engine/int8-engine.js';
+import { Int8Engine, LOAD_CHUNK_BYTES, paddedWidth, type Int8Matrix, type TopKResult } from '../../shared/engine/int8-engine.js';
+import { cosineFactors, quantizeQuery, queryLimit } from '../../shared/engine/kernel-inputs.js';
+import { referenceTopK } from '../../shared/engine/reference-topk.js';
 import { assembleInt8Scan } from '../../scripts/build-wasm.js';
 import { INT8_SCAN_WASM_PATH, int8ScanModule } from '../../training/engine-node.js';
 
