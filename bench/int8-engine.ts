@@ -86,6 +86,22 @@ function recall(got: Answer, exact: number[]): number {
   return exact.filter((j) => set.has(j)).length / exact.length;
 }
 
+/** Each item's K nearest by exact cosine on f32 rows (double accumulation), itself left out. */
+function exactTopK(data: Float32Array, n: number, d: number, items: number[]): number[][] {
+  const exactUnit = normalizeRows(data, n, d);
+  return items.map((i) => {
+    const q = exactUnit.subarray(i * d, (i + 1) * d);
+    const scores: { j: number; s: number }[] = [];
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      let s = 0;
+      for (let c = 0; c < d; c++) s += q[c] * exactUnit[j * d + c];
+      scores.push({ j, s });
+    }
+    return scores.sort((a, b) => b.s - a.s).slice(0, K).map((x) => x.j);
+  });
+}
+
 async function runSize(n: number, d: number, queries: number, rounds: number, kind: string): Promise<void> {
   const data = makeData(n, d, n, kind);
   const q8 = quantizeQ8(data, n, d);
@@ -134,18 +150,7 @@ async function runSize(n: number, d: number, queries: number, rounds: number, ki
   }
 
   // Exact cosine on the original f32 data (double accumulation), for recall; and agreement with today's int8 path.
-  const exactUnit = normalizeRows(data, n, d);
-  const exact = items.map((i) => {
-    const q = exactUnit.subarray(i * d, (i + 1) * d);
-    const scores: { j: number; s: number }[] = [];
-    for (let j = 0; j < n; j++) {
-      if (j === i) continue;
-      let s = 0;
-      for (let c = 0; c < d; c++) s += q[c] * exactUnit[j * d + c];
-      scores.push({ j, s });
-    }
-    return scores.sort((a, b) => b.s - a.s).slice(0, K).map((x) => x.j);
-  });
+  const exact = exactTopK(data, n, d, items);
   const meanRecall = (name: string) => answers[name].reduce((s, a, t) => s + recall(a, exact[t]), 0) / items.length;
   const sameAsTfjs = answers.engine.filter((a, t) => Array.from(a).join() === Array.from(answers.tfjs[t]).join()).length;
   const setAsTfjs = answers.engine.reduce((s, a, t) => s + recall(a, answers.tfjs[t] as number[]), 0) / items.length;
