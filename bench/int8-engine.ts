@@ -13,29 +13,19 @@ import { parseArgs } from 'node:util';
 import { dequantizeQ8, quantizeQ8 } from '../shared/artifact/q8.js';
 import { Int8Engine } from '../shared/engine/int8-engine.js';
 import { cosineFactors } from '../shared/engine/kernel-inputs.js';
+import { prng } from '../test/helpers/prng.js';
 import { normalizeRows, transpose } from '../shared/model/row-math.js';
 import { int8ScanModule } from '../training/engine-node.js';
 import { useWasmBackend } from '../training/tf-node.js';
 
 const K = 10;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Embedding-like data: 64 cluster centres plus per-item noise, lengths spread over 4x (popular items grow long
  * vectors), so that neighbours are neither all ties (pure gaussian) nor trivially separated.
  */
 function makeData(n: number, d: number, seed: number, kind: string): Float32Array {
-  const rand = rng(seed);
+  const rand = prng(seed);
   const g = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   if (kind === 'gaussian') return Float32Array.from({ length: n * d }, g);
   if (kind !== 'clustered') throw new Error(`--data ${kind}: expected clustered or gaussian`);
@@ -116,7 +106,7 @@ async function runSize(n: number, d: number, queries: number, rounds: number, ki
   const unitT = tf.tensor2d(transpose(unitRows, n, d), [d, n]);
   const tfLoadMs = performance.now() - t0;
 
-  const rand = rng(n + 1);
+  const rand = prng(n + 1);
   const items = Array.from({ length: queries }, () => Math.floor(rand() * n));
   const query = (i: number) => unitRows.subarray(i * d, (i + 1) * d);
 
