@@ -1,6 +1,7 @@
 // Row arithmetic on row-major f32 (and q8) matrices: lengths, unit rows, transposes. Shared by loading and
 // the tools that build indexes and reports.
 import type { DecodedTensor } from '../artifact/decode.js';
+import { q8RowNorm } from '../artifact/q8.js';
 
 /** Rows per block of unitTransposed: a block's source rows stay in cache while its columns are written. */
 const BLOCK_ROWS = 64;
@@ -24,13 +25,7 @@ function unitTransposedQ8(values: Int8Array, scales: Float32Array, rows: number,
   for (let r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
     const r1 = Math.min(rows, r0 + BLOCK_ROWS);
     for (let r = r0; r < r1; r++) {
-      const s = scales[r];
-      let ss = 0;
-      for (let c = r * cols, end = c + cols; c < end; c++) {
-        const x = Math.fround(values[c] * s);
-        ss += x * x;
-      }
-      norms[r] = Math.sqrt(ss);
+      norms[r] = q8RowNorm(values, scales[r], r * cols, cols);
       inv[r - r0] = norms[r] > 0 ? 1 / norms[r] : 0;
     }
     for (let c = 0; c < cols; c++) {
