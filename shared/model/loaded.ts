@@ -282,4 +282,5 @@ function countItems(indices: Int32Array, nItems: number): Int32Array {
   return counts;
 }
 
+// Still imported from here by training/report/build.ts and training/export/ivf-index.ts; row-math.ts is their home.
 export { normalizeRows, rowNorms, transpose } from './row-math.js';
