@@ -5,13 +5,13 @@
 //   npx tsx bench/filters.ts [--items 10000 --dim 64 --reps 200]
 import * as tf from '@tensorflow/tfjs-core';
 import { inMemory } from '../shared/artifact/decode.js';
-import { FORMAT_NAME, FORMAT_VERSION, type Manifest } from '../shared/artifact/schema.js';
 import { buildItemFilter, rankItems, recommendForUserWhere, similarItemsWhere, topKWhere, type ItemFilter } from '../shared/model/filters.js';
 import { loadModel, type LoadedModel } from '../shared/model/loaded.js';
 import { recommendForUser, similarItems, type Scored } from '../shared/model/queries.js';
 import { cosineTo } from '../shared/model/vectors.js';
 import { createRng } from '../training/data/random.js';
 import { useWasmBackend } from '../training/tf-node.js';
+import { benchManifest } from './lib/bench-manifest.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,18 +35,7 @@ function randomModel(): LoadedModel {
     title: `item ${i + 1}`,
     tags: Object.keys(SHARE).filter((t) => rng() < SHARE[t]),
   }));
-  const manifest = {
-    format: FORMAT_NAME,
-    formatVersion: FORMAT_VERSION,
-    model: { kind: 'bench', hyper: {} },
-    counts: { users: U, items: N },
-    tensors: [],
-    tensorsSha256: '',
-    tensorsBytes: 0,
-    metrics: { float: {}, quantized: {}, baselines: {} },
-    dataset: { name: 'bench', fingerprint: '', ratings: 0, split: '' },
-    createdAt: new Date(0).toISOString(),
-  } satisfies Manifest;
+  const manifest = benchManifest(U, N);
   return loadModel('bench', 'v', {
     manifest,
     ...inMemory({ items: meta, users: Array.from({ length: U }, (_, u) => `u${u}`), seen: { indptr: new Array(U + 1).fill(0), indices: [] } }),

@@ -2,12 +2,12 @@
 // alone and the whole query (fit + two ranked lists), for several example counts.
 //   npx tsx bench/from-examples.ts [--items 10000 --dim 64 --reps 100]
 import { inMemory } from '../shared/artifact/decode.js';
-import { FORMAT_NAME, FORMAT_VERSION, type Manifest } from '../shared/artifact/schema.js';
 import { fitLogistic, recommendFromExamples } from '../shared/model/from-examples.js';
 import { loadModel } from '../shared/model/loaded.js';
 import { columns } from '../shared/model/vectors.js';
 import { createRng } from '../training/data/random.js';
 import { useWasmBackend } from '../training/tf-node.js';
+import { benchManifest } from './lib/bench-manifest.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,18 +25,7 @@ function median(xs: number[]): number {
 async function main() {
   await useWasmBackend();
   const rng = createRng(5);
-  const manifest = {
-    format: FORMAT_NAME,
-    formatVersion: FORMAT_VERSION,
-    model: { kind: 'bench', hyper: {} },
-    counts: { users: 0, items: N },
-    tensors: [],
-    tensorsSha256: '',
-    tensorsBytes: 0,
-    metrics: { float: {}, quantized: {}, baselines: {} },
-    dataset: { name: 'bench', fingerprint: '', ratings: 0, split: '' },
-    createdAt: new Date(0).toISOString(),
-  } satisfies Manifest;
+  const manifest = benchManifest(0, N);
   const model = loadModel('bench', 'v', {
     manifest,
     ...inMemory({ items: Array.from({ length: N }, (_, i) => ({ id: String(i), title: String(i) })), users: [], seen: { indptr: [0], indices: [] } }),

@@ -3,6 +3,7 @@
 // Written by hand through the real encoder (test/helpers/handmade-artifact.ts), stored f32.
 import type { HandmadeModel } from './handmade-artifact.js';
 import { HOSTILE_TITLES } from './tiny-artifact.js';
+import { prng } from './prng.js';
 
 /** Item ids that stress URL encoding and escaping: every GET route must reach them when percent-encoded. */
 export const HOSTILE_ITEM_IDS = [
@@ -19,18 +20,6 @@ export const HOSTILE_ITEM_IDS = [
   'L'.repeat(256),
   'back\\slash',
 ];
-
-/** Deterministic PRNG (mulberry32): the same vectors on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function vector(rand: () => number, dim: number): number[] {
   // Rounded so that f32 storage keeps them exactly and no two items tie.
