@@ -88,6 +88,15 @@ describe('the layers', () => {
     expect([...runtime]).toContain('hono');
   });
 
+  it('the bench may use the test helpers (the Worker harness, handmade models, the swap driver), never the reverse', () => {
+    const bad = sources(path.join(REPO_ROOT, 'test')).flatMap((f) =>
+      specifiers(readFileSync(f, 'utf8'))
+        .filter((s) => s.startsWith('.') && rel(path.resolve(path.dirname(f), s)).split(path.sep)[0] === 'bench')
+        .map((s) => `${rel(f)} -> ${s}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
   it('no import circle among the sources (the detector finds a planted one)', () => {
     expect(cyclesOf(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]))).toEqual(['a -> b -> c -> a']);
     expect(cyclesOf(edges).map((c) => c.split(' -> ').map((f) => rel(f)).join(' -> '))).toEqual([]);

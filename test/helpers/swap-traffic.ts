@@ -4,7 +4,7 @@ import { bucketOverR2 } from '../../training/publish/local-bucket.js';
 import { publishArtifact } from '../../training/publish/publish.js';
 import { rollback } from '../../training/publish/registry-ops.js';
 import { registryKeys } from '../../shared/registry.js';
-import type { StartedWorker } from '../../test/helpers/worker.js';
+import type { StartedWorker } from './worker.js';
 import { same, type Answer, type Query } from './swap-answers.js';
 
 export interface Memory {
