@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { IdIndex } from './common.js';
 import { DataError } from './errors.js';
 import type { RatingsDataset } from './types.js';
 
@@ -19,13 +20,15 @@ interface Named {
 export function joinTrainTest(train: Named, test: Named): RatingsDataset {
   const a = train.dataset;
   const b = test.dataset;
-  const users = new IdSpace(a.userIds);
-  const items = new IdSpace(a.itemIds);
+  const users = new IdIndex();
+  const items = new IdIndex();
+  for (const id of a.userIds) users.intern(id);
+  for (const id of a.itemIds) items.intern(id);
   const itemMeta = [...a.itemMeta];
-  const userOf = Int32Array.from(b.userIds, (id) => users.add(id));
+  const userOf = Int32Array.from(b.userIds, (id) => users.intern(id));
   const itemOf = Int32Array.from(b.itemIds, (id, i) => {
     const before = items.size;
-    const index = items.add(id);
+    const index = items.intern(id);
     if (index === before) itemMeta.push(b.itemMeta[i]);
     return index;
   });
@@ -59,27 +62,6 @@ export function joinTrainTest(train: Named, test: Named): RatingsDataset {
     officialSplits: { [FILES_SPLIT]: { train: rows(0, nA), test: rows(nA, n) } },
     fingerprint: createHash('sha256').update(`${a.fingerprint}\0${b.fingerprint}`).digest('hex'),
   };
-}
-
-class IdSpace {
-  readonly ids: string[];
-  private readonly index = new Map<string, number>();
-  constructor(ids: readonly string[]) {
-    this.ids = [...ids];
-    this.ids.forEach((id, k) => this.index.set(id, k));
-  }
-  get size(): number {
-    return this.ids.length;
-  }
-  add(id: string): number {
-    let k = this.index.get(id);
-    if (k === undefined) {
-      k = this.ids.length;
-      this.index.set(id, k);
-      this.ids.push(id);
-    }
-    return k;
-  }
 }
 
 function refuseOverlap(
