@@ -1,17 +1,23 @@
 import { BadRequestError } from '../../shared/errors.js';
 
 /**
- * A tiny declarative schema: each node validates a parsed JSON value and describes itself as JSON Schema 2020-12
- * (what OpenAPI 3.1 embeds), so request validation and GET /openapi.json come from one definition.
- * Chosen over zod + a generator: these few shapes need ~150 lines, error messages in the project's own form
+ * A tiny declarative schema: each node validates a parsed JSON value, describes itself as JSON Schema 2020-12
+ * (what OpenAPI 3.1 embeds) and carries its TypeScript type (Infer), so request validation, the answers' types
+ * (shared/api/answers.ts), GET /openapi.json and the client (shared/client/) come from one definition.
+ * Chosen over zod + a generator: these few shapes need ~200 lines, error messages in the project's own form
  * (field path, offending value, expected type) and nothing added to the bundle beyond them.
  */
 export interface Schema<T> {
   readonly json: JsonSchema;
   /** Returns the value (normalised: ids as strings, defaults filled) or throws a 400 naming `path`. */
   parse(value: unknown, path: string): T;
-  /** Set by optional(): the field may be absent from its object. */
+  /** Set by optional() and maybe(): the field may be absent from its object. */
   readonly optional?: boolean;
+}
+
+/** A field an answer leaves out when it does not apply (maybe()): optional in the object's type. */
+export interface Maybe<T> extends Schema<T | undefined> {
+  readonly absent: true;
 }
 
 export type JsonSchema = Record<string, unknown>;
@@ -29,28 +35,41 @@ function show(value: unknown): string {
   return kind === 'object' || kind === 'array' ? `${text} (an ${kind})` : `${text} (${kind})`;
 }
 
-export function integer(opts: { minimum: number; maximum: number; description?: string }): Schema<number> {
-  const { minimum, maximum, description } = opts;
+interface Bounds {
+  minimum?: number;
+  maximum?: number;
+  description?: string;
+}
+
+/** An integer, in [minimum, maximum] when they are given. */
+export function integer(opts: Bounds = {}): Schema<number> {
+  return bounded('integer', opts, Number.isSafeInteger);
+}
+
+/** A finite JSON number, in [minimum, maximum] when they are given. */
+export function number(opts: Bounds = {}): Schema<number> {
+  return bounded('number', opts, Number.isFinite);
+}
+
+function bounded(type: 'integer' | 'number', opts: Bounds, ok: (x: number) => boolean): Schema<number> {
+  const { minimum = -Infinity, maximum = Infinity, description } = opts;
+  const range = Number.isFinite(minimum) || Number.isFinite(maximum) ? ` from ${minimum} to ${maximum}` : '';
   return {
-    json: { type: 'integer', minimum, maximum, ...(description ? { description } : {}) },
+    json: { type, ...(opts.minimum !== undefined ? { minimum } : {}), ...(opts.maximum !== undefined ? { maximum } : {}), ...(description ? { description } : {}) },
     parse(value, path) {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > maximum) {
-        throw fieldError(path, `an integer from ${minimum} to ${maximum}`, value);
+      if (typeof value !== 'number' || !ok(value) || value < minimum || value > maximum) {
+        throw fieldError(path, `${type === 'integer' ? 'an integer' : 'a number'}${range}`, value);
       }
       return value;
     },
   };
 }
 
-/** A finite JSON number in [minimum, maximum]. */
-export function number(opts: { minimum: number; maximum: number; description?: string }): Schema<number> {
-  const { minimum, maximum, description } = opts;
+export function string(description?: string): Schema<string> {
   return {
-    json: { type: 'number', minimum, maximum, ...(description ? { description } : {}) },
+    json: { type: 'string', ...(description ? { description } : {}) },
     parse(value, path) {
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < minimum || value > maximum) {
-        throw fieldError(path, `a number from ${minimum} to ${maximum}`, value);
-      }
+      if (typeof value !== 'string') throw fieldError(path, 'a string', value);
       return value;
     },
   };
@@ -87,10 +106,16 @@ export function id(kind: 'item' | 'user' | 'tag', description?: string): Schema<
   };
 }
 
-export function array<T>(item: Schema<T>, opts: { minItems: number; maxItems: number; description?: string }): Schema<T[]> {
-  const { minItems, maxItems, description } = opts;
+export function array<T>(item: Schema<T>, opts: { minItems?: number; maxItems?: number; description?: string } = {}): Schema<T[]> {
+  const { minItems = 0, maxItems = Infinity, description } = opts;
   return {
-    json: { type: 'array', items: item.json, minItems, maxItems, ...(description ? { description } : {}) },
+    json: {
+      type: 'array',
+      items: item.json,
+      ...(minItems > 0 ? { minItems } : {}),
+      ...(Number.isFinite(maxItems) ? { maxItems } : {}),
+      ...(description ? { description } : {}),
+    },
     parse(value, path) {
       if (!Array.isArray(value)) throw fieldError(path, `an array of ${minItems} to ${maxItems} items`, value);
       if (value.length < minItems || value.length > maxItems) {
@@ -120,11 +145,72 @@ export function optional<T>(schema: Schema<T>, fallback: T): Schema<T> {
   };
 }
 
-type Shape = Record<string, Schema<unknown>>;
-type ObjectOf<S extends Shape> = { [K in keyof S]: Infer<S[K]> };
+/** May be absent from an answer's object (and is then absent from its type): unlike optional(), no default. */
+export function maybe<T>(schema: Schema<T>): Maybe<T> {
+  return {
+    json: schema.json,
+    optional: true,
+    absent: true,
+    parse: (value, path) => (value === undefined ? undefined : schema.parse(value, path)),
+  };
+}
 
-/** A JSON object with exactly these fields: a misspelt field is refused rather than silently ignored. */
-export function object<S extends Shape>(shape: S, opts: { description?: string; example?: unknown } = {}): Schema<ObjectOf<S>> {
+/** The value, or null. */
+export function nullable<T>(schema: Schema<T>): Schema<T | null> {
+  return {
+    json: { anyOf: [schema.json, { type: 'null' }] },
+    parse: (value, path) => (value === null ? null : schema.parse(value, path)),
+  };
+}
+
+/** A JSON object whose keys are free and whose values all match `value` (hyper-parameters, metrics). */
+export function record<T>(value: Schema<T>, description?: string): Schema<Record<string, T>> {
+  return {
+    json: { type: 'object', additionalProperties: value.json, ...(description ? { description } : {}) },
+    parse(v, path) {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw fieldError(path, 'a JSON object', v);
+      return Object.fromEntries(Object.entries(v).map(([key, x]) => [key, value.parse(x, `${path}.${key}`)]));
+    },
+  };
+}
+
+/** A string, a number or a boolean (a hyper-parameter's value). */
+export function scalar(description?: string): Schema<string | number | boolean> {
+  return {
+    json: { type: ['string', 'number', 'boolean'], ...(description ? { description } : {}) },
+    parse(value, path) {
+      if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return value;
+      throw fieldError(path, 'a string, a number or a boolean', value);
+    },
+  };
+}
+
+/** Exactly one of the schemas matches (answers of two shapes, e.g. a known user's or the popular fallback). */
+export function either<A, B>(a: Schema<A>, b: Schema<B>, description?: string): Schema<A | B> {
+  return {
+    json: { oneOf: [a.json, b.json], ...(description ? { description } : {}) },
+    parse(value, path) {
+      try {
+        return a.parse(value, path);
+      } catch {
+        return b.parse(value, path);
+      }
+    },
+  };
+}
+
+type Shape = Record<string, Schema<unknown>>;
+type AbsentKeys<S extends Shape> = { [K in keyof S]: S[K] extends { readonly absent: true } ? K : never }[keyof S];
+type Flat<T> = { [K in keyof T]: T[K] };
+type ObjectOf<S extends Shape> = Flat<
+  { [K in Exclude<keyof S, AbsentKeys<S>>]: Infer<S[K]> } & { [K in AbsentKeys<S>]?: Exclude<Infer<S[K]>, undefined> }
+>;
+
+/**
+ * A JSON object with exactly these fields: a misspelt field is refused rather than silently ignored. `open`: other
+ * fields may follow (a document that has extensions, like OpenAPI's own); they are kept as they are.
+ */
+export function object<S extends Shape>(shape: S, opts: { description?: string; example?: unknown; open?: boolean } = {}): Schema<ObjectOf<S>> {
   const names = Object.keys(shape);
   const required = names.filter((n) => !shape[n].optional);
   return {
@@ -132,7 +218,7 @@ export function object<S extends Shape>(shape: S, opts: { description?: string; 
       type: 'object',
       properties: Object.fromEntries(names.map((n) => [n, shape[n].json])),
       required,
-      additionalProperties: false,
+      additionalProperties: opts.open ?? false,
       ...(opts.description ? { description: opts.description } : {}),
       ...(opts.example !== undefined ? { examples: [opts.example] } : {}),
     },
@@ -141,7 +227,7 @@ export function object<S extends Shape>(shape: S, opts: { description?: string; 
         throw fieldError(path, `a JSON object with fields ${names.join(', ')}`, value);
       }
       const record = value as Record<string, unknown>;
-      const unknown = Object.keys(record).find((key) => !Object.hasOwn(shape, key));
+      const unknown = opts.open ? undefined : Object.keys(record).find((key) => !Object.hasOwn(shape, key));
       if (unknown !== undefined) {
         throw new BadRequestError(`${path} has no field ${JSON.stringify(unknown)}: the fields are ${names.join(', ')}`, 'unknown_field');
       }
@@ -149,9 +235,20 @@ export function object<S extends Shape>(shape: S, opts: { description?: string; 
       if (missing !== undefined) {
         throw new BadRequestError(`${path}.${missing} is missing (required: ${required.join(', ')})`, 'missing_field');
       }
-      const out: Record<string, unknown> = {};
+      const out: Record<string, unknown> = opts.open ? { ...record } : {};
       for (const n of names) out[n] = shape[n].parse(record[n], `${path}.${n}`);
       return out as ObjectOf<S>;
+    },
+  };
+}
+
+/** Exactly this value (`"ok": true`). */
+export function literal<T extends string | number | boolean>(value: T, description?: string): Schema<T> {
+  return {
+    json: { const: value, ...(description ? { description } : {}) },
+    parse(v, path) {
+      if (v !== value) throw fieldError(path, JSON.stringify(value), v);
+      return value;
     },
   };
 }
