@@ -3,9 +3,14 @@
 // openapi-typescript, run on it, types every JSON answer (none is `unknown`).
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiWorker, type ApiWorker } from './helpers/api-worker.js';
+import { REPO_ROOT } from './helpers/worker.js';
 
 interface Operation {
   operationId: string;
@@ -134,7 +139,7 @@ describe('GET /openapi.json as the contract of every answer', () => {
     expect(validate({ ...answer, item: { ...answer.item, year: 2002 } })).toBe(false);
   });
 
-  it("passes Redocly's recommended lint: no error, no warning", async () => {
+  it("passes Redocly's recommended lint: no error, and no warning but the two stated here", async () => {
     const config = await createConfig({ extends: ['recommended'] });
     const found = await lintFromString({ source: JSON.stringify(doc), absoluteRef: 'openapi.json', config });
     const shown = found.map((p) => `${p.severity} ${p.ruleId} ${p.location[0]?.pointer}: ${p.message}`);
@@ -149,14 +154,66 @@ describe('GET /openapi.json as the contract of every answer', () => {
   });
 
   it('openapi-typescript types every JSON answer: no operation answers `unknown`', async () => {
-    const ts = astToString(await openapiTS(doc as never));
-    const jsonAnswers = ts.match(/"application\/json": [^;]+;/g) ?? [];
+    const generated = astToString(await openapiTS(doc as never));
+    const jsonAnswers = generated.match(/"application\/json": [^;]+;/g) ?? [];
     expect(jsonAnswers.length).toBeGreaterThan(15);
     expect(jsonAnswers.filter((a) => /"application\/json": unknown;/.test(a))).toEqual([]);
     // The shapes come through: the visitor method is a literal, the fallback a union member, optional parts optional.
-    expect(ts).toMatch(/method: "foldin";/);
-    expect(ts).toMatch(/fallback: "popular";/);
-    expect(ts).toMatch(/variant\?: string;/);
-    expect(ts).toMatch(/"text\/html": string;/);
+    expect(generated).toMatch(/method: "foldin";/);
+    expect(generated).toMatch(/fallback: "popular";/);
+    expect(generated).toMatch(/variant\?: string;/);
+    expect(generated).toMatch(/"text\/html": string;/);
+  });
+
+  it("openapi-typescript's types and the client's are the same (answers both ways, bodies accepted); the README's example compiles", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'edgerec-openapi-types-'));
+    const client = path.join(REPO_ROOT, 'shared/client/index.js');
+    await writeFile(path.join(dir, 'generated.ts'), astToString(await openapiTS(doc as never)));
+    await writeFile(path.join(dir, 'check.ts'), typeCheckSource(client));
+    const readme = await readFile(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const example = /```ts\n(import \{[^\n]*'edgerec\/client';\n[\s\S]*?)```/.exec(readme)?.[1];
+    expect(example, "README's client example").toBeDefined();
+    await writeFile(path.join(dir, 'readme-example.ts'), `${example!.replace("'edgerec/client'", JSON.stringify(client))}\nexport {};\n`);
+    const program = ts.createProgram([path.join(dir, 'check.ts'), path.join(dir, 'readme-example.ts')], {
+      strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler, lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: [], skipLibCheck: true,
+    });
+    const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(errors).toEqual([]);
+    // The check can fail: a client type that differs from the document's is reported.
+    await writeFile(path.join(dir, 'wrong.ts'), `import type { operations } from './generated.js';\nconst wrong: [operations['similarTags']['responses'][200]['content']['application/json']] extends [{ tag: number }] ? true : false = true;\nexport { wrong };\n`);
+    const wrong = ts.createProgram([path.join(dir, 'wrong.ts')], program.getCompilerOptions(), undefined, program);
+    expect(ts.getPreEmitDiagnostics(wrong).length).toBe(1);
   });
 });
+
+/** Answers: the generated type and the client's are assignable both ways. Bodies: what the client sends is accepted. */
+function typeCheckSource(client: string): string {
+  const answers: [string, string, number][] = [
+    ['health', 'Health', 200], ['openApi', 'OpenApi', 200], ['listModels', 'Models', 200], ['similarItems', 'SimilarItems', 200],
+    ['predictRating', 'Rating', 200], ['recommendForUser', 'UserRecommendations', 200], ['recommendForVisitor', 'VisitorRecommendations', 200],
+    ['recommendForRatings', 'RatingsRecommendations', 200], ['popularItems', 'Popular', 200], ['similarTags', 'SimilarTags', 200],
+    ['itemTagArithmetic', 'Arithmetic', 200], ['recommendFromExamples', 'FromExamples', 200], ['predictRatings', 'Predictions', 200],
+    ['postEvents', 'EventsAccepted', 202],
+  ];
+  const bodies: [string, string][] = [
+    ['recommendForRatings', `{ ratings: Parameters<EdgerecClient['recommendForRatings']>[1] } & NonNullable<Parameters<EdgerecClient['recommendForRatings']>[2]>`],
+    ['itemTagArithmetic', `Parameters<EdgerecClient['itemTagArithmetic']>[1]`],
+    ['recommendFromExamples', `Parameters<EdgerecClient['recommendFromExamples']>[1]`],
+    ['predictRatings', `{ pairs: Parameters<EdgerecClient['predictRatings']>[1] }`],
+    ['postEvents', `{ events: Parameters<EdgerecClient['postEvents']>[0] }`],
+  ];
+  return [
+    `import type { operations } from './generated.js';`,
+    `import type * as C from ${JSON.stringify(client)};`,
+    `import type { EdgerecClient } from ${JSON.stringify(client)};`,
+    `type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;`,
+    `type Accepts<Body, Sent> = [Writable<Sent>] extends [Body] ? true : false;`,
+    `type Writable<T> = T extends readonly [infer A, infer B] ? [Writable<A>, Writable<B>] : T extends readonly (infer U)[] ? Writable<U>[] : T extends object ? { -readonly [K in keyof T]: Writable<T[K]> } : T;`,
+    `type Answer<O extends keyof operations, S extends keyof operations[O]['responses']> = operations[O]['responses'][S] extends { content: { 'application/json': infer J } } ? J : never;`,
+    `type Body<O extends keyof operations> = operations[O]['requestBody'] extends { content: { 'application/json': infer J } } | undefined ? J : never;`,
+    ...answers.map(([op, type, status]) => `export const answer_${op}: Same<Answer<'${op}', ${status}>, C.${type}> = true;`),
+    ...bodies.map(([op, sent]) => `export const body_${op}: Accepts<Body<'${op}'>, ${sent}> = true;`),
+    '',
+  ].join('\n');
+}
