@@ -2,7 +2,7 @@
 // handlers are typed by and GET /openapi.json publishes (shared/api/answers.ts). Runtime-neutral: it uses only
 // fetch, URL and URLSearchParams, so it runs in browsers, Node 18+, Deno, Bun and Workers alike.
 //
-//   import { EdgerecClient } from 'edgerec/client';
+// package.json exports it as edgerec/client:
 //   const api = new EdgerecClient({ baseUrl: 'http://localhost:8787' });
 //   const { results } = await api.similarItems('demo', '50', { k: 5 });
 //
