@@ -9,6 +9,8 @@ import path from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as answers from '../shared/api/answers.js';
+import type { Schema } from '../shared/api/schema.js';
 import { startApiWorker, type ApiWorker } from './helpers/api-worker.js';
 import { REPO_ROOT } from './helpers/worker.js';
 
@@ -54,6 +56,16 @@ const CASES: Record<string, { path: string; body?: unknown }[]> = {
   embedScript: [{ path: '/embed.js' }],
 };
 
+/** The in-code schema of each operation's answer (what the handler is typed by). */
+const IN_CODE: Record<string, Schema<unknown>> = {
+  health: answers.healthAnswer, openApi: answers.openApiAnswer, listModels: answers.modelsAnswer, similarItems: answers.similarItemsAnswer,
+  predictRating: answers.ratingAnswer, recommendForUser: answers.userRecommendationsAnswer, recommendForVisitor: answers.visitorAnswer,
+  recommendForRatings: answers.forRatingsAnswer, popularItems: answers.popularAnswer, similarTags: answers.similarTagsAnswer,
+  itemTagArithmetic: answers.arithmeticAnswer, recommendFromExamples: answers.fromExamplesAnswer, predictRatings: answers.predictAnswer,
+  postEvents: answers.eventsAnswer, widgetSimilarItems: answers.htmlAnswer, widgetRecommendations: answers.htmlAnswer,
+  widgetPopular: answers.htmlAnswer, widgetVisitor: answers.htmlAnswer, embedScript: answers.scriptAnswer,
+};
+
 /** Refusals, each checked against the error response the operation documents for its status. */
 const REFUSALS: { operationId: string; path: string; body?: unknown; status: number }[] = [
   { operationId: 'similarItems', path: '/v1/models/games/items/nothing/similar', status: 404 },
@@ -94,7 +106,7 @@ describe('GET /openapi.json as the contract of every answer', () => {
     expect(operations.map((o) => o.op.operationId).sort()).toEqual(Object.keys(CASES).sort());
   });
 
-  it('every answer validates against the published schema of its route (status, media type and body)', async () => {
+  it('every answer validates against the published schema of its route (status, media type and body), and the in-code one reads it back unchanged', async () => {
     for (const [id, requests] of Object.entries(CASES)) {
       const { status, type, validate } = success(id);
       for (const { path, body } of requests) {
@@ -104,6 +116,7 @@ describe('GET /openapi.json as the contract of every answer', () => {
         expect(res.headers.get('content-type'), where).toContain(type);
         const answer = type === 'application/json' ? await res.json() : await res.text();
         expect(validate(answer) ? '' : problems(validate), where).toBe('');
+        expect(IN_CODE[id].parse(answer, 'answer'), where).toEqual(answer);
       }
     }
   });
@@ -117,6 +130,10 @@ describe('GET /openapi.json as the contract of every answer', () => {
       const answer = await res.json();
       expect(error(answer) ? '' : problems(error), path).toBe('');
     }
+  });
+
+  it('publishes the in-code schemas themselves', () => {
+    for (const [id, schema] of Object.entries(IN_CODE)) expect(Object.values(byId(id).op.responses)[0].content, id).toMatchObject({ [success(id).type]: { schema: schema.json } });
   });
 
   it('the schemas are strict: an answer with a field more, or one of its required fields less, fails', async () => {

@@ -1,4 +1,4 @@
-import { BadRequestError } from '../../shared/errors.js';
+import { BadRequestError } from '../errors.js';
 
 /**
  * A tiny declarative schema: each node validates a parsed JSON value, describes itself as JSON Schema 2020-12
@@ -108,6 +108,7 @@ export function id(kind: 'item' | 'user' | 'tag', description?: string): Schema<
 
 export function array<T>(item: Schema<T>, opts: { minItems?: number; maxItems?: number; description?: string } = {}): Schema<T[]> {
   const { minItems = 0, maxItems = Infinity, description } = opts;
+  const size = Number.isFinite(maxItems) ? `${minItems} to ${maxItems}` : `at least ${minItems}`;
   return {
     json: {
       type: 'array',
@@ -117,9 +118,9 @@ export function array<T>(item: Schema<T>, opts: { minItems?: number; maxItems?: 
       ...(description ? { description } : {}),
     },
     parse(value, path) {
-      if (!Array.isArray(value)) throw fieldError(path, `an array of ${minItems} to ${maxItems} items`, value);
+      if (!Array.isArray(value)) throw fieldError(path, `an array of ${size} items`, value);
       if (value.length < minItems || value.length > maxItems) {
-        throw new BadRequestError(`${path} must hold ${minItems} to ${maxItems} items, got ${value.length}`, 'bad_field');
+        throw new BadRequestError(`${path} must hold ${size} items, got ${value.length}`, 'bad_field');
       }
       return value.map((v, i) => item.parse(v, `${path}[${i}]`));
     },
