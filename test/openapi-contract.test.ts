@@ -73,6 +73,7 @@ const REFUSALS: { operationId: string; path: string; body?: unknown; status: num
   { operationId: 'predictRatings', path: '/v1/models/games/predict', body: { pairs: [] }, status: 400 },
   { operationId: 'postEvents', path: '/v1/events', body: { events: [{ type: 'click', model: 'nothing', item: 'x' }] }, status: 404 },
   { operationId: 'widgetSimilarItems', path: '/widget/nothing/items/aom', status: 404 },
+  { operationId: 'recommendForVisitor', path: '/v1/models/broken/recommendations?items=aom', status: 503 },
 ];
 
 describe('GET /openapi.json as the contract of every answer', () => {
@@ -83,6 +84,11 @@ describe('GET /openapi.json as the contract of every answer', () => {
 
   beforeAll(async () => {
     api = await startApiWorker();
+    // A second model whose manifest is not JSON: /v1/models lists it with `error`, a query is refused (503) and
+    // /healthz then shows it with nothing live and the version it refused, so those shapes are checked too.
+    await api.worker.bucket.put('broken/CURRENT', 'v-bad');
+    await api.worker.bucket.put('broken/v-bad/manifest.json', 'not json');
+    expect((await api.worker.fetch('/v1/models/broken/items/aom/similar')).status).toBe(503);
     doc = (await (await api.worker.fetch('/openapi.json')).json()) as Doc;
     for (const [path, byMethod] of Object.entries(doc.paths)) for (const [method, op] of Object.entries(byMethod)) operations.push({ method, path, op });
     // strict: unknown keywords and ambiguous schemas are errors; union types (["string", "integer"] ids) are valid 2020-12.
@@ -104,6 +110,13 @@ describe('GET /openapi.json as the contract of every answer', () => {
   it('has a real request for every operation the document lists, and no request for one it does not', () => {
     expect(operations.length).toBe(19);
     expect(operations.map((o) => o.op.operationId).sort()).toEqual(Object.keys(CASES).sort());
+  });
+
+  it('the answers checked include the optional shapes: an unreadable model listed with its error, a refused version', async () => {
+    const listed = (await (await send('/v1/models')).json()) as { models: { name: string; error?: string }[] };
+    expect(listed.models.map((m) => [m.name, m.error])).toEqual([['broken', 'manifest of version v-bad is not valid JSON'], ['games', undefined]]);
+    const health = (await (await send('/healthz')).json()) as { models: { model: string; version: string | null; refused?: { version: string } }[] };
+    expect(health.models.find((m) => m.model === 'broken')).toMatchObject({ version: null, refused: { version: 'v-bad' } });
   });
 
   it('every answer validates against the published schema of its route (status, media type and body), and the in-code one reads it back unchanged', async () => {
@@ -193,7 +206,7 @@ describe('GET /openapi.json as the contract of every answer', () => {
     await writeFile(path.join(dir, 'readme-example.ts'), `${example!.replace("'edgerec/client'", JSON.stringify(client))}\nexport {};\n`);
     const program = ts.createProgram([path.join(dir, 'check.ts'), path.join(dir, 'readme-example.ts')], {
       strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext,
-      moduleResolution: ts.ModuleResolutionKind.Bundler, lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: [], skipLibCheck: true,
+      moduleResolution: ts.ModuleResolutionKind.Bundler, lib: ['lib.es2022.d.ts', 'lib.webworker.d.ts'], types: [], skipLibCheck: true,
     });
     const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     expect(errors).toEqual([]);
