@@ -204,16 +204,15 @@ describe('GET /openapi.json as the contract of every answer', () => {
     const example = /```ts\n(import \{[^\n]*'edgerec\/client';\n[\s\S]*?)```/.exec(readme)?.[1];
     expect(example, "README's client example").toBeDefined();
     await writeFile(path.join(dir, 'readme-example.ts'), `${example!.replace("'edgerec/client'", JSON.stringify(client))}\nexport {};\n`);
-    const program = ts.createProgram([path.join(dir, 'check.ts'), path.join(dir, 'readme-example.ts')], {
+    // The check can fail: a deliberately wrong assertion, compiled with the rest, is the one file reported.
+    await writeFile(path.join(dir, 'wrong.ts'), `import type { operations } from './generated.js';\nexport const wrong: [operations['similarTags']['responses'][200]['content']['application/json']] extends [{ tag: number }] ? true : false = true;\n`);
+    const program = ts.createProgram(['check.ts', 'readme-example.ts', 'wrong.ts'].map((f) => path.join(dir, f)), {
       strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext,
       moduleResolution: ts.ModuleResolutionKind.Bundler, lib: ['lib.es2022.d.ts', 'lib.webworker.d.ts'], types: [], skipLibCheck: true,
     });
-    const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-    expect(errors).toEqual([]);
-    // The check can fail: a client type that differs from the document's is reported.
-    await writeFile(path.join(dir, 'wrong.ts'), `import type { operations } from './generated.js';\nconst wrong: [operations['similarTags']['responses'][200]['content']['application/json']] extends [{ tag: number }] ? true : false = true;\nexport { wrong };\n`);
-    const wrong = ts.createProgram([path.join(dir, 'wrong.ts')], program.getCompilerOptions(), undefined, program);
-    expect(ts.getPreEmitDiagnostics(wrong).length).toBe(1);
+    const errors = ts.getPreEmitDiagnostics(program).map((d) => `${path.basename(d.file?.fileName ?? '?')}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+    expect(errors.filter((e) => !e.startsWith('wrong.ts: '))).toEqual([]);
+    expect(errors.length).toBe(1);
   });
 });
 
