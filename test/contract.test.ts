@@ -15,6 +15,7 @@ import { PIPELINES } from '../training/pipeline/registry.js';
 import { CONTRACT, isServed, type Refusal } from './helpers/contract-kinds.js';
 import { K, KIND_FREE_OPERATIONS, ROUTES, send, VISITOR_RATINGS, widgetItems, type Probe, type RouteId } from './helpers/contract-routes.js';
 import { publishAll, trainAll, VARIANTS, type ServedModel, type Trained } from './helpers/contract-serve.js';
+import { publishedAnswers, type PublishedDoc } from './helpers/openapi-answers.js';
 import { startWorker, type StartedWorker } from './helpers/worker.js';
 
 interface Item {
@@ -293,5 +294,24 @@ describe('kind-free routes list every served model', () => {
     // Dense heads and float tables run on tfjs: the wasm backend.
     expect(body.backend).toBe('wasm');
     expect(body.models.map((m) => [m.model, m.kind, m.version]).sort()).toEqual(VARIANTS.map((v) => [v.name, v.kind, served.get(v.name)!.version]).sort());
+  });
+});
+
+describe('every kind answers in the shapes /openapi.json publishes', () => {
+  it('each answer of each served route validates against its route\'s schema (ajv, JSON Schema 2020-12)', async () => {
+    const published = publishedAnswers((await (await worker.fetch('/openapi.json')).json()) as PublishedDoc);
+    let checked = 0;
+    for (const v of VARIANTS) {
+      const p = probeFor(v.name);
+      for (const route of Object.keys(ROUTES) as RouteId[]) {
+        if (typeof served.get(v.name)!.contract.routes[route] === 'object') continue; // refused: checked above
+        const a = await call(p, route);
+        const answer = published.get(ROUTES[route].operation)!;
+        expect(a.status, `${v.name} ${route}`).toBe(answer.status);
+        expect(answer.problems(a.json ?? a.text), `${v.name} ${route}`).toBe('');
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(VARIANTS.length * 5);
   });
 });

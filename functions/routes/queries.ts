@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { Rating, SimilarItems } from '../../shared/api/answers.js';
 import { checkId } from '../../shared/model/ids.js';
 import { buildItemFilter, similarItemsWhere } from '../../shared/model/filters.js';
 import { predictRatings } from '../../shared/model/queries.js';
@@ -16,7 +17,7 @@ queryRoutes.get('/:model/items/:item/similar', async (c) => {
   const k = parseK(c.req.query('k'));
   const filter = parseFilterQuery((q) => c.req.queries(q));
   checkId('item', item);
-  const body = await withRequestModel(c, name, (m, v) => {
+  const body = await withRequestModel(c, name, (m, v): SimilarItems & { tag: string } => {
     const i = m.items.indexOf(item, name);
     const results = similarItemsWhere(m, i, k, buildItemFilter(m, filter));
     return { model: name, ...versionView(m, v), item: itemView(m, i), k, ...filterView(filter), results: resultsView(m, results), tag: answerTag(m, v) };
@@ -30,7 +31,7 @@ queryRoutes.get('/:model/users/:user/items/:item/rating', async (c) => {
   const { model: name, user, item } = c.req.param();
   checkId('user', user);
   checkId('item', item);
-  const body = await withRequestModel(c, name, (m, v) => {
+  const body = await withRequestModel(c, name, (m, v): Rating & { tag: string } => {
     // As the batch route: a kind without users or a rating scale (itemtag, bpr) has no rating to give.
     const range = requireRatings(m);
     const u = m.users.indexOf(user, name);
