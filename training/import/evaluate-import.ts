@@ -1,5 +1,3 @@
-import { decodePacked } from '../../shared/artifact/encode.js';
-import { loadModel } from '../../shared/model/loaded.js';
 import { predictRatings } from '../../shared/model/queries.js';
 import { scoreAllItems } from '../../shared/model/score-all.js';
 import type { RatingsDataset, Split } from '../data/types.js';
@@ -7,9 +5,9 @@ import { biasBaseline, globalMeanBaseline } from '../eval/baselines.js';
 import { clip, mae, rmse } from '../eval/metrics.js';
 import { dotScorer, evaluateRanking, mostPopularScorer, userItems } from '../eval/ranking.js';
 import type { ArtifactParts } from '../export/artifact-files.js';
+import { serveAndMeasure } from '../export/artifact-builder.js';
 import type { MfParams } from '../models/mf.js';
 import { predictMf } from '../models/mf.js';
-import { useWasmBackend } from '../tf-node.js';
 
 export interface ImportEvaluation {
   metrics: Record<string, number>;
@@ -56,9 +54,7 @@ export async function evaluateImport(ds: RatingsDataset, split: Split, p: MfPara
 async function evaluateServed(ds: RatingsDataset, split: Split, explicit: boolean, parts: ArtifactParts, ranking: boolean, score: (pred: ArrayLike<number>) => Record<string, number>): Promise<Record<string, number>> {
   const users = Int32Array.from(split.test, (r) => ds.ratings.user[r]);
   const items = Int32Array.from(split.test, (r) => ds.ratings.item[r]);
-  await useWasmBackend();
-  const served = loadModel('eval', 'eval', await decodePacked(parts.manifest, parts.tensors, parts.items));
-  try {
+  return serveAndMeasure(parts, (served) => {
     const out: Record<string, number> = {};
     if (explicit) Object.assign(out, score(predictRatings(served, users, items)));
     if (ranking) {
@@ -67,7 +63,5 @@ async function evaluateServed(ds: RatingsDataset, split: Split, explicit: boolea
       Object.assign(out, evaluateRanking((batch, o) => o.set(scoreAllItems(served, batch)), seen, held, ds.itemIds.length));
     }
     return out;
-  } finally {
-    served.dispose();
-  }
+  });
 }
