@@ -25,7 +25,10 @@ export interface HandmadeModel {
   tags?: { id: string; vector: number[] }[];
   /** global_bias (with users; 0 when absent). */
   globalBias?: number;
-  /** false: no user_bias / item_bias tensors (the loader's zeros), as a plain dot-product export writes. */
+  /**
+   * false: no user_bias / item_bias tensors (the loader's zeros), as a plain dot-product export writes, and global_bias
+   * only when `globalBias` is given.
+   */
   rowBiases?: boolean;
   ratingRange?: [number, number];
   foldin?: FoldinSpec;
@@ -61,7 +64,9 @@ function handmadeTensors(m: HandmadeModel): TensorInput[] {
         { name: TENSOR_NAMES.itemBias, data: Float32Array.from(m.items, (i) => i.bias ?? 0), shape: [m.items.length], dtype: 'f32' },
       );
     }
-    inputs.push({ name: TENSOR_NAMES.globalBias, data: Float32Array.of(m.globalBias ?? 0), shape: [1], dtype: 'f32' });
+    if (m.rowBiases !== false || m.globalBias !== undefined) {
+      inputs.push({ name: TENSOR_NAMES.globalBias, data: Float32Array.of(m.globalBias ?? 0), shape: [1], dtype: 'f32' });
+    }
   }
   if (m.tags) {
     const tagDim = m.tags[0].vector.length;
