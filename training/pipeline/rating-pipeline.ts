@@ -8,8 +8,8 @@ import { chooseSplit, RANKING_SPLIT, USERS_SPLIT } from '../data/split.js';
 import type { RatingsDataset, Split } from '../data/types.js';
 import { biasBaseline, globalMeanBaseline } from '../eval/baselines.js';
 import { listConcentration } from '../eval/diversity.js';
-import { clip, mae, rmse } from '../eval/metrics.js';
 import { evaluateFoldIn, type FoldinRow } from '../eval/foldin.js';
+import { heldOutRatings, type HeldOutRatings } from '../eval/held-out.js';
 import { dotScorer, evaluateRanking, mostPopularScorer, userItems, type BatchScorer } from '../eval/ranking.js';
 import type { FoldinSpec, RankerSpec, Quantization } from '../../shared/artifact/schema.js';
 import { intOption, numberOption, UsageError } from '../options.js';
@@ -125,7 +125,7 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
   const t0 = performance.now();
   const ds = req.dataset;
   const split = chooseSplit(ds, req.split, req.seed);
-  const test = testRows(ds, split);
+  const test = heldOutRatings(ds, split);
   const rankerOptions: IalsOptions | undefined = (req.ranker ?? 'ials') === 'ials' ? { ...IALS_DEFAULTS, seed: req.seed, ...req.rankerOptions } : undefined;
   const refit = resolveRefit(split.name, req.refit);
 
@@ -189,25 +189,6 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
   };
 }
 
-/** The test rows of a split as (user, item, rating) columns, and RMSE / MAE of predictions for them (clipped). */
-interface TestRows {
-  users: Int32Array;
-  items: Int32Array;
-  truth: Float32Array;
-  score: (pred: ArrayLike<number>) => { rmse: number; mae: number };
-}
-
-function testRows(ds: RatingsDataset, split: Split): TestRows {
-  const users = Int32Array.from(split.test, (r) => ds.ratings.user[r]);
-  const items = Int32Array.from(split.test, (r) => ds.ratings.item[r]);
-  const truth = Float32Array.from(split.test, (r) => ds.ratings.rating[r]);
-  const score = (pred: ArrayLike<number>) => {
-    const clipped = Float32Array.from(pred, (p) => clip(p, ds.ratingRange));
-    return { rmse: rmse(clipped, truth), mae: mae(clipped, truth) };
-  };
-  return { users, items, truth, score };
-}
-
 /** The float model's figures and baselines, and (on the ranking split) the ranking measures the served model reuses. */
 interface FloatFigures {
   metrics: Record<string, number>;
@@ -216,7 +197,7 @@ interface FloatFigures {
   concentration?: (s: BatchScorer) => Record<string, number>;
 }
 
-function measureFloat(ds: RatingsDataset, split: Split, test: TestRows, fitted: FittedRatingModel, ranker: FittedRanker | undefined): FloatFigures {
+function measureFloat(ds: RatingsDataset, split: Split, test: HeldOutRatings, fitted: FittedRatingModel, ranker: FittedRanker | undefined): FloatFigures {
   const { users, items, truth, score } = test;
   const metrics = { ...score(fitted.predict(users, items)), ...fitted.extraMetrics?.(users, items, truth, ds.ratingRange) };
   const globalMean = globalMeanBaseline(ds.ratings, split.train);
@@ -241,7 +222,7 @@ function measureFloat(ds: RatingsDataset, split: Split, test: TestRows, fitted: 
 }
 
 /** The same figures on the served model; on users-90-10 also how the held-out users are served once folded in. */
-function measureServed<O>(served: LoadedModel, ds: RatingsDataset, split: Split, test: TestRows, float: FloatFigures, req: TrainRatingRequest<O>) {
+function measureServed<O>(served: LoadedModel, ds: RatingsDataset, split: Split, test: HeldOutRatings, float: FloatFigures, req: TrainRatingRequest<O>) {
   const { users, items, truth, score } = test;
   const quantized: Record<string, number | string> = {
     ...score(predictRatings(served, users, items)),
