@@ -184,7 +184,7 @@ export function mostPopularScorer(ratings: Ratings, trainRows: Int32Array, nItem
  * Offers (x, item) to a running top-k (topScore descending, `filled` of its topScore.length slots used; ties keep
  * the earlier item): the partial insertion both ranking passes use. Returns the new fill.
  */
-export function insertTop(topScore: Float32Array, topItem: Int32Array, filled: number, x: number, item: number): number {
+export function insertTop(topScore: Float32Array | Float64Array, topItem: Int32Array, filled: number, x: number, item: number): number {
   const k = topScore.length;
   if (filled === k && x <= topScore[k - 1]) return filled;
   let p = filled < k ? filled++ : k - 1;
