@@ -1,6 +1,6 @@
 // The one way an artifact is made, for every pipeline, the importer and the searches: the kind's tensors and
 // manifest fields -> encoded bytes and one manifest (buildArtifact); the encoded bytes loaded by the serving code
-// and measured (serveAndMeasure); the final figures, the similar-items index and the files (publishArtifact).
+// and measured (serveAndMeasure); the final figures, the similar-items index and the files (finishArtifact).
 import { decodePacked, encodeTensors, float32Bytes, type TensorInput } from '../../shared/artifact/encode.js';
 import { FORMAT_NAME, FORMAT_VERSION, type ItemsFile, type Manifest, type Quantization } from '../../shared/artifact/schema.js';
 import { loadModel, type LoadedModel } from '../../shared/model/loaded.js';
@@ -72,7 +72,7 @@ export async function serveAndMeasure<T>(parts: ArtifactParts, measure: (served:
   }
 }
 
-export interface Published {
+export interface FinishedArtifact {
   manifest: Manifest;
   sizes: WrittenSizes;
   index: IndexSummary | null;
@@ -82,10 +82,10 @@ export interface Published {
  * The last steps: the measured figures (and training record) into the manifest, the similar-items index when
  * `index` asks for one, then the files in `out`.
  */
-export async function publishArtifact(
+export async function finishArtifact(
   built: BuiltArtifact,
   o: { metrics?: Manifest['metrics']; training?: Manifest['training']; index: IndexMode; seed: number; out: string; log?: (line: string) => void },
-): Promise<Published> {
+): Promise<FinishedArtifact> {
   if (o.metrics) built.manifest.metrics = o.metrics;
   if (o.training) built.manifest.training = o.training;
   const indexed = await indexArtifact(built, built.inputs, { mode: o.index, seed: o.seed, log: o.log });

@@ -3,7 +3,7 @@ import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';
 import { DataError } from '../data/errors.js';
 import type { WrittenSizes } from '../export/artifact-files.js';
-import { publishArtifact } from '../export/artifact-builder.js';
+import { finishArtifact } from '../export/artifact-builder.js';
 import type { IndexMode } from '../export/ivf-index.js';
 import { mfTensors } from '../export/mf-artifact.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
@@ -108,7 +108,7 @@ export async function importArtifact(req: ImportRequest): Promise<ImportReport> 
     req.log(`evaluated on ${split.name} of ${ds.name} (${split.test.length} held-out ratings): the figures are fair only if the vectors were trained without those rows`);
   }
   const all = Int32Array.from({ length: ds.ratings.rating.length }, (_, r) => r);
-  const { sizes } = await publishArtifact(await build(all), {
+  const { sizes } = await finishArtifact(await build(all), {
     ...(evaluation ? { metrics: { float: evaluation.metrics, quantized: evaluation.quantized, baselines: evaluation.baselines } } : {}),
     index: req.index,
     seed: req.seed,

@@ -15,7 +15,7 @@ import type { FoldinSpec, RankerSpec, Quantization } from '../../shared/artifact
 import { intOption, numberOption, UsageError } from '../options.js';
 import { IALS_DEFAULTS, trainIals, type IalsOptions, type IalsParams } from '../models/ials.js';
 import { scoreAllItems } from '../../shared/model/score-all.js';
-import { publishArtifact, serveAndMeasure, type BuiltArtifact } from '../export/artifact-builder.js';
+import { finishArtifact, serveAndMeasure, type BuiltArtifact } from '../export/artifact-builder.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
 import { indexOption, type IndexMode } from '../export/ivf-index.js';
 import { useWasmBackend } from '../tf-node.js';
@@ -162,7 +162,7 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
   // Refit: the same kind, settings and epochs on every row, so the shipped model has seen (and excludes) everything.
   const shipped = refit === 'all' ? await refitRating(k, req, rankerOptions, (f, r, all) => build(f, r, all, 'all')) : { built: splitBuilt, seconds: 0 };
   const numeric = (m: Record<string, number | string>) => Object.fromEntries(Object.entries(m).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
-  const published = await publishArtifact(shipped.built, {
+  const finished = await finishArtifact(shipped.built, {
     metrics: { float: float.metrics, quantized: numeric(served.quantized), baselines: float.baselines },
     training: { epochs: fitted.epochs, seconds: trainSeconds },
     index: req.index ?? 'auto',
@@ -170,7 +170,7 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
     out: req.out,
     log: req.log,
   });
-  const tail = reportTail({ sizes: published.sizes, float32Bytes: shipped.built.float32Bytes, trainSeconds, t0, epochs: fitted.epochs, out: req.out });
+  const tail = reportTail({ sizes: finished.sizes, float32Bytes: shipped.built.float32Bytes, trainSeconds, t0, epochs: fitted.epochs, out: req.out });
   return {
     model: k.kind,
     dataset: ratingsSummary(ds, split),
@@ -182,10 +182,10 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
     ...tail,
     seconds: { ...tail.seconds, ranker: ranker?.seconds ?? 0, refit: shipped.seconds },
     ranker: ranker ? { ...ranker.spec, epoch_median: medianSeconds(ranker.epochs) } : null,
-    foldin: published.manifest.foldin ?? null,
+    foldin: finished.manifest.foldin ?? null,
     ...(served.foldinQuality ? { foldin_quality: served.foldinQuality } : {}),
     refit,
-    index: published.index,
+    index: finished.index,
   };
 }
 

@@ -8,7 +8,7 @@ import { readOptions } from '../data/rating-columns.js';
 import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';
 import { dotScorer, evaluateRanking, mostPopularScorer, userItems, type BatchScorer, type UserItems } from '../eval/ranking.js';
-import { publishArtifact, serveAndMeasure, type BuiltArtifact } from '../export/artifact-builder.js';
+import { finishArtifact, serveAndMeasure, type BuiltArtifact } from '../export/artifact-builder.js';
 import { indexOption, type IndexMode } from '../export/ivf-index.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
 import { BPR_DEFAULTS, BprOptimizer, bprFactors, itemTagIndex, trainBpr, type BprOptions, type BprParams } from '../models/bpr.js';
@@ -106,7 +106,7 @@ export async function trainBprPipeline(req: TrainBprRequest): Promise<TrainRepor
 
   // Refit on every row for the shipped artifact; the figures stay the split model's (its encoded artifact's, above).
   const shipped = refit === 'all' ? await refitBpr(req, itemTags, (full, all) => build(full, all, 'all')) : { built: splitBuilt, seconds: 0 };
-  const published = await publishArtifact(shipped.built, {
+  const finished = await finishArtifact(shipped.built, {
     metrics: { float: metrics, quantized: quantMetrics, baselines },
     training: { epochs, seconds: trainSeconds },
     index: req.index ?? 'auto',
@@ -114,7 +114,7 @@ export async function trainBprPipeline(req: TrainBprRequest): Promise<TrainRepor
     out: req.out,
     log: req.log,
   });
-  const tail = reportTail({ sizes: published.sizes, float32Bytes: shipped.built.float32Bytes, trainSeconds, t0, epochs, out: req.out });
+  const tail = reportTail({ sizes: finished.sizes, float32Bytes: shipped.built.float32Bytes, trainSeconds, t0, epochs, out: req.out });
   return {
     model: 'bpr',
     dataset: { ...ratingsSummary(ds, split), tags: params.nTags },
@@ -125,9 +125,9 @@ export async function trainBprPipeline(req: TrainBprRequest): Promise<TrainRepor
     quantized: { ...quantMetrics, quantization: req.quantization },
     ...tail,
     seconds: { ...tail.seconds, refit: shipped.seconds },
-    foldin: published.manifest.foldin,
+    foldin: finished.manifest.foldin,
     refit,
-    index: published.index,
+    index: finished.index,
   };
 }
 

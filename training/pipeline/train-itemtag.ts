@@ -7,7 +7,7 @@ import { itemTagsFromRatings } from '../data/item-properties.js';
 import { loadAny } from '../data/load.js';
 import type { ItemTagDataset } from '../data/types.js';
 import { cosineNeighbours, jaccardNeighbours, meanOverlap, overlapQueries, randomOthers, TAG_OVERLAP_DEFAULTS } from '../eval/tag-overlap.js';
-import { buildArtifact, publishArtifact, serveAndMeasure, type BuiltArtifact } from '../export/artifact-builder.js';
+import { buildArtifact, finishArtifact, serveAndMeasure, type BuiltArtifact } from '../export/artifact-builder.js';
 import { indexOption, type IndexMode } from '../export/ivf-index.js';
 import { ADAM_LR, ITEMTAG_DEFAULTS, trainItemTag, type ItemTagOptions, type ItemTagParams } from '../models/itemtag.js';
 import { reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
@@ -114,7 +114,7 @@ export async function trainItemTagPipeline(req: TrainItemTagRequest): Promise<Tr
     }
     return overlap;
   });
-  const published = await publishArtifact(built, {
+  const finished = await finishArtifact(built, {
     metrics: { float: metrics, quantized: { [ev.key]: quantOverlap }, baselines },
     training: { epochs, seconds: trainSeconds },
     index: req.index ?? 'auto',
@@ -140,8 +140,8 @@ export async function trainItemTagPipeline(req: TrainItemTagRequest): Promise<Tr
     metrics,
     baselines,
     quantized: { [ev.key]: quantOverlap, quantization: req.quantization },
-    index: published.index,
-    ...reportTail({ sizes: published.sizes, float32Bytes: built.float32Bytes, trainSeconds, t0, epochs, out: req.out }),
+    index: finished.index,
+    ...reportTail({ sizes: finished.sizes, float32Bytes: built.float32Bytes, trainSeconds, t0, epochs, out: req.out }),
   };
 }
 
