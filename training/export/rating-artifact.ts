@@ -68,6 +68,6 @@ export async function buildRatingArtifact(input: RatingArtifactInput): Promise<B
 }
 
 /** manifest.dataset of a ratings dataset. */
-export function ratingsDatasetBlock(ds: RatingsDataset, split: string): Manifest['dataset'] {
+function ratingsDatasetBlock(ds: RatingsDataset, split: string): Manifest['dataset'] {
   return { name: ds.name, fingerprint: ds.fingerprint, ratings: ds.ratings.rating.length, split };
 }
