@@ -16,7 +16,7 @@ import { inspectCharts, openInChromium, type ChartCheck } from '../training/repo
 import { buildReport, writeReport, type ReportResult } from '../training/report/build.js';
 import { pca } from '../training/report/pca.js';
 import { tsne } from '../training/report/tsne.js';
-import { SMALL, trainSmallArtifact } from './helpers/artifact.js';
+import { SMALL, trainSmallArtifact } from './helpers/handmade-artifact.js';
 import { ML100K } from './helpers/datasets.js';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');

@@ -4,7 +4,8 @@ import { recommendForUser } from '../shared/model/queries.js';
 import { readArtifact } from '../training/export/artifact-files.js';
 import { publishArtifact } from '../training/publish/publish.js';
 import { useWasmBackend } from '../training/tf-node.js';
-import { bucketOf, trainSmallArtifact } from './helpers/artifact.js';
+import { bucketOf } from './helpers/artifact.js';
+import { trainSmallArtifact } from './helpers/handmade-artifact.js';
 import { pollUntil } from './helpers/poll.js';
 import { startWorker, type StartedWorker } from './helpers/worker.js';
 

@@ -15,7 +15,8 @@ import { recommendForUser, similarItems, type Scored } from '../shared/model/que
 import { readArtifact } from '../training/export/artifact-files.js';
 import { publishArtifact } from '../training/publish/publish.js';
 import { useWasmBackend } from '../training/tf-node.js';
-import { bucketOf, trainSmallArtifact } from './helpers/artifact.js';
+import { bucketOf } from './helpers/artifact.js';
+import { trainSmallArtifact } from './helpers/handmade-artifact.js';
 import { int8ScanModule } from '../training/engine-node.js';
 import { buildWorkerBundle, REPO_ROOT, startWorker, type StartedWorker } from './helpers/worker.js';
 

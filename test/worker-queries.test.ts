@@ -11,8 +11,8 @@ import { similarTags } from '../shared/model/tag-vectors.js';
 import { readArtifact } from '../training/export/artifact-files.js';
 import { publishArtifact } from '../training/publish/publish.js';
 import { useWasmBackend } from '../training/tf-node.js';
-import { bucketOf, trainSmallArtifact } from './helpers/artifact.js';
-import { GAMES, writeHandmadeArtifact } from './helpers/handmade-artifact.js';
+import { bucketOf } from './helpers/artifact.js';
+import { GAMES, trainSmallArtifact, writeHandmadeArtifact } from './helpers/handmade-artifact.js';
 import { startWorker, type StartedWorker } from './helpers/worker.js';
 
 interface Item {

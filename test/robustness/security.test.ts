@@ -7,10 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bucketOverR2 } from '../../training/publish/local-bucket.js';
 import { publishArtifact } from '../../training/publish/publish.js';
-import { writeHandmadeArtifact } from '../helpers/handmade-artifact.js';
+import { writeHandmadeArtifact, writeTinyArtifact } from '../helpers/handmade-artifact.js';
+import { fuzzModel, HOSTILE_TITLES } from '../helpers/robust-models.js';
 import { memoryR2 } from '../helpers/memory-r2.js';
-import { fuzzModel } from '../helpers/robust-models.js';
-import { HOSTILE_TITLES, writeTinyArtifact } from '../helpers/tiny-artifact.js';
 import { startWorker, type StartedWorker } from '../helpers/worker.js';
 
 vi.mock('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm', () => ({ default: {} }));
