@@ -1,16 +1,17 @@
 import { writeFile } from 'node:fs/promises';
 import { DType } from '../../shared/artifact/schema.js';
-import { TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { loadDataset } from '../data/load.js';
 import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
 import { userItems } from '../eval/ranking.js';
+import { serveAndMeasure } from '../export/artifact-builder.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
-import { bprFactors, itemTagIndex, trainBpr } from '../models/bpr.js';
+import { itemTagIndex, trainBpr } from '../models/bpr.js';
 import { mfRatingKind } from '../pipeline/mf-kind.js';
 import type { RatingKind } from '../pipeline/rating-kind.js';
 import { svdppKind } from '../pipeline/train-svdpp.js';
 import { bmfKind } from '../pipeline/train-bmf.js';
-import { carveVisitors, loadParts, scoreImplicitFoldin, scoreRatingFoldin, searchIals } from '../pipeline/tune-ranker.js';
+import { bprTensors } from '../pipeline/train-bpr.js';
+import { carveVisitors, scoreImplicitFoldin, scoreRatingFoldin, searchIals } from '../pipeline/tune-ranker.js';
 import { useWasmBackend } from '../tf-node.js';
 import { intOption, parse, runCli, UsageError } from './args.js';
 
@@ -78,9 +79,8 @@ runCli(async () => {
     const fitted = await kind.fit(ds, vis.fit, kind.parse({}, seed), {});
     const { tensors } = fitted.artifact(DType.f32);
     const parts = await buildRatingArtifact({ kind: kind.kind, tensors, dataset: ds, trainRows: vis.fit, split: split.name, hyper: {}, quantization: DType.f32 });
-    const served = await loadParts(parts);
-    const scores = scoreRatingFoldin(ds, served, vis.given, vis.target, list('lambdas', v.lambdas, [0.1, 0.3, 1, 3, 10, 30]));
-    served.dispose();
+    const lambdas = list('lambdas', v.lambdas, [0.1, 0.3, 1, 3, 10, 30]);
+    const scores = await serveAndMeasure(parts, (served) => scoreRatingFoldin(ds, served, vis.given, vis.target, lambdas));
     for (const s of scores) log(`${kind.kind} rating fold-in lambda ${s.lambda}: visitors' RMSE ${s.rmse.toFixed(4)}`);
     const best = scores.reduce((a, b) => (b.rmse < a.rmse ? b : a));
     result = { model: kind.kind, split: split.name, seed, visitors: vis.users.length, given: vis.given.length, target: vis.target.length, scores, best };
@@ -93,16 +93,10 @@ runCli(async () => {
     const nItems = ds.itemIds.length;
     const { itemTags } = itemTagIndex(ds.itemMeta);
     const { params } = trainBpr(ds.ratings, vis.fit, userItems(ds.ratings, vis.fit, nUsers), nUsers, nItems, itemTags, { seed });
-    const f = bprFactors(params);
-    const tensors = [
-      { name: TENSOR_NAMES.userFactors, data: f.userFactors, shape: [nUsers, f.dim], dtype: DType.f32 },
-      { name: TENSOR_NAMES.itemFactors, data: f.itemFactors, shape: [nItems, f.dim], dtype: DType.f32 },
-    ];
+    const tensors = bprTensors(params, DType.f32, false);
     const parts = await buildRatingArtifact({ kind: 'bpr', tensors, dataset: ds, trainRows: vis.fit, split: split.name, hyper: {}, quantization: DType.f32 });
-    const served = await loadParts(parts);
     const grid = list('alphas', v.alphas, [1, 3, 10, 30]).flatMap((alpha) => list('lambdas', v.lambdas, [0.1, 1, 10, 100]).map((lambda) => ({ alpha, lambda })));
-    const scores = scoreImplicitFoldin(ds, served, vis.given, vis.target, grid);
-    served.dispose();
+    const scores = await serveAndMeasure(parts, (served) => scoreImplicitFoldin(ds, served, vis.given, vis.target, grid));
     for (const s of scores) log(`bpr implicit fold-in alpha ${s.alpha} lambda ${s.lambda}: visitors' nDCG@10 ${s.ndcg_at_10.toFixed(4)} P@10 ${s.precision_at_10.toFixed(4)}`);
     const best = scores.reduce((a, b) => (b.ndcg_at_10 > a.ndcg_at_10 ? b : a));
     result = { model: 'bpr', split: split.name, seed, visitors: vis.users.length, given: vis.given.length, target: vis.target.length, scores, best };
