@@ -75,7 +75,8 @@ describe.skipIf(!existsSync(ML100K))('report on MovieLens 100K (real data, skipp
   it('shows Star Wars, Toy Story and The Silence of the Lambs with their known neighbours', async () => {
     const out = await mkdtemp(join(tmpdir(), 'edgerec-ml100k-report-'));
     try {
-      await trainMfPipeline({ dataset: await loadDataset(ML100K), split: 'random-80-20', options: { seed: 42 }, quantization: 'q8', out });
+      // No ranker and no refit: the report reads the rating model, and the neighbours are its item vectors'.
+      await trainMfPipeline({ dataset: await loadDataset(ML100K), split: 'random-80-20', options: { seed: 42 }, quantization: 'q8', out, ranker: 'none', refit: 'none' });
       const r = await buildReport({ artifactDir: out, data: ML100K, mapItems: 50, tsneIterations: 20 });
       expect(r.charts).toEqual(ALL_CHARTS);
       const captions = [...r.html.matchAll(/<table class="similar"><caption>([^<]+) </g)].map((m) => m[1]);

@@ -6,6 +6,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { dataOption } from '../../training/cli/data-option.js';
+import { indexOption } from '../../training/export/ivf-index.js';
+import { intOption, UsageError } from '../../training/options.js';
 import { ML100K } from '../helpers/datasets.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -46,18 +49,25 @@ describe('npm run train (the CLI contract)', () => {
     expect(last.bytes.catalog).toBeGreaterThan(0);
   });
 
-  it.each([
-    [['--model', 'mf', '--out', '/tmp/x'], /--data is required/],
+  // Three spawned commands cover the three ways a CLI fails (the parser, the CLI's own checks, a reader); the option
+  // checks they share are called directly below, as each CLI calls them.
+  it.concurrent.each([
     [['--data', 'test/fixtures/ml-100k-mini', '--out', '/tmp/x', '--model', 'nope'], /--model "nope" is not a model kind/],
-    [['--data', 'test/fixtures/ml-100k-mini', '--out', '/tmp/x', '--epochs', 'many'], /--epochs must be an integer from 1 to 10000, got "many"/],
     [['--data', 'test/fixtures/ml-100k-mini', '--out', '/tmp/x', '--bogus'], /Unknown option '--bogus'.*see --help/],
     [['--data', '/nonexistent/data', '--out', '/tmp/x'], /\/nonexistent\/data does not exist/],
-    [['--data', 'test/fixtures/ml-100k-mini', '--out', '/tmp/x', '--index', 'nope'], /--index must be one of auto, ivf, none, got "nope"/],
   ])('a bad command line %j is one clear error line and a non-zero exit', async (args, message) => {
     const r = await train(args);
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('the option checks train makes, each a UsageError (exit 2) that names the value', () => {
+  it('--data, --epochs and --index', () => {
+    expect(() => dataOption({ model: 'mf', out: '/tmp/x' }, 'ratings')).toThrow(new UsageError('--data is required: a dataset file or folder (see --help)'));
+    expect(() => intOption('epochs', 'many', 1, 1, 10_000)).toThrow(new UsageError('--epochs must be an integer from 1 to 10000, got "many"'));
+    expect(() => indexOption('nope')).toThrow(new UsageError('--index must be one of auto, ivf, none, got "nope"'));
   });
 });
 
