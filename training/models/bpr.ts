@@ -2,7 +2,7 @@ import { createRng, shuffleInPlace, type Rng } from '../data/random.js';
 import type { Ratings } from '../data/types.js';
 import { userItems, type UserItems } from '../eval/ranking.js';
 import type { EpochReport } from './epoch-report.js';
-import { allFinite, DivergenceError } from './divergence.js';
+import { runEpochs } from './epoch-loop.js';
 
 /**
  * Notebook 002's triplet ranker. An item is ELU([item embedding ; mask-aware mean of its tag embeddings]), a user
@@ -143,73 +143,69 @@ export function trainBpr(
   const tagTouched = new Uint8Array(nTags);
   const touchedList = new Int32Array(nTags);
   const order = Int32Array.from(trainRows);
-  const epochs: EpochReport[] = [];
-  let lr = o.lr;
-
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    const t0 = performance.now();
-    shuffleInPlace(order, rng);
-    let lossSum = 0;
-    let steps = 0;
-    for (let n = 0; n < order.length; n++) {
-      const u = ratings.user[order[n]];
-      const p = ratings.item[order[n]];
-      for (let s = 0; s < o.negatives; s++) {
-        const q = sampleNegative(seen, u, nItems, rng);
-        if (q < 0) break; // the user has seen every item: no negative exists
-        activate(U.w, u, d, wu, du);
-        represent(params, p, vp, dp);
-        represent(params, q, vn, dn);
-        let x = 0;
-        for (let f = 0; f < d; f++) x += wu[f] * (vp[f] - vn[f]);
-        lossSum += x > 0 ? Math.log1p(Math.exp(-x)) : -x + Math.log1p(Math.exp(x));
-        steps++;
-        const c = 1 / (1 + Math.exp(x)); // sigma(-x) = -dLoss/dx
-
-        for (let f = 0; f < d; f++) grad[f] = -c * (vp[f] - vn[f]) * du[f];
-        update(U, u, grad, 0, lr, o.reg, o.optimizer);
-        let nTouched = 0;
-        for (let side = 0; side < 2; side++) {
-          const item = side === 0 ? p : q;
-          const dv = side === 0 ? dp : dn;
-          const coef = side === 0 ? -c : c;
-          for (let f = 0; f < di; f++) grad[f] = coef * wu[f] * dv[f];
-          update(E, item, grad, 0, lr, o.reg, o.optimizer);
-          if (tagDim === 0) continue;
-          const t0i = itemTags.indptr[item];
-          const nt = itemTags.indptr[item + 1] - t0i;
-          for (let j = 0; j < nt; j++) {
-            const t = itemTags.indices[t0i + j];
-            if (!tagTouched[t]) {
-              tagTouched[t] = 1;
-              touchedList[nTouched++] = t;
-            }
-            const share = coef / nt;
-            for (let f = 0, to = t * tagDim; f < tagDim; f++) tagGrad[to + f] += share * wu[di + f] * dv[di + f];
-          }
+  const triplet = (u: number, p: number, q: number, lr: number): number => {
+    activate(U.w, u, d, wu, du);
+    represent(params, p, vp, dp);
+    represent(params, q, vn, dn);
+    let x = 0;
+    for (let f = 0; f < d; f++) x += wu[f] * (vp[f] - vn[f]);
+    const c = 1 / (1 + Math.exp(x)); // sigma(-x) = -dLoss/dx
+    for (let f = 0; f < d; f++) grad[f] = -c * (vp[f] - vn[f]) * du[f];
+    update(U, u, grad, 0, lr, o.reg, o.optimizer);
+    let nTouched = 0;
+    for (let side = 0; side < 2; side++) {
+      const item = side === 0 ? p : q;
+      const dv = side === 0 ? dp : dn;
+      const coef = side === 0 ? -c : c;
+      for (let f = 0; f < di; f++) grad[f] = coef * wu[f] * dv[f];
+      update(E, item, grad, 0, lr, o.reg, o.optimizer);
+      if (tagDim === 0) continue;
+      const t0i = itemTags.indptr[item];
+      const nt = itemTags.indptr[item + 1] - t0i;
+      for (let j = 0; j < nt; j++) {
+        const t = itemTags.indices[t0i + j];
+        if (!tagTouched[t]) {
+          tagTouched[t] = 1;
+          touchedList[nTouched++] = t;
         }
-        for (let j = 0; j < nTouched; j++) {
-          const t = touchedList[j];
-          update(G, t, tagGrad, t * tagDim, lr, o.reg, o.optimizer);
-          tagGrad.fill(0, t * tagDim, (t + 1) * tagDim);
-          tagTouched[t] = 0;
-        }
+        const share = coef / nt;
+        for (let f = 0, to = t * tagDim; f < tagDim; f++) tagGrad[to + f] += share * wu[di + f] * dv[di + f];
       }
     }
-    const seconds = (performance.now() - t0) / 1000;
-    const trainLoss = lossSum / Math.max(1, steps);
-    const broken = ['user', 'item', 'tag'].filter((_, k) => !allFinite(tables[k].w));
-    if (!Number.isFinite(trainLoss) || broken.length) {
-      const what = broken.length ? `non-finite ${broken.join(' and ')} embeddings, ` : '';
-      throw new DivergenceError('bpr', epoch, `${what}train BPR loss ${trainLoss}`, lr);
+    for (let j = 0; j < nTouched; j++) {
+      const t = touchedList[j];
+      update(G, t, tagGrad, t * tagDim, lr, o.reg, o.optimizer);
+      tagGrad.fill(0, t * tagDim, (t + 1) * tagDim);
+      tagTouched[t] = 0;
     }
-    const report: EpochReport = { epoch, seconds, trainLoss };
-    if (validTriplets) report.validLoss = bprLoss(params, validTriplets);
-    if (hooks.evaluate) Object.assign(report, hooks.evaluate(params));
-    epochs.push(report);
-    hooks.onEpoch?.(report);
-    lr *= o.lrDecay;
-  }
+    return x > 0 ? Math.log1p(Math.exp(-x)) : -x + Math.log1p(Math.exp(x));
+  };
+
+  const epochs = runEpochs({
+    model: 'bpr',
+    epochs: o.epochs,
+    lr: o.lr,
+    lrDecay: o.lrDecay,
+    weights: () => ({ 'user embeddings': U.w, 'item embeddings': E.w, 'tag embeddings': G.w }),
+    measure: () => ({ ...(validTriplets ? { validLoss: bprLoss(params, validTriplets) } : {}), ...hooks.evaluate?.(params) }),
+    onEpoch: hooks.onEpoch,
+    work: (_epoch, lr) => {
+      shuffleInPlace(order, rng);
+      let lossSum = 0;
+      let steps = 0;
+      for (let n = 0; n < order.length; n++) {
+        const u = ratings.user[order[n]];
+        const p = ratings.item[order[n]];
+        for (let s = 0; s < o.negatives; s++) {
+          const q = sampleNegative(seen, u, nItems, rng);
+          if (q < 0) break; // the user has seen every item: no negative exists
+          lossSum += triplet(u, p, q, lr);
+          steps++;
+        }
+      }
+      return { trainLoss: lossSum / Math.max(1, steps) };
+    },
+  });
   return { params, epochs };
 }
 
