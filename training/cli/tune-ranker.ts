@@ -6,14 +6,15 @@ import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
 import { userItems } from '../eval/ranking.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
 import { bprFactors, itemTagIndex, trainBpr } from '../models/bpr.js';
+import { IALS_DEFAULTS, IalsSolver } from '../models/ials.js';
 import { mfRatingKind } from '../pipeline/mf-kind.js';
 import type { RatingKind } from '../pipeline/rating-kind.js';
 import { svdppKind } from '../pipeline/train-svdpp.js';
-import { carveVisitors, loadParts, scoreImplicitFoldin, scoreRatingFoldin, searchIals } from '../pipeline/tune-ranker.js';
+import { carveVisitors, loadParts, scoreImplicitFoldin, scoreRatingFoldin, searchBpr, searchIals } from '../pipeline/tune-ranker.js';
 import { useWasmBackend } from '../tf-node.js';
 import { intOption, parse, runCli, UsageError } from './args.js';
 
-const USAGE = `Usage: npm run tune-ranker -- --what <ials|rating-foldin|bpr-foldin> --data <path> [options]
+const USAGE = `Usage: npm run tune-ranker -- --what <ials|bpr|rating-foldin|bpr-foldin> --data <path> [options]
 
 The searches behind the ranker's and the fold-ins' defaults. Each reads only the training rows of --split; the
 validation rows (ials) or visitors (fold-ins: 20% of the users, out of training entirely) are carved from them,
@@ -21,12 +22,22 @@ seeded, so the split's test rows are never read.
 
   --what ials            grid over --dims x --alphas x --lambdas, --max-epochs each, validation nDCG@10 per epoch
                          (split default ranking-75-25; validation = 25% of each user's training rows)
+                         --solver cholesky|cg (default cholesky), --cg-steps N (default 3)
+  --what bpr             seeded random search over bpr's --lr x --reg (log-uniform; trial 0 = the defaults), --trials
+                         draws, --max-epochs each (default 40), validation nDCG@10 every --eval-every epochs (default 5)
+                         on the same carve as ials
   --what rating-foldin   --model mf|svdpp trained on the other users; RMSE of the visitors' held-out ratings after
                          folding 75% of theirs in, per --lambdas (split default random-80-20)
   --what bpr-foldin      bpr trained on the other users; nDCG@10 of the visitors' held-out items after an implicit
                          fold-in against bpr's item_factors, per --alphas x --lambdas (split default ranking-75-25)
   --seed <n>             default 42;  --out <file>  JSON to write (default tune-ranker-<what>.json)
 `;
+
+const solverOption = (v: string | undefined): IalsSolver => {
+  if (v === undefined) return IALS_DEFAULTS.solver;
+  if (!Object.values(IalsSolver).includes(v as IalsSolver)) throw new UsageError(`--solver must be cholesky or cg, got ${JSON.stringify(v)}`);
+  return v as IalsSolver;
+};
 
 const list = (name: string, v: string | undefined, fallback: number[]) => {
   if (v === undefined) return fallback;
@@ -48,6 +59,10 @@ runCli(async () => {
       alphas: { type: 'string' },
       lambdas: { type: 'string' },
       'max-epochs': { type: 'string' },
+      trials: { type: 'string' },
+      solver: { type: 'string' },
+      'cg-steps': { type: 'string' },
+      'eval-every': { type: 'string' },
       out: { type: 'string' },
     },
     USAGE,
@@ -65,6 +80,17 @@ runCli(async () => {
       alphas: list('alphas', v.alphas, [1, 3, 10, 30]),
       lambdas: list('lambdas', v.lambdas, [1, 3, 10, 30, 100]),
       maxEpochs: intOption('max-epochs', v['max-epochs'], 15, 1, 200),
+      fixed: { solver: solverOption(v.solver), cgSteps: intOption('cg-steps', v['cg-steps'], IALS_DEFAULTS.cgSteps, 1, 1000) },
+      log,
+    });
+    log(`best: ${JSON.stringify((result as { best: unknown }).best)}`);
+  } else if (v.what === 'bpr') {
+    result = searchBpr(ds, {
+      split: v.split ?? RANKING_SPLIT,
+      seed,
+      trials: intOption('trials', v.trials, 12, 0, 500),
+      maxEpochs: intOption('max-epochs', v['max-epochs'], 40, 1, 1000),
+      evalEvery: intOption('eval-every', v['eval-every'], 5, 1, 1000),
       log,
     });
     log(`best: ${JSON.stringify((result as { best: unknown }).best)}`);
@@ -107,7 +133,7 @@ runCli(async () => {
     result = { model: 'bpr', split: split.name, seed, visitors: vis.users.length, given: vis.given.length, target: vis.target.length, scores, best };
     log(`best: ${JSON.stringify(best)}`);
   } else {
-    throw new UsageError(`--what must be ials, rating-foldin or bpr-foldin, got ${JSON.stringify(v.what)}`);
+    throw new UsageError(`--what must be ials, bpr, rating-foldin or bpr-foldin, got ${JSON.stringify(v.what)}`);
   }
   const out = v.out ?? `tune-ranker-${v.what}.json`;
   await writeFile(out, JSON.stringify(result, null, 2) + '\n');
