@@ -181,16 +181,23 @@ export function cgHalfStep(csr: Csr, fixed: Float32Array, g: Float64Array, d: nu
       out.fill(0, o, o + d);
       continue;
     }
-    r.fill(0);
+    // Gather the neighbours and form the warm start's residual r = b - A x in one pass:
+    // r = sum_b f_b (1 + alpha - alpha f_b . x) - (G + lambda I) x.
+    for (let f = 0; f < d; f++) x[f] = out[o + f];
+    for (let i = 0; i < d; i++) {
+      let s = -lambda * x[i];
+      for (let j = 0, gi = i * d; j < d; j++) s -= g[gi + j] * x[j];
+      r[i] = s;
+    }
     for (let k = 0, bo = 0; k < n; k++, bo += d) {
       const fo = indices[start + k] * d;
-      for (let f = 0; f < d; f++) r[f] += (block[bo + f] = fixed[fo + f]);
+      let s = 0;
+      for (let f = 0; f < d; f++) s += (block[bo + f] = fixed[fo + f]) * x[f];
+      const c = 1 + alpha - alpha * s;
+      for (let f = 0; f < d; f++) r[f] += c * block[bo + f];
     }
-    for (let f = 0; f < d; f++) x[f] = out[o + f];
-    systemTimes(g, lambda, alpha, block, n, d, x, ap);
     let rr = 0;
     for (let f = 0; f < d; f++) {
-      r[f] = (1 + alpha) * r[f] - ap[f];
       p[f] = r[f];
       rr += r[f] * r[f];
     }
@@ -215,13 +222,21 @@ export function cgHalfStep(csr: Csr, fixed: Float32Array, g: Float64Array, d: nu
 
 /** ap = A v = G v + lambda v + alpha sum_b f_b (f_b . v) over the n neighbour vectors in `block` ([n, d]). */
 function systemTimes(g: Float64Array, lambda: number, alpha: number, block: Float64Array, n: number, d: number, v: Float64Array, ap: Float64Array): void {
-  for (let i = 0; i < d; i++) {
-    let s = lambda * v[i];
-    for (let j = 0, gi = i * d; j < d; j++) s += g[gi + j] * v[j];
-    ap[i] = s;
-  }
-  // Unrolled by 4 (V8 does not vectorise; this is the epoch's hot loop); `tail` columns are done one by one.
+  // Unrolled by 4 (V8 does not vectorise; these are the epoch's hot loops); `tail` columns are done one by one.
   const tail = d & 3;
+  for (let i = 0; i < d; i++) {
+    const gi = i * d;
+    let s0 = lambda * v[i], s1 = 0, s2 = 0, s3 = 0;
+    let j = 0;
+    for (; j < d - tail; j += 4) {
+      s0 += g[gi + j] * v[j];
+      s1 += g[gi + j + 1] * v[j + 1];
+      s2 += g[gi + j + 2] * v[j + 2];
+      s3 += g[gi + j + 3] * v[j + 3];
+    }
+    for (; j < d; j++) s0 += g[gi + j] * v[j];
+    ap[i] = s0 + s1 + s2 + s3;
+  }
   for (let k = 0, bo = 0; k < n; k++, bo += d) {
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     let f = 0;
@@ -247,10 +262,10 @@ function systemTimes(g: Float64Array, lambda: number, alpha: number, block: Floa
  * The objective above divided by the number of observed pairs: sum over all pairs of s^2 is trace(XtX YtY), so the
  * loss costs nnz d + d^2 rather than U N d.
  */
-export function ialsLoss(p: IalsParams, byUser: Csr, alpha: number, lambda: number): number {
+export function ialsLoss(p: IalsParams, byUser: Csr, alpha: number, lambda: number, itemGramian?: Float64Array): number {
   const d = p.dim;
   const gx = gramian(p.userFactors, p.nUsers, d);
-  const gy = gramian(p.itemFactors, p.nItems, d);
+  const gy = itemGramian ?? gramian(p.itemFactors, p.nItems, d);
   let all = 0;
   for (let k = 0; k < d * d; k++) all += gx[k] * gy[k];
   let observed = 0;
@@ -297,10 +312,12 @@ export function trainIals(
   const userFactors = new Float32Array(nUsers * d);
   for (let k = 0; k < userFactors.length; k++) userFactors[k] = std * randomNormal(rng);
   const params: IalsParams = { nUsers, nItems, dim: d, userFactors, itemFactors: new Float32Array(nItems * d) };
+  /** One half step against `fixed`; returns fixed's Gramian (the loss reuses the items'). */
   const half = (csr: Csr, fixed: Float32Array, nFixed: number, out: Float32Array, exact: boolean) => {
     const g = gramian(fixed, nFixed, d);
     if (exact) alsHalfStep(csr, fixed, g, d, o.alpha, o.lambda, out);
     else cgHalfStep(csr, fixed, g, d, o.alpha, o.lambda, o.cgSteps, out);
+    return g;
   };
   const exact = o.solver === 'cholesky';
   let epochs: EpochReport[];
@@ -314,8 +331,8 @@ export function trainIals(
       onEpoch: hooks.onEpoch,
       work: (epoch) => {
         half(byItem, params.userFactors, nUsers, params.itemFactors, exact);
-        half(byUser, params.itemFactors, nItems, params.userFactors, exact || epoch === o.epochs);
-        return { trainLoss: ialsLoss(params, byUser, o.alpha, o.lambda) };
+        const gy = half(byUser, params.itemFactors, nItems, params.userFactors, exact || epoch === o.epochs);
+        return { trainLoss: ialsLoss(params, byUser, o.alpha, o.lambda, gy) };
       },
     });
   } catch (e) {
