@@ -137,9 +137,46 @@ export function trainBpr(
   const [U, E, G] = tables;
   // Validation negatives avoid the user's test items as well as the training ones.
   const validTriplets = hooks.validRows
-    ? fixedNegatives(ratings, hooks.validRows, userItems(ratings, concat(trainRows, hooks.validRows), nUsers), nItems, createRng(o.seed + 1))
+    ? fixedNegatives(ratings, hooks.validRows, userItems(ratings, Int32Array.from([...trainRows, ...hooks.validRows]), nUsers), nItems, createRng(o.seed + 1))
     : undefined;
 
+  const triplet = tripletStep(params, U, E, G, o);
+  const order = Int32Array.from(trainRows);
+  const epochs = runEpochs({
+    model: 'bpr',
+    epochs: o.epochs,
+    lr: o.lr,
+    lrDecay: o.lrDecay,
+    weights: () => ({ 'user embeddings': U.w, 'item embeddings': E.w, 'tag embeddings': G.w }),
+    measure: () => ({ ...(validTriplets ? { validLoss: bprLoss(params, validTriplets) } : {}), ...hooks.evaluate?.(params) }),
+    onEpoch: hooks.onEpoch,
+    work: (_epoch, lr) => {
+      shuffleInPlace(order, rng);
+      let lossSum = 0;
+      let steps = 0;
+      for (let n = 0; n < order.length; n++) {
+        const u = ratings.user[order[n]];
+        const p = ratings.item[order[n]];
+        for (let s = 0; s < o.negatives; s++) {
+          const q = sampleNegative(seen, u, nItems, rng);
+          if (q < 0) break; // the user has seen every item: no negative exists
+          lossSum += triplet(u, p, q, lr);
+          steps++;
+        }
+      }
+      return { trainLoss: lossSum / Math.max(1, steps) };
+    },
+  });
+  return { params, epochs };
+}
+
+/**
+ * One BPR step on the triplet (u, p, q) at step size lr, with its own scratch buffers: forward, -log sigma(x) and
+ * row-wise updates of the user row, both item rows and the tag rows they touch. Returns the triplet's loss.
+ */
+function tripletStep(params: BprParams, U: Table, E: Table, G: Table, o: BprOptions): (u: number, p: number, q: number, lr: number) => number {
+  const { itemDim: di, tagDim, nTags, itemTags } = params;
+  const d = di + tagDim;
   const wu = new Float64Array(d), du = new Float64Array(d);
   const vp = new Float64Array(d), dp = new Float64Array(d);
   const vn = new Float64Array(d), dn = new Float64Array(d);
@@ -147,8 +184,7 @@ export function trainBpr(
   const tagGrad = new Float64Array(nTags * tagDim);
   const tagTouched = new Uint8Array(nTags);
   const touchedList = new Int32Array(nTags);
-  const order = Int32Array.from(trainRows);
-  const triplet = (u: number, p: number, q: number, lr: number): number => {
+  return (u: number, p: number, q: number, lr: number): number => {
     activate(U.w, u, d, wu, du);
     represent(params, p, vp, dp);
     represent(params, q, vn, dn);
@@ -185,33 +221,6 @@ export function trainBpr(
     }
     return x > 0 ? Math.log1p(Math.exp(-x)) : -x + Math.log1p(Math.exp(x));
   };
-
-  const epochs = runEpochs({
-    model: 'bpr',
-    epochs: o.epochs,
-    lr: o.lr,
-    lrDecay: o.lrDecay,
-    weights: () => ({ 'user embeddings': U.w, 'item embeddings': E.w, 'tag embeddings': G.w }),
-    measure: () => ({ ...(validTriplets ? { validLoss: bprLoss(params, validTriplets) } : {}), ...hooks.evaluate?.(params) }),
-    onEpoch: hooks.onEpoch,
-    work: (_epoch, lr) => {
-      shuffleInPlace(order, rng);
-      let lossSum = 0;
-      let steps = 0;
-      for (let n = 0; n < order.length; n++) {
-        const u = ratings.user[order[n]];
-        const p = ratings.item[order[n]];
-        for (let s = 0; s < o.negatives; s++) {
-          const q = sampleNegative(seen, u, nItems, rng);
-          if (q < 0) break; // the user has seen every item: no negative exists
-          lossSum += triplet(u, p, q, lr);
-          steps++;
-        }
-      }
-      return { trainLoss: lossSum / Math.max(1, steps) };
-    },
-  });
-  return { params, epochs };
 }
 
 function checkOptions(o: BprOptions): void {
@@ -388,11 +397,4 @@ function fixedNegatives(ratings: Ratings, rows: Int32Array, seen: UserItems, nIt
     if (q >= 0) out.push(u, ratings.item[r], q);
   }
   return Int32Array.from(out);
-}
-
-function concat(a: Int32Array, b: Int32Array): Int32Array {
-  const out = new Int32Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -62,25 +62,7 @@ export async function trainIalsPipeline(req: TrainIalsRequest): Promise<TrainRep
 
   const refit = resolveRefit(split.name, req.refit);
   const hyper: Record<string, number | string> = { dim: o.dim, alpha: o.alpha, lambda: o.lambda, epochs: o.epochs, solver: o.solver, cgSteps: o.cgSteps, initStd: o.initStd, seed: o.seed };
-  const build = async (p: IalsParams, trainRows: Int32Array, shipped: Refit | undefined) => {
-    const tensors: TensorInput[] = [
-      { name: TENSOR_NAMES.userFactors, data: p.userFactors, shape: [nUsers, p.dim], dtype: req.quantization },
-      { name: TENSOR_NAMES.itemFactors, data: p.itemFactors, shape: [nItems, p.dim], dtype: req.quantization },
-    ];
-    const parts = await buildRatingArtifact({
-      kind: 'ials',
-      tensors,
-      dataset: ds,
-      trainRows,
-      split: split.name,
-      hyper,
-      quantization: req.quantization,
-      foldin: { implicit: { alpha: o.alpha, lambda: o.lambda } },
-      refit: shipped,
-    });
-    delete parts.manifest.ratingRange; // a ranker: its scores are not ratings
-    return parts;
-  };
+  const build = (p: IalsParams, trainRows: Int32Array, shipped: Refit | undefined) => ialsArtifact(ds, split.name, p, trainRows, o, hyper, req.quantization, shipped);
   let parts = await build(params, split.train, refit === 'none' ? 'none' : undefined);
 
   // Re-measure what the Worker will serve: the encoded bytes, decoded and scored by shared/ on tfjs wasm.
@@ -121,6 +103,27 @@ export async function trainIalsPipeline(req: TrainIalsRequest): Promise<TrainRep
     refit,
     index: indexed.index,
   };
+}
+
+/** The dot-product artifact of an iALS model: user and item factors, its own fold-in, no rating scale. */
+async function ialsArtifact(
+  ds: RatingsDataset,
+  split: string,
+  p: IalsParams,
+  trainRows: Int32Array,
+  o: IalsOptions,
+  hyper: Record<string, number | string>,
+  quantization: Quantization,
+  shipped: Refit | undefined,
+) {
+  const tensors: TensorInput[] = [
+    { name: TENSOR_NAMES.userFactors, data: p.userFactors, shape: [p.nUsers, p.dim], dtype: quantization },
+    { name: TENSOR_NAMES.itemFactors, data: p.itemFactors, shape: [p.nItems, p.dim], dtype: quantization },
+  ];
+  const foldin = { implicit: { alpha: o.alpha, lambda: o.lambda } };
+  const parts = await buildRatingArtifact({ kind: 'ials', tensors, dataset: ds, trainRows, split, hyper, quantization, foldin, refit: shipped });
+  delete parts.manifest.ratingRange; // a ranker: its scores are not ratings
+  return parts;
 }
 
 const str = (v: string | boolean | undefined) => v as string | undefined;
