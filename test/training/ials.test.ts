@@ -174,3 +174,24 @@ describe('iALS conjugate-gradient half steps (solver cg)', () => {
     expect(() => trainIals(ds.ratings, rows, 40, 30, { ...o, cgSteps: 0 })).toThrow(/cgSteps must be an integer >= 1, got 0/);
   });
 });
+
+describe('cgHalfStep returns the observed pairs\' part of the loss from its own dot products', () => {
+  it('equals the sum over the rows\' pairs of (1 + alpha)(1 - s)^2 - s^2 at the new vectors', () => {
+    const ds = generateSynthetic({ users: 25, items: 20, ratingsPerUser: 6, seed: 8 });
+    const rows = rowsOf(ds.ratings);
+    const d = 4;
+    const y = Float32Array.from({ length: 20 * d }, (_, k) => Math.sin(k * 2.3) * 0.5);
+    const byUser = pairsCsr(rows, ds.ratings.user, ds.ratings.item, 25);
+    const x = Float32Array.from({ length: 25 * d }, (_, k) => Math.cos(k) * 0.1);
+    const got = cgHalfStep(byUser, y, gramian(y, 20, d), d, 2, 0.5, 2, x);
+    let want = 0;
+    for (let u = 0; u < 25; u++) {
+      for (let k = byUser.indptr[u]; k < byUser.indptr[u + 1]; k++) {
+        const s = dot(x, u * d, y, byUser.indices[k] * d, d);
+        want += 3 * (1 - s) ** 2 - s * s;
+      }
+    }
+    expect(got).toBeCloseTo(want, 4);
+    expect(Math.abs(want)).toBeGreaterThan(1);
+  });
+});

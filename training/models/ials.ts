@@ -161,8 +161,10 @@ export function alsHalfStep(csr: Csr, fixed: Float32Array, g: Float64Array, d: n
  * current value in `out` (warm start). A v = G v + alpha sum_b f_b (f_b . v) + lambda v costs d^2 + 2 |N(a)| d, so
  * a row costs steps (d^2 + 2 |N(a)| d) instead of |N(a)| d^2 / 2 + d^3 / 6. Each step lowers the row's quadratic
  * (CG minimises it along conjugate directions), so the objective never rises; d steps reach the exact solution.
+ * Returns the observed pairs' part of the objective, sum (1 + alpha)(1 - s)^2 - s^2 over s = f_b . x_a (the new x_a),
+ * from dot products the steps compute anyway (x = x0 + sum_k a_k p_k, so f.x = f.x0 + sum_k a_k f.p_k).
  */
-export function cgHalfStep(csr: Csr, fixed: Float32Array, g: Float64Array, d: number, alpha: number, lambda: number, steps: number, out: Float32Array): void {
+export function cgHalfStep(csr: Csr, fixed: Float32Array, g: Float64Array, d: number, alpha: number, lambda: number, steps: number, out: Float32Array): number {
   const x = new Float64Array(d);
   const r = new Float64Array(d);
   const p = new Float64Array(d);
@@ -173,6 +175,9 @@ export function cgHalfStep(csr: Csr, fixed: Float32Array, g: Float64Array, d: nu
   for (let row = 0; row < nRows; row++) maxDegree = Math.max(maxDegree, indptr[row + 1] - indptr[row]);
   // The row's neighbours' vectors, gathered once into contiguous float64 for the steps' matrix-vector products.
   const block = new Float64Array(maxDegree * d);
+  const xdots = new Float64Array(maxDegree);
+  const pdots = new Float64Array(maxDegree);
+  let observed = 0;
   for (let row = 0; row < nRows; row++) {
     const start = indptr[row];
     const n = indptr[row + 1] - start;
@@ -193,6 +198,7 @@ export function cgHalfStep(csr: Csr, fixed: Float32Array, g: Float64Array, d: nu
       const fo = indices[start + k] * d;
       let s = 0;
       for (let f = 0; f < d; f++) s += (block[bo + f] = fixed[fo + f]) * x[f];
+      xdots[k] = s;
       const c = 1 + alpha - alpha * s;
       for (let f = 0; f < d; f++) r[f] += c * block[bo + f];
     }
@@ -202,10 +208,11 @@ export function cgHalfStep(csr: Csr, fixed: Float32Array, g: Float64Array, d: nu
       rr += r[f] * r[f];
     }
     for (let step = 0; step < steps && rr > 1e-20; step++) {
-      systemTimes(g, lambda, alpha, block, n, d, p, ap);
+      systemTimes(g, lambda, alpha, block, n, d, p, ap, pdots);
       let pap = 0;
       for (let f = 0; f < d; f++) pap += p[f] * ap[f];
       const a = rr / pap;
+      for (let k = 0; k < n; k++) xdots[k] += a * pdots[k];
       let next = 0;
       for (let f = 0; f < d; f++) {
         x[f] += a * p[f];
@@ -217,11 +224,13 @@ export function cgHalfStep(csr: Csr, fixed: Float32Array, g: Float64Array, d: nu
       for (let f = 0; f < d; f++) p[f] = r[f] + beta * p[f];
     }
     for (let f = 0; f < d; f++) out[o + f] = x[f];
+    for (let k = 0; k < n; k++) observed += (1 + alpha) * (1 - xdots[k]) ** 2 - xdots[k] * xdots[k];
   }
+  return observed;
 }
 
-/** ap = A v = G v + lambda v + alpha sum_b f_b (f_b . v) over the n neighbour vectors in `block` ([n, d]). */
-function systemTimes(g: Float64Array, lambda: number, alpha: number, block: Float64Array, n: number, d: number, v: Float64Array, ap: Float64Array): void {
+/** ap = A v = G v + lambda v + alpha sum_b f_b (f_b . v) over the n neighbour vectors in `block` ([n, d]); f_b . v into vdots. */
+function systemTimes(g: Float64Array, lambda: number, alpha: number, block: Float64Array, n: number, d: number, v: Float64Array, ap: Float64Array, vdots: Float64Array): void {
   // Unrolled by 4 (V8 does not vectorise; these are the epoch's hot loops); `tail` columns are done one by one.
   const tail = d & 3;
   for (let i = 0; i < d; i++) {
@@ -247,7 +256,8 @@ function systemTimes(g: Float64Array, lambda: number, alpha: number, block: Floa
       s3 += block[bo + f + 3] * v[f + 3];
     }
     for (; f < d; f++) s0 += block[bo + f] * v[f];
-    const s = alpha * (s0 + s1 + s2 + s3);
+    vdots[k] = s0 + s1 + s2 + s3;
+    const s = alpha * vdots[k];
     for (f = 0; f < d - tail; f += 4) {
       ap[f] += s * block[bo + f];
       ap[f + 1] += s * block[bo + f + 1];
@@ -260,16 +270,16 @@ function systemTimes(g: Float64Array, lambda: number, alpha: number, block: Floa
 
 /**
  * The objective above divided by the number of observed pairs: sum over all pairs of s^2 is trace(XtX YtY), so the
- * loss costs nnz d + d^2 rather than U N d.
+ * loss costs nnz d + d^2 rather than U N d; nnz d is skipped when the observed pairs' part is given (cgHalfStep's).
  */
-export function ialsLoss(p: IalsParams, byUser: Csr, alpha: number, lambda: number, itemGramian?: Float64Array): number {
+export function ialsLoss(p: IalsParams, byUser: Csr, alpha: number, lambda: number, itemGramian?: Float64Array, observedPart?: number): number {
   const d = p.dim;
   const gx = gramian(p.userFactors, p.nUsers, d);
   const gy = itemGramian ?? gramian(p.itemFactors, p.nItems, d);
   let all = 0;
   for (let k = 0; k < d * d; k++) all += gx[k] * gy[k];
-  let observed = 0;
-  for (let u = 0; u < p.nUsers; u++) {
+  let observed = observedPart ?? 0;
+  for (let u = 0; u < (observedPart === undefined ? p.nUsers : 0); u++) {
     const uo = u * d;
     for (let k = byUser.indptr[u]; k < byUser.indptr[u + 1]; k++) {
       const io = byUser.indices[k] * d;
@@ -312,12 +322,14 @@ export function trainIals(
   const userFactors = new Float32Array(nUsers * d);
   for (let k = 0; k < userFactors.length; k++) userFactors[k] = std * randomNormal(rng);
   const params: IalsParams = { nUsers, nItems, dim: d, userFactors, itemFactors: new Float32Array(nItems * d) };
-  /** One half step against `fixed`; returns fixed's Gramian (the loss reuses the items'). */
+  /** One half step against `fixed`: fixed's Gramian and (CG) the observed part of the loss, which the loss reuses. */
   const half = (csr: Csr, fixed: Float32Array, nFixed: number, out: Float32Array, exact: boolean) => {
     const g = gramian(fixed, nFixed, d);
-    if (exact) alsHalfStep(csr, fixed, g, d, o.alpha, o.lambda, out);
-    else cgHalfStep(csr, fixed, g, d, o.alpha, o.lambda, o.cgSteps, out);
-    return g;
+    if (exact) {
+      alsHalfStep(csr, fixed, g, d, o.alpha, o.lambda, out);
+      return { g, observed: undefined };
+    }
+    return { g, observed: cgHalfStep(csr, fixed, g, d, o.alpha, o.lambda, o.cgSteps, out) };
   };
   const exact = o.solver === 'cholesky';
   let epochs: EpochReport[];
@@ -331,8 +343,8 @@ export function trainIals(
       onEpoch: hooks.onEpoch,
       work: (epoch) => {
         half(byItem, params.userFactors, nUsers, params.itemFactors, exact);
-        const gy = half(byUser, params.itemFactors, nItems, params.userFactors, exact || epoch === o.epochs);
-        return { trainLoss: ialsLoss(params, byUser, o.alpha, o.lambda, gy) };
+        const { g, observed } = half(byUser, params.itemFactors, nItems, params.userFactors, exact || epoch === o.epochs);
+        return { trainLoss: ialsLoss(params, byUser, o.alpha, o.lambda, g, observed) };
       },
     });
   } catch (e) {
