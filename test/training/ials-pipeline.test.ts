@@ -11,6 +11,7 @@ import { scoreAllItems } from '../../shared/model/score-all.js';
 import { loadDataset } from '../../training/data/load.js';
 import { generateSynthetic } from '../../training/data/synthetic.js';
 import { readArtifact } from '../../training/export/artifact-files.js';
+import { IALS_STANDALONE } from '../../training/models/ials.js';
 import { trainIalsPipeline } from '../../training/pipeline/train-ials.js';
 import { PIPELINES } from '../../training/pipeline/registry.js';
 import { useWasmBackend } from '../../training/tf-node.js';
@@ -32,6 +33,7 @@ describe('ials kind: a dot-product ranker artifact, served and folded in by shar
 
   it('is registered, reports the ranking contract keys against most-popular, and ships no rating scale', async () => {
     expect(PIPELINES.ials.defaultSplit).toBe('ranking-75-25');
+    expect(PIPELINES.ials.defaultEpochs).toBe(IALS_STANDALONE.epochs); // the progress bar's total
     expect(report.model).toBe('ials');
     expect(report.split).toBe('ranking-75-25');
     for (const k of RANKING_KEYS) expect(report.quantized[k] as number, k).toBeCloseTo(report.metrics[k], 5);
