@@ -4,14 +4,12 @@
 // post-filter (recommendForUserWhere) against the unfiltered query.
 //   npx tsx bench/filters.ts [--items 10000 --dim 64 --reps 200]
 import * as tf from '@tensorflow/tfjs-core';
-import { inMemory } from '../shared/artifact/decode.js';
-import { FORMAT_NAME, FORMAT_VERSION, type Manifest } from '../shared/artifact/schema.js';
 import { buildItemFilter, rankItems, recommendForUserWhere, similarItemsWhere, topKWhere, type ItemFilter } from '../shared/model/filters.js';
-import { loadModel, type LoadedModel } from '../shared/model/loaded.js';
+import { TENSOR_NAMES, type LoadedModel } from '../shared/model/loaded.js';
 import { recommendForUser, similarItems, type Scored } from '../shared/model/queries.js';
 import { cosineTo } from '../shared/model/vectors.js';
 import { createRng } from '../training/data/random.js';
-import { useWasmBackend } from '../training/tf-node.js';
+import { buildArtifact, serveAndMeasure, type BuiltArtifact } from '../training/export/artifact-builder.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,7 +24,8 @@ const K = 10;
 /** Tag t is carried by a fraction SHARE[t] of the items, independently. */
 const SHARE: Record<string, number> = { 'p0.5%': 0.005, 'p2%': 0.02, 'p10%': 0.1, 'p30%': 0.3, 'p70%': 0.7 };
 
-function randomModel(): LoadedModel {
+/** The random model as an artifact, built as training builds one (served through loadModel by serveAndMeasure). */
+function randomArtifact(): Promise<BuiltArtifact> {
   const rng = createRng(11);
   const items = Float32Array.from({ length: N * D }, () => rng() * 2 - 1);
   const users = Float32Array.from({ length: U * D }, () => rng() * 2 - 1);
@@ -35,25 +34,18 @@ function randomModel(): LoadedModel {
     title: `item ${i + 1}`,
     tags: Object.keys(SHARE).filter((t) => rng() < SHARE[t]),
   }));
-  const manifest = {
-    format: FORMAT_NAME,
-    formatVersion: FORMAT_VERSION,
-    model: { kind: 'bench', hyper: {} },
+  return buildArtifact({
+    kind: 'bench',
+    tensors: [
+      { name: TENSOR_NAMES.itemFactors, data: items, shape: [N, D], dtype: 'f32' },
+      { name: TENSOR_NAMES.userFactors, data: users, shape: [U, D], dtype: 'f32' },
+    ],
+    hyper: {},
+    quantization: 'f32',
     counts: { users: U, items: N },
-    tensors: [],
-    tensorsSha256: '',
-    tensorsBytes: 0,
-    metrics: { float: {}, quantized: {}, baselines: {} },
     dataset: { name: 'bench', fingerprint: '', ratings: 0, split: '' },
+    items: { items: meta, users: Array.from({ length: U }, (_, u) => `u${u}`), seen: { indptr: new Array(U + 1).fill(0), indices: [] } },
     createdAt: new Date(0).toISOString(),
-  } satisfies Manifest;
-  return loadModel('bench', 'v', {
-    manifest,
-    ...inMemory({ items: meta, users: Array.from({ length: U }, (_, u) => `u${u}`), seen: { indptr: new Array(U + 1).fill(0), indices: [] } }),
-    tensors: new Map([
-      ['item_factors', { shape: [N, D], dtype: 'f32', data: items }],
-      ['user_factors', { shape: [U, D], dtype: 'f32', data: users }],
-    ]),
   });
 }
 
@@ -78,8 +70,10 @@ function median(xs: number[]): number {
 }
 
 async function main() {
-  await useWasmBackend();
-  const model = randomModel();
+  await serveAndMeasure(await randomArtifact(), measure);
+}
+
+function measure(model: LoadedModel): void {
   const rows: Record<string, string | number>[] = [];
   const cases: [string, ItemFilter | undefined][] = [['none', undefined]];
   for (const t of Object.keys(SHARE)) cases.push([t, buildItemFilter(model, { tags: [t] })]);
@@ -140,7 +134,6 @@ async function main() {
   );
   console.log(`filtered similar items and recommendations, ${N} x ${D}, k=${K}, ${REPS} queries each, tfjs ${tf.getBackend()}`);
   console.table(rows);
-  model.dispose();
 }
 
 await main();

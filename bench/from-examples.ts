@@ -1,13 +1,11 @@
 // Cost of cold start from examples on a 10k x 64 model (tfjs wasm backend in Node): the in-request logistic fit
 // alone and the whole query (fit + two ranked lists), for several example counts.
 //   npx tsx bench/from-examples.ts [--items 10000 --dim 64 --reps 100]
-import { inMemory } from '../shared/artifact/decode.js';
-import { FORMAT_NAME, FORMAT_VERSION, type Manifest } from '../shared/artifact/schema.js';
 import { fitLogistic, recommendFromExamples } from '../shared/model/from-examples.js';
-import { loadModel } from '../shared/model/loaded.js';
+import { TENSOR_NAMES, type LoadedModel } from '../shared/model/loaded.js';
 import { columns } from '../shared/model/vectors.js';
 import { createRng } from '../training/data/random.js';
-import { useWasmBackend } from '../training/tf-node.js';
+import { buildArtifact, serveAndMeasure } from '../training/export/artifact-builder.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,25 +21,21 @@ function median(xs: number[]): number {
 }
 
 async function main() {
-  await useWasmBackend();
   const rng = createRng(5);
-  const manifest = {
-    format: FORMAT_NAME,
-    formatVersion: FORMAT_VERSION,
-    model: { kind: 'bench', hyper: {} },
+  const built = await buildArtifact({
+    kind: 'bench',
+    tensors: [{ name: TENSOR_NAMES.itemFactors, data: Float32Array.from({ length: N * D }, () => rng() * 2 - 1), shape: [N, D], dtype: 'f32' }],
+    hyper: {},
+    quantization: 'f32',
     counts: { users: 0, items: N },
-    tensors: [],
-    tensorsSha256: '',
-    tensorsBytes: 0,
-    metrics: { float: {}, quantized: {}, baselines: {} },
     dataset: { name: 'bench', fingerprint: '', ratings: 0, split: '' },
+    items: { items: Array.from({ length: N }, (_, i) => ({ id: String(i), title: String(i) })), users: [], seen: { indptr: [0], indices: [] } },
     createdAt: new Date(0).toISOString(),
-  } satisfies Manifest;
-  const model = loadModel('bench', 'v', {
-    manifest,
-    ...inMemory({ items: Array.from({ length: N }, (_, i) => ({ id: String(i), title: String(i) })), users: [], seen: { indptr: [0], indices: [] } }),
-    tensors: new Map([['item_factors', { shape: [N, D], dtype: 'f32', data: Float32Array.from({ length: N * D }, () => rng() * 2 - 1) }]]),
   });
+  await serveAndMeasure(built, measure);
+}
+
+function measure(model: LoadedModel): void {
   const rows = [];
   for (const [nLiked, nDisliked] of [[1, 0], [3, 2], [10, 10], [50, 50], [100, 100]]) {
     const fitMs: number[] = [];
@@ -72,7 +66,6 @@ async function main() {
   }
   console.log(`recommendations from examples, ${N} x ${D}, k=10, ${REPS} queries each`);
   console.table(rows);
-  model.dispose();
 }
 
 await main();

@@ -11,30 +11,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { dequantizeQ8, quantizeQ8 } from '../shared/artifact/q8.js';
-import { cosineFactors, Int8Engine } from '../shared/engine/int8-engine.js';
-import { normalizeRows, transpose } from '../shared/model/loaded.js';
+import { Int8Engine } from '../shared/engine/int8-engine.js';
+import { cosineFactors } from '../shared/engine/kernel-inputs.js';
+import { prng } from '../test/helpers/prng.js';
+import { normalizeRows, transpose } from '../shared/model/row-math.js';
 import { int8ScanModule } from '../training/engine-node.js';
 import { useWasmBackend } from '../training/tf-node.js';
 
 const K = 10;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Embedding-like data: 64 cluster centres plus per-item noise, lengths spread over 4x (popular items grow long
  * vectors), so that neighbours are neither all ties (pure gaussian) nor trivially separated.
  */
 function makeData(n: number, d: number, seed: number, kind: string): Float32Array {
-  const rand = rng(seed);
+  const rand = prng(seed);
   const g = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   if (kind === 'gaussian') return Float32Array.from({ length: n * d }, g);
   if (kind !== 'clustered') throw new Error(`--data ${kind}: expected clustered or gaussian`);
@@ -85,6 +76,22 @@ function recall(got: Answer, exact: number[]): number {
   return exact.filter((j) => set.has(j)).length / exact.length;
 }
 
+/** Each item's K nearest by exact cosine on f32 rows (double accumulation), itself left out. */
+function exactTopK(data: Float32Array, n: number, d: number, items: number[]): number[][] {
+  const exactUnit = normalizeRows(data, n, d);
+  return items.map((i) => {
+    const q = exactUnit.subarray(i * d, (i + 1) * d);
+    const scores: { j: number; s: number }[] = [];
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      let s = 0;
+      for (let c = 0; c < d; c++) s += q[c] * exactUnit[j * d + c];
+      scores.push({ j, s });
+    }
+    return scores.sort((a, b) => b.s - a.s).slice(0, K).map((x) => x.j);
+  });
+}
+
 async function runSize(n: number, d: number, queries: number, rounds: number, kind: string): Promise<void> {
   const data = makeData(n, d, n, kind);
   const q8 = quantizeQ8(data, n, d);
@@ -99,7 +106,7 @@ async function runSize(n: number, d: number, queries: number, rounds: number, ki
   const unitT = tf.tensor2d(transpose(unitRows, n, d), [d, n]);
   const tfLoadMs = performance.now() - t0;
 
-  const rand = rng(n + 1);
+  const rand = prng(n + 1);
   const items = Array.from({ length: queries }, () => Math.floor(rand() * n));
   const query = (i: number) => unitRows.subarray(i * d, (i + 1) * d);
 
@@ -133,18 +140,7 @@ async function runSize(n: number, d: number, queries: number, rounds: number, ki
   }
 
   // Exact cosine on the original f32 data (double accumulation), for recall; and agreement with today's int8 path.
-  const exactUnit = normalizeRows(data, n, d);
-  const exact = items.map((i) => {
-    const q = exactUnit.subarray(i * d, (i + 1) * d);
-    const scores: { j: number; s: number }[] = [];
-    for (let j = 0; j < n; j++) {
-      if (j === i) continue;
-      let s = 0;
-      for (let c = 0; c < d; c++) s += q[c] * exactUnit[j * d + c];
-      scores.push({ j, s });
-    }
-    return scores.sort((a, b) => b.s - a.s).slice(0, K).map((x) => x.j);
-  });
+  const exact = exactTopK(data, n, d, items);
   const meanRecall = (name: string) => answers[name].reduce((s, a, t) => s + recall(a, exact[t]), 0) / items.length;
   const sameAsTfjs = answers.engine.filter((a, t) => Array.from(a).join() === Array.from(answers.tfjs[t]).join()).length;
   const setAsTfjs = answers.engine.reduce((s, a, t) => s + recall(a, answers.tfjs[t] as number[]), 0) / items.length;

@@ -55,17 +55,7 @@ async function main(): Promise<void> {
   for (const w of wanted) {
     if (!PARTS.some((p) => p.name === w)) throw new Error(`--parts: unknown part ${JSON.stringify(w)}; parts are ${PARTS.map((p) => p.name).join(', ')}`);
   }
-  const sizes = values.sizes
-    ? values.sizes.split(',').map((s) => {
-        const n = Number(s);
-        if (!Number.isInteger(n) || n < 100) throw new Error(`--sizes: ${JSON.stringify(s)} is not an item count >= 100`);
-        return n;
-      })
-    : quick
-      ? [10_000, 60_000]
-      : [10_000, 60_000, 250_000];
-  // The engine's targets (summary.ratios, BENCHMARKS.md) are stated at 10k: never measured without it.
-  if (!sizes.includes(10_000)) sizes.unshift(10_000);
+  const sizes = parseSizes(values.sizes, quick);
   const t0 = performance.now();
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'edgerec-bench-'));
   const log = (line: string) => process.stderr.write(line + '\n');
@@ -86,26 +76,7 @@ async function main(): Promise<void> {
     const b = await buildBundles();
     log(`bundles built in ${((performance.now() - tb) / 1000).toFixed(1)} s`);
     await mkdir(RESULTS, { recursive: true });
-    for (const part of PARTS.filter((p) => wanted.includes(p.name))) {
-      const tp = performance.now();
-      log(`\n== ${part.name}: ${part.title}`);
-      let result: PartResult;
-      try {
-        result = await part.run(ctx);
-      } catch (e) {
-        log(`part ${part.name} failed: ${(e as Error).stack ?? e}`);
-        result = { name: part.name, tables: [], data: { error: String((e as Error).message ?? e) }, notes: [`failed: ${(e as Error).message}`] };
-      }
-      const seconds = (performance.now() - tp) / 1000;
-      result.data.seconds = Math.round(seconds * 10) / 10;
-      ctx.done[part.name] = result;
-      for (const t of result.tables) process.stdout.write('\n' + renderTable(t));
-      log(`(${part.name}: ${seconds.toFixed(1)} s)`);
-      await writeFile(
-        path.join(RESULTS, `${part.name}.json`),
-        JSON.stringify({ part: part.name, title: part.title, command, date: new Date().toISOString(), quick, machine, ...result.data, tables: result.tables, summary: result.summary ?? {} }, null, 1) + '\n',
-      );
-    }
+    for (const part of PARTS.filter((p) => wanted.includes(p.name))) await runPart(part, ctx, command, machine);
     const seconds = (performance.now() - t0) / 1000;
     await writeSummary(ctx, command, machine, seconds, b.prodBytes);
     // A full run rewrites BENCHMARKS.md; --md also does after a partial one (parts not run keep their last full
@@ -118,6 +89,45 @@ async function main(): Promise<void> {
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** --sizes as item counts (default by --quick), 10000 always among them. */
+function parseSizes(arg: string | undefined, quick: boolean): number[] {
+  const sizes = arg
+    ? arg.split(',').map((s) => {
+        const n = Number(s);
+        if (!Number.isInteger(n) || n < 100) throw new Error(`--sizes: ${JSON.stringify(s)} is not an item count >= 100`);
+        return n;
+      })
+    : quick
+      ? [10_000, 60_000]
+      : [10_000, 60_000, 250_000];
+  // The engine's targets (summary.ratios, BENCHMARKS.md) are stated at 10k: never measured without it.
+  if (!sizes.includes(10_000)) sizes.unshift(10_000);
+  return sizes;
+}
+
+/** Runs one part (a failure becomes its result), prints its tables and writes bench/results/<part>.json. */
+async function runPart(part: Part, ctx: BenchContext, command: string, machine: ReturnType<typeof machineInfo>): Promise<void> {
+  const tp = performance.now();
+  const log = ctx.log;
+  log(`\n== ${part.name}: ${part.title}`);
+  let result: PartResult;
+  try {
+    result = await part.run(ctx);
+  } catch (e) {
+    log(`part ${part.name} failed: ${(e as Error).stack ?? e}`);
+    result = { name: part.name, tables: [], data: { error: String((e as Error).message ?? e) }, notes: [`failed: ${(e as Error).message}`] };
+  }
+  const seconds = (performance.now() - tp) / 1000;
+  result.data.seconds = Math.round(seconds * 10) / 10;
+  ctx.done[part.name] = result;
+  for (const t of result.tables) process.stdout.write('\n' + renderTable(t));
+  log(`(${part.name}: ${seconds.toFixed(1)} s)`);
+  await writeFile(
+    path.join(RESULTS, `${part.name}.json`),
+    JSON.stringify({ part: part.name, title: part.title, command, date: new Date().toISOString(), quick: ctx.quick, machine, ...result.data, tables: result.tables, summary: result.summary ?? {} }, null, 1) + '\n',
+  );
 }
 
 /** summary.json: headline figures under stable keys. A partial run keeps the figures of parts it did not run. */

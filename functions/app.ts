@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Hono } from 'hono';
+import type { Health } from '../shared/api/answers.js';
 import { EdgerecError } from '../shared/errors.js';
 import type { AppEnv } from './env.js';
 import { httpCache } from './middleware/cache.js';
@@ -40,7 +41,8 @@ export function createApp() {
     const { numTensors, numBytes } = tfReady() ? tf.memory() : { numTensors: 0, numBytes: 0 };
     // modelMemory: MODEL_MEMORY_BUDGET_MB in bytes, the models' tensor bytes held against it (the sum of the models'
     // residentBytes), the most ever held at once (a swap holds two versions for a moment) and evictions so far.
-    return c.json({ ok: true, ...backendInfo(), selfTest: selfTest ?? null, memory: { numTensors, numBytes }, modelMemory: modelMemory(c.env), models: loadedModels(), ...splitsView() });
+    const health: Health = { ok: true, ...backendInfo(), selfTest: selfTest ?? null, memory: { numTensors, numBytes }, modelMemory: modelMemory(c.env), models: loadedModels(), ...splitsView() };
+    return c.json(health);
   });
   app.route('/v1/models', catalogRoutes);
   app.route('/v1/models', queryRoutes);

@@ -1,54 +1,19 @@
-import { decodeArtifact } from '../shared/artifact/decode.js';
-import { ARTIFACT_FILES } from '../shared/artifact/schema.js';
 import { ModelUnavailableError, NoModelError, NotFoundError } from '../shared/errors.js';
-import { loadModelSteps, modelBytes, needsTfjsAtLoad, TfjsNotReadyError, type LoadedModel } from '../shared/model/loaded.js';
-import { fnv1a64 } from '../shared/etag.js';
-import { checkModelName, isVersion, parseHidden, registryKeys } from '../shared/registry.js';
-import { sha256InSteps } from './checksum.js';
+import { modelBytes, type LoadedModel } from '../shared/model/loaded.js';
+import { TfjsNotReadyError } from '../shared/model/tensor-hold.js';
+import { checkModelName, isVersion, registryKeys } from '../shared/registry.js';
 import { parseSplit, type SplitFile } from '../shared/split.js';
-import { loadOptions } from './engine.js';
 import type { Context } from 'hono';
 import type { Env } from './env.js';
-import { budgetBytes, estimateResidentBytes, formatBytes, ModelTooLargeError, numberVar } from './model-budget.js';
+import { ModelTooLargeError, numberVar } from './model-budget.js';
+import { applyHidden, readHidden } from './model-hidden.js';
+import { loadVersion } from './model-load.js';
+import { exclusive } from './model-memory.js';
+import { nextUse, slots, type Slot } from './model-slots.js';
 import { ensureWasmBackend } from './tf-backend.js';
 
-interface Live {
-  version: string;
-  model: LoadedModel;
-  loadedAt: string;
-  loadMs: number;
-  /**
-   * Where loadMs went (npm run bench reads them from /healthz). Local figures only: deployed, a Worker's clock
-   * advances on I/O alone, so the CPU-bound phases read 0 there.
-   */
-  phases: { r2Ms: number; decodeMs: number; uploadMs: number };
-}
-
-interface Slot {
-  live?: Live;
-  /** When CURRENT was last read (ms since epoch). */
-  checkedAt: number;
-  refreshing?: Promise<void>;
-  failed?: { version: string; message: string; at: string; code?: string };
-  /** Ids in <model>/HIDDEN when last read (applied to every version this slot loads). */
-  hiddenIds: string[];
-  /** Why the last HIDDEN read was not applied, if it was not. */
-  hiddenProblem?: string;
-  /** Use order (a counter, not a clock: no ties): the least recently used model is evicted first. */
-  lastUsed: number;
-  /** Requests that waited for a load (nothing was live): the first, and any after an eviction or a refusal. */
-  waited: number;
-  /** Set when the memory budget evicted the live version; the next request loads it again. */
-  evicted?: { version: string; residentBytes: number; at: string };
-  /** <model>/SPLIT when last read (undefined: none); why it was not applied, if it was not. */
-  split?: SplitFile;
-  splitProblem?: string;
-  /** A slot holding one fixed version (a split's variant), keyed `<model>@<version>`: it never reads CURRENT. */
-  pinned?: { model: string; version: string };
-}
-
-/** Per-isolate cache: one slot per model name, holding the live version's tensors. */
-const slots = new Map<string, Slot>();
+export { answerVersion } from './model-hidden.js';
+export { modelMemory } from './model-memory.js';
 
 const DEFAULT_TTL_SECONDS = 30;
 
@@ -65,8 +30,6 @@ export function background(c: Context): Background | undefined {
     return undefined;
   }
 }
-
-let useClock = 0;
 
 /**
  * Runs `use` on the live version of `name`. Only a slot with nothing live makes the request wait (its first load,
@@ -111,7 +74,7 @@ export async function withModel<T>(env: Env, model: string, use: (m: LoadedModel
     if (slot.failed?.code === 'model_too_large') throw new ModelTooLargeError(slot.failed.message);
     throw new ModelUnavailableError(`model ${JSON.stringify(name)} failed to load: ${slot.failed?.message ?? 'unknown reason'}`);
   }
-  slot.lastUsed = ++useClock;
+  slot.lastUsed = nextUse();
   try {
     return use(slot.live.model);
   } catch (e) {
@@ -186,7 +149,7 @@ async function refresh(env: Env, name: string, slot: Slot): Promise<void> {
     slot.live = next;
     slot.failed = undefined;
     slot.evicted = undefined;
-    slot.lastUsed = ++useClock;
+    slot.lastUsed = nextUse();
     previous?.model.dispose();
   } catch (e) {
     // The previous version (if any) keeps serving; /healthz reports the refusal.
@@ -195,127 +158,6 @@ async function refresh(env: Env, name: string, slot: Slot): Promise<void> {
     console.error(`edgerec: refusing ${name}/${version}: ${(e as Error).message}`);
   }
 }
-
-// ---- The memory budget (MODEL_MEMORY_BUDGET_MB) -------------------------------------------------------------
-
-/** Loads run one at a time per isolate, so what is resident is known exactly when a load makes room. */
-let loadQueue: Promise<unknown> = Promise.resolve();
-function exclusive<T>(f: () => Promise<T>): Promise<T> {
-  const run = loadQueue.then(f);
-  loadQueue = run.catch(() => {});
-  return run;
-}
-
-let peakResidentBytes = 0;
-let evictions = 0;
-
-const residentTotal = () => [...slots.values()].reduce((s, x) => s + (x.live ? modelBytes(x.live.model) : 0), 0);
-
-function evict(name: string, slot: Slot, why: string): void {
-  const live = slot.live!;
-  slot.live = undefined;
-  slot.checkedAt = 0;
-  slot.evicted = { version: live.version, residentBytes: modelBytes(live.model), at: new Date().toISOString() };
-  evictions++;
-  live.model.dispose();
-  console.log(`edgerec: evicted ${name}/${live.version} (${formatBytes(modelBytes(live.model))}) ${why}`);
-}
-
-/**
- * Evicts least recently used models (never `name`'s) until `bytes` more fit the budget. If they still do not, the
- * live version of `name` itself goes (a model larger than half the budget cannot have two versions resident: its
- * requests wait for the new one instead of the isolate running out of memory).
- */
-function makeRoom(name: string, bytes: number, budget: number): void {
-  // Built only when something is evicted: toLocaleString's first call loads ICU data (~15 ms of a cold start).
-  const why = () => `to make room for ${name} (${formatBytes(bytes)}) within the budget of ${formatBytes(budget)}`;
-  // A split's variant never evicts the other versions of its own model: they answer the same experiment.
-  const pinned = slots.get(name)?.pinned;
-  const spare = (n: string, s: Slot) => n === name || (pinned !== undefined && (n === pinned.model || s.pinned?.model === pinned.model));
-  while (residentTotal() + bytes > budget) {
-    let lru: [string, Slot] | undefined;
-    for (const [n, s] of slots) if (!spare(n, s) && s.live && (!lru || s.lastUsed < lru[1].lastUsed)) lru = [n, s];
-    if (!lru) break;
-    evict(lru[0], lru[1], why());
-  }
-  if (pinned && residentTotal() + bytes > budget) {
-    throw new ModelTooLargeError(
-      `the split of ${JSON.stringify(pinned.model)} needs version ${pinned.version} (${formatBytes(bytes)}) resident beside its other versions (${formatBytes(residentTotal())} in all now), ` +
-        `more than this isolate's model memory budget of ${formatBytes(budget)}: the split is not applied (every request gets CURRENT); split between smaller versions or raise MODEL_MEMORY_BUDGET_MB`,
-    );
-  }
-  const own = slots.get(name);
-  if (own?.live && residentTotal() + bytes > budget) evict(name, own, `(its previous version) ${why()}`);
-}
-
-function tooLarge(name: string, version: string, bytes: number, budget: number, how: string): ModelTooLargeError {
-  return new ModelTooLargeError(
-    `model ${JSON.stringify(name)} version ${version} needs ${formatBytes(bytes)} of tensors (${how}), more than this isolate's model memory budget of ${formatBytes(budget)}: ` +
-      'raise MODEL_MEMORY_BUDGET_MB in wrangler.toml [vars] (an isolate has 128 MB in all) or publish a smaller model',
-  );
-}
-
-async function loadVersion(env: Env, name: string, version: string, namedBy: 'CURRENT' | 'SPLIT', slotName = name): Promise<Live> {
-  const t0 = performance.now();
-  const budget = budgetBytes(env);
-  const get = async (file: string) => {
-    const obj = await env.MODELS.get(registryKeys.file(name, version, file));
-    if (!obj) throw new Error(`${namedBy} names version ${version}, but ${registryKeys.file(name, version, file)} is missing`);
-    return obj;
-  };
-  // All three reads start at once (no extra round trip); the manifest, which is small, says whether to go on.
-  const [manifestObj, tensorsObj, itemsObj] = [ARTIFACT_FILES.manifest, ARTIFACT_FILES.tensors, ARTIFACT_FILES.items].map(get);
-  tensorsObj.catch(() => {});
-  itemsObj.catch(() => {});
-  const manifest = await (await manifestObj).text();
-  const opts = loadOptions(env);
-  const estimate = estimateResidentBytes(manifest, opts.scorer === 'engine');
-  if (estimate !== undefined && estimate > budget) {
-    // Refused before tensors.bin is read: the bodies are dropped unread.
-    for (const o of [tensorsObj, itemsObj]) o.then((b) => (b as { body?: ReadableStream }).body?.cancel(), () => {}).catch(() => {});
-    throw tooLarge(name, version, estimate, budget, "estimated from its manifest's tensor table");
-  }
-  const [tensors, items] = await Promise.all([tensorsObj.then((o) => o.arrayBuffer()), itemsObj.then((o) => o.text())]);
-  const t1 = performance.now();
-  // Decode and upload are long synchronous steps on the isolate's one thread; between them, requests that queued
-  // meanwhile are answered (from the live version) first.
-  await yieldToRequests();
-  // Publish ran the full decode on these bytes; the checksum vouches for what it checked (decode.ts DecodeOptions).
-  const decoded = await decodeArtifact(manifest, new Uint8Array(tensors), items, { verify: 'checksum', sha256: (b) => sha256InSteps(b, yieldToRequests) });
-  await yieldToRequests();
-  const t2 = performance.now();
-  // Room is made after the artifact decoded (a broken one evicts nothing) and before its upload.
-  if (estimate !== undefined) makeRoom(slotName, estimate, budget);
-  if (needsTfjsAtLoad(decoded, opts)) await ensureWasmBackend();
-  // In steps: between chunks of the codes (and after the catalogue copy) requests queued meanwhile are answered, so a
-  // 1M load is a series of short pauses, not one (loadModelSteps).
-  const steps = loadModelSteps(name, version, decoded, opts);
-  let step = steps.next();
-  while (!step.done) {
-    await yieldToRequests();
-    step = steps.next();
-  }
-  const model = step.value;
-  const t3 = performance.now();
-  if (modelBytes(model) > budget) {
-    const bytes = modelBytes(model);
-    model.dispose();
-    throw tooLarge(name, version, bytes, budget, 'measured after upload');
-  }
-  // The estimate is checked against the real figure: whatever it missed is made room for now.
-  try {
-    makeRoom(slotName, modelBytes(model), budget);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  // The new version and the old one (still serving) are both resident until the caller swaps: the peak.
-  peakResidentBytes = Math.max(peakResidentBytes, residentTotal() + modelBytes(model));
-  const phases = { r2Ms: t1 - t0, decodeMs: t2 - t1, uploadMs: t3 - t2 };
-  return { version, model, loadedAt: new Date().toISOString(), loadMs: t3 - t0, phases };
-}
-
-const yieldToRequests = () => new Promise<void>((r) => setTimeout(r, 0));
 
 /**
  * A split variant's slot: its version never changes, so a re-read only applies the model's hidden list (read by
@@ -331,7 +173,7 @@ async function refreshPinned(env: Env, name: string, slot: Slot, pinned: { model
     slot.live = next;
     slot.failed = undefined;
     slot.evicted = undefined;
-    slot.lastUsed = ++useClock;
+    slot.lastUsed = nextUse();
   } catch (e) {
     const code = e instanceof ModelTooLargeError ? e.code : undefined;
     slot.failed = { version: pinned.version, message: (e as Error).message, at: new Date().toISOString(), ...(code ? { code } : {}) };
@@ -365,43 +207,6 @@ export function currentSplit(model: string): SplitFile | undefined {
   return slots.get(model)?.split;
 }
 
-/** The budget and what is held against it, for /healthz. */
-export function modelMemory(env: Env) {
-  return { budgetBytes: budgetBytes(env), residentBytes: residentTotal(), peakResidentBytes, evictions };
-}
-
-/**
- * Reads <model>/HIDDEN into the slot. Absent: nothing hidden. Unreadable or malformed: the previous list stays
- * (a bad write must neither take answers down nor un-hide what was hidden) and /healthz says why.
- */
-async function readHidden(env: Env, name: string, slot: Slot): Promise<void> {
-  try {
-    const obj = await env.MODELS.get(registryKeys.hidden(name));
-    slot.hiddenIds = obj ? parseHidden(await obj.text()).items : [];
-    slot.hiddenProblem = undefined;
-  } catch (e) {
-    slot.hiddenProblem = `${registryKeys.hidden(name)} was not applied: ${(e as Error).message}`;
-    console.error(`edgerec: ${slot.hiddenProblem}`);
-  }
-}
-
-const hiddenTags = new WeakMap<LoadedModel, string>();
-
-/** Hidden ids the model knows become its hidden set; ids of items it does not have are ignored. */
-function applyHidden(model: LoadedModel, ids: readonly string[]): void {
-  const known = ids.filter((id) => model.items.has(id));
-  model.hidden = new Set(known.map((id) => model.items.indexOf(id, model.name)));
-  hiddenTags.set(model, known.length ? fnv1a64([...known].sort().join('\n')).slice(0, 8) : '');
-}
-
-/**
- * What an answer from `model` depends on besides the request: its version and, when items are hidden, the hidden
- * set. Routes record it as modelVersion, so hiding an item changes every ETag (and widget cache key) of the model.
- */
-export function answerVersion(model: LoadedModel): string {
-  const tag = hiddenTags.get(model);
-  return tag ? `${model.version}+hidden.${tag}` : model.version;
-}
 
 function ttlMs(env: Env): number {
   return numberVar('CURRENT_TTL_SECONDS', env.CURRENT_TTL_SECONDS, DEFAULT_TTL_SECONDS) * 1000;

@@ -1,7 +1,8 @@
 import { BadRequestError } from '../shared/errors.js';
+import { MAX_K } from '../shared/api/answers.js';
 import { checkId } from '../shared/model/ids.js';
 
-export const MAX_K = 100;
+export { MAX_K };
 
 /** `k`: how many results, an integer 1..100 (default 10). */
 export function parseK(raw: string | undefined, fallback = 10): number {

@@ -1,3 +1,4 @@
+import type { ItemView, RecommendationView, ResultView } from '../shared/api/answers.js';
 import type { LoadedModel } from '../shared/model/loaded.js';
 import type { Reason } from '../shared/model/explain.js';
 import type { Scored } from '../shared/model/queries.js';
@@ -6,12 +7,12 @@ import type { Scored } from '../shared/model/queries.js';
  * An item as answers show it: original id, title, tags when the model has them. Read through model.item, which
  * decodes just this item from the catalogue blocks (an answer decodes its k results, never the catalogue).
  */
-export function itemView(model: LoadedModel, index: number) {
+export function itemView(model: LoadedModel, index: number): ItemView {
   const m = model.item(index);
   return m.tags?.length ? { id: m.id, title: m.title, tags: m.tags } : { id: m.id, title: m.title };
 }
 
-export function resultsView(model: LoadedModel, scored: Scored[]) {
+export function resultsView(model: LoadedModel, scored: Scored[]): ResultView[] {
   return scored.map((s) => ({ ...itemView(model, s.index), score: round(s.score) }));
 }
 
@@ -28,7 +29,7 @@ export interface RecommendationExtras {
   because?: Reason[][];
 }
 
-export function recommendationsView(model: LoadedModel, scored: Scored[], extras: RecommendationExtras = {}) {
+export function recommendationsView(model: LoadedModel, scored: Scored[], extras: RecommendationExtras = {}): RecommendationView[] {
   return scored.map((s, n) => ({
     ...itemView(model, s.index),
     score: round(s.score),

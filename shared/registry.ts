@@ -51,16 +51,19 @@ export interface HiddenFile {
  * naming what is wrong; both the CLI (before writing) and the Worker (before applying) use it.
  */
 export function parseHidden(text: string): HiddenFile {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`HIDDEN is not valid JSON: ${(e as Error).message}`);
-  }
-  const f = v as Partial<HiddenFile> | null;
+  const f = parseRegistryJson(text, 'HIDDEN') as Partial<HiddenFile> | null;
   if (!f || typeof f !== 'object' || !Array.isArray(f.items)) throw new Error('HIDDEN must be an object {"items": [ids], "updatedAt"}');
   if (f.items.length > MAX_HIDDEN) throw new Error(`HIDDEN lists ${f.items.length} items; at most ${MAX_HIDDEN} are allowed`);
   const bad = f.items.findIndex((id) => typeof id !== 'string' || id.length === 0 || id.length > 256);
   if (bad >= 0) throw new Error(`HIDDEN items[${bad}] is ${JSON.stringify(f.items[bad])}, not an id of 1..256 characters`);
   return { items: [...new Set(f.items as string[])], updatedAt: typeof f.updatedAt === 'string' ? f.updatedAt : '' };
+}
+
+/** The JSON of a registry object (HIDDEN, SPLIT); text that is not JSON is an Error naming the object. */
+export function parseRegistryJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${what} is not valid JSON: ${(e as Error).message}`);
+  }
 }

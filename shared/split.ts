@@ -2,7 +2,7 @@
 // writing, the Worker before applying), and the stateless assignment of a user or visitor to a variant.
 import { fnv1a64 } from './etag.js';
 import { VARIANT_NAME } from './events.js';
-import { isVersion } from './registry.js';
+import { isVersion, parseRegistryJson } from './registry.js';
 
 /** The most variants one split may name: each is a resident version (see README, A/B splits). */
 export const MAX_VARIANTS = 4;
@@ -28,13 +28,7 @@ export interface SplitFile {
  * wrong. Whether the versions exist and fit in memory is checked by the CLI (and by the Worker when it loads them).
  */
 export function parseSplit(text: string): SplitFile {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`SPLIT is not valid JSON: ${(e as Error).message}`);
-  }
-  const f = v as Partial<SplitFile> | null;
+  const f = parseRegistryJson(text, 'SPLIT') as Partial<SplitFile> | null;
   if (!f || typeof f !== 'object' || !Array.isArray(f.variants)) throw new Error('SPLIT must be an object {"variants": [{"name", "version", "weight"}], "salt", "updatedAt"}');
   if (f.variants.length < 2 || f.variants.length > MAX_VARIANTS) throw new Error(`SPLIT names ${f.variants.length} variants; a split has 2 to ${MAX_VARIANTS}`);
   const names = new Set<string>();

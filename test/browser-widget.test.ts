@@ -14,7 +14,8 @@ import { bucketOverR2 } from '../training/publish/local-bucket.js';
 import { publishArtifact } from '../training/publish/publish.js';
 import { pollUntil } from './helpers/poll.js';
 import { bucketOf } from './helpers/artifact.js';
-import { HOSTILE_TITLES, VISITOR_ARTIFACT, writeTinyArtifact } from './helpers/tiny-artifact.js';
+import { writeTinyArtifact } from './helpers/handmade-artifact.js';
+import { HOSTILE_TITLES, VISITOR_ARTIFACT } from './helpers/robust-models.js';
 import { REPO_ROOT, startWorker, type StartedWorker } from './helpers/worker.js';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../training/report/browser.js';
 

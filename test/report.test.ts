@@ -16,7 +16,8 @@ import { inspectCharts, openInChromium, type ChartCheck } from '../training/repo
 import { buildReport, writeReport, type ReportResult } from '../training/report/build.js';
 import { pca } from '../training/report/pca.js';
 import { tsne } from '../training/report/tsne.js';
-import { SMALL, trainSmallArtifact } from './helpers/artifact.js';
+import { SMALL, trainSmallArtifact } from './helpers/handmade-artifact.js';
+import { ML100K } from './helpers/datasets.js';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const ALL_CHARTS = ['loss', 'epoch-metrics', 'scatter', 'rating-histogram', 'map-pca', 'map-tsne', 'map-umap', 'cosine-histogram'];
@@ -69,7 +70,6 @@ describe('report page', () => {
   });
 });
 
-const ML100K = resolve(REPO, '../shared/data/ml-100k');
 
 describe.skipIf(!existsSync(ML100K))('report on MovieLens 100K (real data, skipped when absent)', () => {
   it('shows Star Wars, Toy Story and The Silence of the Lambs with their known neighbours', async () => {

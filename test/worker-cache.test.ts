@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { versionEtag } from '../shared/etag.js';
 import { publishArtifact } from '../training/publish/publish.js';
 import { bucketOf } from './helpers/artifact.js';
-import { writeTinyArtifact } from './helpers/tiny-artifact.js';
+import { writeTinyArtifact } from './helpers/handmade-artifact.js';
 import { pollUntil } from './helpers/poll.js';
 import { startWorker, type StartedWorker } from './helpers/worker.js';
 

@@ -7,14 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { round } from '../functions/present.js';
 import { quantizeQ8 } from '../shared/artifact/q8.js';
 import { sha256Hex } from '../shared/artifact/sha256.js';
-import { cosineFactors, Int8Engine } from '../shared/engine/int8-engine.js';
+import { Int8Engine } from '../shared/engine/int8-engine.js';
+import { cosineFactors } from '../shared/engine/kernel-inputs.js';
 import { loadModel, type LoadedModel } from '../shared/model/loaded.js';
 import { recommendFromExamples } from '../shared/model/from-examples.js';
 import { recommendForUser, similarItems, type Scored } from '../shared/model/queries.js';
 import { readArtifact } from '../training/export/artifact-files.js';
 import { publishArtifact } from '../training/publish/publish.js';
 import { useWasmBackend } from '../training/tf-node.js';
-import { bucketOf, trainSmallArtifact } from './helpers/artifact.js';
+import { bucketOf } from './helpers/artifact.js';
+import { trainSmallArtifact } from './helpers/handmade-artifact.js';
 import { int8ScanModule } from '../training/engine-node.js';
 import { buildWorkerBundle, REPO_ROOT, startWorker, type StartedWorker } from './helpers/worker.js';
 
@@ -119,7 +121,7 @@ describe('the production Worker scores q8 artifacts with the engine (and EDGEREC
       const [e, t] = await Promise.all([answer(engineWorker, p), answer(tfjsWorker, p)]);
       expect(e).toEqual(view(nodeEngine, similarItems(nodeEngine, i, 10)));
       expect(t).toEqual(view(nodeTfjs, similarItems(nodeTfjs, i, 10)));
-      // d = 16, unit query: |engine - tfjs| <= sqrt(16) / 65534 = 6.1e-5 (int8-engine.ts quantizeQuery), plus the
+      // d = 16, unit query: |engine - tfjs| <= sqrt(16) / 65534 = 6.1e-5 (kernel-inputs.ts quantizeQuery), plus the
       // 6-decimal rounding of both (1e-6).
       e.forEach((r, j) => expect(Math.abs(r.score - t[j].score)).toBeLessThanOrEqual(6.2e-5));
       differ += e.filter((r, j) => r.score !== t[j].score).length;

@@ -11,8 +11,8 @@ import { similarTags } from '../shared/model/tag-vectors.js';
 import { readArtifact } from '../training/export/artifact-files.js';
 import { publishArtifact } from '../training/publish/publish.js';
 import { useWasmBackend } from '../training/tf-node.js';
-import { bucketOf, trainSmallArtifact } from './helpers/artifact.js';
-import { GAMES, GAMES_NO_USERS, GAMES_OWN_TAG_SPACE, writeHandmadeArtifact } from './helpers/handmade-artifact.js';
+import { bucketOf } from './helpers/artifact.js';
+import { GAMES, trainSmallArtifact, writeHandmadeArtifact } from './helpers/handmade-artifact.js';
 import { startWorker, type StartedWorker } from './helpers/worker.js';
 
 interface Item {
@@ -38,19 +38,15 @@ describe('query routes in workerd', () => {
   let games: LoadedModel;
 
   beforeAll(async () => {
-    const [report, started, gamesDir, bprDir, itemtagDir] = await Promise.all([
+    const [report, started, gamesDir] = await Promise.all([
       trainSmallArtifact(),
       startWorker({ bindings: { CURRENT_TTL_SECONDS: '0' } }),
       writeHandmadeArtifact(GAMES),
-      writeHandmadeArtifact(GAMES_OWN_TAG_SPACE),
-      writeHandmadeArtifact(GAMES_NO_USERS),
     ]);
     worker = started;
     const bucket = bucketOf(worker.bucket);
     await publishArtifact(bucket, report.out, 'demo');
     await publishArtifact(bucket, gamesDir, 'games');
-    await publishArtifact(bucket, bprDir, 'games-bpr');
-    await publishArtifact(bucket, itemtagDir, 'games-itemtag');
     await useWasmBackend();
     demo = loadModel('demo', 'node', await readArtifact(report.out));
     games = loadModel('games', 'node', await readArtifact(gamesDir));
@@ -91,7 +87,6 @@ describe('query routes in workerd', () => {
 
     it.each([
       ['/v1/models/games/tags/Sport/similar', 404, 'unknown_tag', 'tag "Sport" is not in model "games"'],
-      ['/v1/models/demo/tags/Western/similar', 400, 'no_tag_embeddings', 'tag queries need a kind that learns them'],
       ['/v1/models/games/tags/War/similar?k=0', 400, 'bad_k', 'k must be an integer from 1 to 100'],
     ])('%s -> %i %s', async (path, status, code, message) => {
       const res = await get<ErrorBody>(path);
@@ -124,8 +119,6 @@ describe('query routes in workerd', () => {
     });
 
     it.each([
-      ['games-bpr', { item: 'aom', minus: ['Fantasy'] }, 400, 'tags_not_in_item_space', "own 3-d space, not in the items' 4-d space"],
-      ['demo', { item: '1', minus: ['Western'] }, 400, 'no_tag_embeddings', 'has no tag embeddings'],
       ['games', { item: 'aom', minus: ['Fantasy', 'Sport'] }, 404, 'unknown_tag', 'body.minus[1]: tag "Sport" is not in model "games"'],
       ['games', { item: 'nope', plus: ['War'] }, 404, 'unknown_item', 'body.item: item "nope" is not in model "games"'],
       ['games', { item: 'aom', minus: 'Fantasy' }, 400, 'bad_field', 'body.minus must be an array of 0 to 20 items, got "Fantasy" (string)'],
@@ -219,8 +212,6 @@ describe('query routes in workerd', () => {
       ['a triple', 'demo', { pairs: [['1', '1', '2']] }, 400, 'bad_field', 'body.pairs[0] must be a pair [first, second], got ["1","1","2"] (an array)'],
       ['a fractional id', 'demo', { pairs: [['1', 1.5]] }, 400, 'bad_field', 'body.pairs[0][1] must be an item id (1..256 printable characters, or an integer), got 1.5 (number)'],
       ['a bare array', 'demo', [['1', '1']], 400, 'bad_field', 'body must be a JSON object with fields pairs, got [["1","1"]] (an array)'],
-      ['no users', 'games-itemtag', { pairs: [['u1', 'aom']] }, 400, 'no_ratings', '(kind itemtag) has no users, so it does not predict ratings'],
-      ['no rating scale', 'games-bpr', { pairs: [['u1', 'aom']] }, 400, 'no_ratings', 'trained without a rating scale'],
     ])('%s (%s) -> %i %s', async (_label, model, req, status, code, message) => {
       const res = await post<ErrorBody>(`/v1/models/${model}/predict`, req);
       expect([res.status, res.body.error.code]).toEqual([status, code]);

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishArtifact } from '../training/publish/publish.js';
 import { bucketOf } from './helpers/artifact.js';
-import { writeHandmadeArtifact, type HandmadeModel } from './helpers/handmade-artifact.js';
+import { type HandmadeModel, writeHandmadeArtifact } from './helpers/handmade-artifact.js';
 import { pollUntil } from './helpers/poll.js';
 import { startWorker, type StartedWorker } from './helpers/worker.js';
 

@@ -10,7 +10,8 @@ import { readArtifact } from '../training/export/artifact-files.js';
 import { publishArtifact } from '../training/publish/publish.js';
 import { useWasmBackend } from '../training/tf-node.js';
 import { bucketOf } from './helpers/artifact.js';
-import { HOSTILE_TITLES, VISITOR_ARTIFACT, VISITOR_POPULAR, writeTinyArtifact } from './helpers/tiny-artifact.js';
+import { writeTinyArtifact } from './helpers/handmade-artifact.js';
+import { HOSTILE_TITLES, VISITOR_ARTIFACT, VISITOR_POPULAR } from './helpers/robust-models.js';
 import { pollUntil } from './helpers/poll.js';
 import { startWorker, type StartedWorker } from './helpers/worker.js';
 

@@ -3,9 +3,10 @@
 // Items sit around sqrt(N) cluster centres with log-normal lengths, so cosine neighbourhoods have structure (pure
 // Gaussian vectors in 64 dimensions are all nearly orthogonal, which would make recall figures meaningless), and
 // users mix one or two centres. Every user has `seenPerUser` training items, as ml-100k's users have ~100.
-import { encodeTensors, packArtifact } from '../../shared/artifact/encode.js';
-import { FORMAT_NAME, FORMAT_VERSION, type ItemsFile, type Manifest, type Quantization } from '../../shared/artifact/schema.js';
+import { packArtifact } from '../../shared/artifact/encode.js';
+import type { ItemsFile, Quantization } from '../../shared/artifact/schema.js';
 import { createRng, randomNormal, type Rng } from '../../training/data/random.js';
+import { buildArtifact } from '../../training/export/artifact-builder.js';
 import { mfTensors } from '../../training/export/mf-artifact.js';
 import type { MfParams } from '../../training/models/mf.js';
 
@@ -85,22 +86,19 @@ export function makeCatalog(spec: CatalogSpec): Catalog {
 
 /** The catalogue as artifact files, embedding tables stored as `quantization` (biases stay f32, as training does). */
 export async function encodeCatalog(cat: Catalog, quantization: Quantization): Promise<EncodedCatalog> {
-  const encoded = await encodeTensors(mfTensors(cat.params, quantization, true));
-  const manifest: Manifest = {
-    format: FORMAT_NAME,
-    formatVersion: FORMAT_VERSION,
-    model: { kind: 'mf', hyper: { dim: cat.spec.dim, quantization, synthetic: true } },
+  const built = await buildArtifact({
+    kind: 'mf',
+    tensors: mfTensors(cat.params, quantization, true),
+    hyper: { dim: cat.spec.dim, synthetic: true },
+    quantization,
     ratingRange: [1, 5],
+    counts: { users: cat.spec.users, items: cat.spec.items },
+    dataset: { name: `bench-catalog-${cat.spec.items}`, fingerprint: `seed-${cat.spec.seed}`, ratings: 0, split: 'none' },
+    items: cat.items,
     // Visitor routes (fold-in) need settings; these are typical of what training chooses.
     foldin: { implicit: { alpha: 10, lambda: 10 }, rating: { lambda: 5 } },
-    counts: { users: cat.spec.users, items: cat.spec.items },
-    tensors: encoded.entries,
-    tensorsSha256: encoded.sha256,
-    tensorsBytes: encoded.bytes.byteLength,
-    metrics: { float: {}, quantized: {}, baselines: {} },
-    dataset: { name: `bench-catalog-${cat.spec.items}`, fingerprint: `seed-${cat.spec.seed}`, ratings: 0, split: 'none' },
     createdAt: new Date(0).toISOString(),
-  };
-  const packed = await packArtifact(manifest, encoded.bytes, cat.items);
+  });
+  const packed = await packArtifact(built.manifest, built.tensors, built.items);
   return { manifestText: packed.manifestText, tensors: packed.tensors, itemsText: packed.itemsText };
 }

@@ -4,7 +4,8 @@
 // Node and the bench Worker run exactly this code.
 import * as tf from '@tensorflow/tfjs-core';
 import type { DecodedArtifact } from '../../shared/artifact/decode.js';
-import { loadModel, rowNorms, TENSOR_NAMES, type LoadedModel } from '../../shared/model/loaded.js';
+import { loadModel, TENSOR_NAMES, type LoadedModel } from '../../shared/model/loaded.js';
+import { rowNorms } from '../../shared/model/row-math.js';
 import { recommendForUser, seenItems, similarItems, type Scored } from '../../shared/model/queries.js';
 
 export const IMPLS = ['engine', 'wasm', 'cpu', 'loop'] as const;

@@ -68,106 +68,134 @@ async function nodeBreakdown(ctx: BenchContext, n: number, q: Quantization, scor
   return Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, sig(median(v))]));
 }
 
+interface ColdResult {
+  items: number;
+  quantization: Quantization;
+  scorer: 'engine' | 'tfjs';
+  label: string;
+  bytes: number;
+  reps: Rep[];
+  median: Rep;
+  spread: number;
+  node: Record<string, number>;
+}
+
 export const coldStartPart: Part = {
   name: 'cold-start',
   title: 'Cold start: fresh isolate to first answer (similar items, k=10)',
   async run(ctx: BenchContext): Promise<PartResult> {
     const reps = ctx.quick ? 2 : 5;
     const store = path.join(ctx.tmp, 'cold-start-r2');
-    const seeder = await startBenchWorker(PROD_DIST, store);
-    const bytes: Record<string, number> = {};
-    try {
-      for (const n of ctx.sizes) {
-        for (const q of FORMATS) {
-          const e = await ctx.encoded(n, q);
-          bytes[`${n}/${q}`] = e.tensors.byteLength + e.itemsText.length + e.manifestText.length;
-          await seedModel(seeder.bucket, modelName(n, q), e);
-        }
-      }
-    } finally {
-      await seeder.dispose();
-    }
-    const results: { items: number; quantization: Quantization; scorer: 'engine' | 'tfjs'; label: string; bytes: number; reps: Rep[]; median: Rep; spread: number; node: Record<string, number> }[] = [];
+    const bytes = await seedAll(ctx, store);
+    const results: ColdResult[] = [];
     for (const n of ctx.sizes) {
       for (const { q, scorer, label } of VARIANTS) {
         const m = modelName(n, q);
         const list: Rep[] = [];
-        for (let r = 0; r < reps; r++) {
-          const w = await startBenchWorker(PROD_DIST, store, scorer === 'tfjs' ? { EDGEREC_SCORER: 'tfjs' } : {});
-          const agent = new http.Agent({ keepAlive: true });
-          try {
-            // Open the connection first, so that TCP set-up is not counted.
-            await httpGet(w, '/__none', agent);
-            const ok = async (p: string) => {
-              const r = await httpGet(w, p, agent);
-              if (r.status !== 200) throw new Error(`GET ${p} -> ${r.status}: ${r.body.slice(0, 300)}`);
-            };
-            const [, firstMs] = await timed(() => ok(`/v1/models/${m}/items/1/similar?k=10`));
-            const [, warmMs] = await timed(() => ok(`/v1/models/${m}/items/2/similar?k=10`));
-            const h = await getJson<Health>(w, '/healthz');
-            const entry = h.models.find((x) => x.model === m)!;
-            const p = entry.phases ?? { r2Ms: NaN, decodeMs: NaN, uploadMs: NaN };
-            list.push({ startMs: w.startMs, firstMs, warmMs, initMs: h.initMs, loadMs: entry.loadMs, ...p });
-          } finally {
-            agent.destroy();
-            await w.dispose();
-          }
-        }
+        for (let r = 0; r < reps; r++) list.push(await coldRep(store, m, scorer));
         const med = Object.fromEntries(Object.keys(list[0]).map((k) => [k, sig(median(list.map((x) => x[k as keyof Rep])))])) as unknown as Rep;
         const node = await nodeBreakdown(ctx, n, q, scorer);
         results.push({ items: n, quantization: q, scorer, label, bytes: bytes[`${n}/${q}`], reps: list, median: med, spread: sig(relativeSpread(list.map((x) => x.firstMs)), 2), node });
         ctx.log(`  ${n} ${label}: first answer ${med.firstMs} ms (init ${med.initMs}, r2 ${med.r2Ms}, decode ${med.decodeMs}, upload ${med.uploadMs})`);
       }
     }
-    const tables: Table[] = [
-      {
-        title: 'Cold start in workerd: ms, median of fresh isolates',
-        headers: ['items', 'format', 'MB', 'first answer', 'R2 read → answer', 'wasm init', 'R2 read', 'decode', 'upload', 'rest', 'warm query', 'spread'],
-        rows: results.map((r) => [
-          r.items,
-          r.label,
-          r.bytes / 1e6,
-          r.median.firstMs,
-          sig(r.median.firstMs - r.median.initMs),
-          r.median.initMs,
-          r.median.r2Ms,
-          r.median.decodeMs,
-          r.median.uploadMs,
-          sig(r.median.firstMs - r.median.initMs - r.median.loadMs),
-          r.median.warmMs,
-          `±${Math.round(r.spread * 100)}%`,
-        ]),
-        notes: [
-          `${reps} fresh workerd processes per row (Miniflare, production bundle, R2 persisted on local disk); "first answer" is request to last body byte over an open loopback connection (node:http), so it includes HTTP; the isolate has served one 404 before (the connection opener), nothing else.`,
-          "format: q8 = the production Worker (int8 engine); q8 tfjs = the same bundle and artifact with EDGEREC_SCORER=tfjs (the previous path); f32 = an f32 artifact (tfjs either way). 'R2 read → answer' = first answer - wasm init (tfjs' wasm init is paid by both q8 rows alike).",
-          "Phases come from /healthz (functions/model-store.ts records them; wasm init from functions/tf-backend.ts). decode = decodeArtifact with verify 'checksum' (artifact format 2: sha256, tensor table, finiteness of float values and q8 scales/norms, catalogue block lengths; README 'What is validated where'); upload = loadModel: on the engine the kernel's copy of the codes and the catalogue copied out of the upload, on the previous path normalise, transpose and upload to tfjs.",
-          '"rest" = first answer - wasm init - load: routing, the first query (incl. any one-off weight packing) and HTTP. "warm query" = the second request, from outside. spread = IQR/2 of first answer over its median.',
-          `The Miniflare start itself (process spawn + script compile) is not counted; it was ${sig(median(results.flatMap((r) => r.reps.map((x) => x.startMs))))} ms median.`,
-        ],
-      },
-      {
-        title: 'The same load in Node: ms, median',
-        headers: ['items', 'format', ...Object.keys(results[0]?.node ?? {})],
-        rows: results.map((r) => [r.items, r.label, ...Object.values(r.node)]),
-      },
-    ];
-    const pick = (label: string) => results.filter((r) => r.label === label);
-    const cold = Object.fromEntries(pick('q8').map((r) => [String(r.items), r.median.firstMs]));
-    const coldTfjs = Object.fromEntries(pick('q8 tfjs').map((r) => [String(r.items), r.median.firstMs]));
-    const coldF32 = Object.fromEntries(pick('f32').map((r) => [String(r.items), r.median.firstMs]));
-    // Previous path / engine, R2 read -> first answer (wasm init excluded: the same for both), same run.
-    const afterInit = (r: (typeof results)[number]) => r.median.firstMs - r.median.initMs;
-    const vsTfjs = Object.fromEntries(
-      pick('q8').map((e) => {
-        const t = pick('q8 tfjs').find((x) => x.items === e.items);
-        return [String(e.items), t ? sig(afterInit(t) / afterInit(e)) : null];
-      }),
-    );
     return {
       name: 'cold-start',
-      tables,
+      tables: coldTables(results, reps),
       data: { reps, results },
-      summary: { cold_start_ms: cold, cold_start_tfjs_ms: coldTfjs, cold_start_f32_ms: coldF32, ratios: { cold_start_vs_tfjs: vsTfjs } },
+      summary: coldSummary(results),
     };
   },
 };
+
+/** Every size and format seeded into one persisted R2 store (the fresh isolates read it); their bytes. */
+async function seedAll(ctx: BenchContext, store: string): Promise<Record<string, number>> {
+  const bytes: Record<string, number> = {};
+  const seeder = await startBenchWorker(PROD_DIST, store);
+  try {
+    for (const n of ctx.sizes) {
+      for (const q of FORMATS) {
+        const e = await ctx.encoded(n, q);
+        bytes[`${n}/${q}`] = e.tensors.byteLength + e.itemsText.length + e.manifestText.length;
+        await seedModel(seeder.bucket, modelName(n, q), e);
+      }
+    }
+  } finally {
+    await seeder.dispose();
+  }
+  return bytes;
+}
+
+/** One fresh workerd: the first answer (the model loads), a warm one, and /healthz's phases. */
+async function coldRep(store: string, m: string, scorer: 'engine' | 'tfjs'): Promise<Rep> {
+  const w = await startBenchWorker(PROD_DIST, store, scorer === 'tfjs' ? { EDGEREC_SCORER: 'tfjs' } : {});
+  const agent = new http.Agent({ keepAlive: true });
+  try {
+    // Open the connection first, so that TCP set-up is not counted.
+    await httpGet(w, '/__none', agent);
+    const ok = async (p: string) => {
+      const r = await httpGet(w, p, agent);
+      if (r.status !== 200) throw new Error(`GET ${p} -> ${r.status}: ${r.body.slice(0, 300)}`);
+    };
+    const [, firstMs] = await timed(() => ok(`/v1/models/${m}/items/1/similar?k=10`));
+    const [, warmMs] = await timed(() => ok(`/v1/models/${m}/items/2/similar?k=10`));
+    const h = await getJson<Health>(w, '/healthz');
+    const entry = h.models.find((x) => x.model === m)!;
+    const p = entry.phases ?? { r2Ms: NaN, decodeMs: NaN, uploadMs: NaN };
+    return { startMs: w.startMs, firstMs, warmMs, initMs: h.initMs, loadMs: entry.loadMs, ...p };
+  } finally {
+    agent.destroy();
+    await w.dispose();
+  }
+}
+
+function coldTables(results: ColdResult[], reps: number): Table[] {
+  return [
+    {
+      title: 'Cold start in workerd: ms, median of fresh isolates',
+      headers: ['items', 'format', 'MB', 'first answer', 'R2 read → answer', 'wasm init', 'R2 read', 'decode', 'upload', 'rest', 'warm query', 'spread'],
+      rows: results.map((r) => [
+        r.items,
+        r.label,
+        r.bytes / 1e6,
+        r.median.firstMs,
+        sig(r.median.firstMs - r.median.initMs),
+        r.median.initMs,
+        r.median.r2Ms,
+        r.median.decodeMs,
+        r.median.uploadMs,
+        sig(r.median.firstMs - r.median.initMs - r.median.loadMs),
+        r.median.warmMs,
+        `±${Math.round(r.spread * 100)}%`,
+      ]),
+      notes: [
+        `${reps} fresh workerd processes per row (Miniflare, production bundle, R2 persisted on local disk); "first answer" is request to last body byte over an open loopback connection (node:http), so it includes HTTP; the isolate has served one 404 before (the connection opener), nothing else.`,
+        "format: q8 = the production Worker (int8 engine); q8 tfjs = the same bundle and artifact with EDGEREC_SCORER=tfjs (the previous path); f32 = an f32 artifact (tfjs either way). 'R2 read → answer' = first answer - wasm init (tfjs' wasm init is paid by both q8 rows alike).",
+        "Phases come from /healthz (functions/model-store.ts records them; wasm init from functions/tf-backend.ts). decode = decodeArtifact with verify 'checksum' (artifact format 2: sha256, tensor table, finiteness of float values and q8 scales/norms, catalogue block lengths; README 'What is validated where'); upload = loadModel: on the engine the kernel's copy of the codes and the catalogue copied out of the upload, on the previous path normalise, transpose and upload to tfjs.",
+        '"rest" = first answer - wasm init - load: routing, the first query (incl. any one-off weight packing) and HTTP. "warm query" = the second request, from outside. spread = IQR/2 of first answer over its median.',
+        `The Miniflare start itself (process spawn + script compile) is not counted; it was ${sig(median(results.flatMap((r) => r.reps.map((x) => x.startMs))))} ms median.`,
+      ],
+    },
+    {
+      title: 'The same load in Node: ms, median',
+      headers: ['items', 'format', ...Object.keys(results[0]?.node ?? {})],
+      rows: results.map((r) => [r.items, r.label, ...Object.values(r.node)]),
+    },
+  ];
+}
+
+function coldSummary(results: ColdResult[]): PartResult['summary'] {
+  const pick = (label: string) => results.filter((r) => r.label === label);
+  const cold = Object.fromEntries(pick('q8').map((r) => [String(r.items), r.median.firstMs]));
+  const coldTfjs = Object.fromEntries(pick('q8 tfjs').map((r) => [String(r.items), r.median.firstMs]));
+  const coldF32 = Object.fromEntries(pick('f32').map((r) => [String(r.items), r.median.firstMs]));
+  // Previous path / engine, R2 read -> first answer (wasm init excluded: the same for both), same run.
+  const afterInit = (r: (typeof results)[number]) => r.median.firstMs - r.median.initMs;
+  const vsTfjs = Object.fromEntries(
+    pick('q8').map((e) => {
+      const t = pick('q8 tfjs').find((x) => x.items === e.items);
+      return [String(e.items), t ? sig(afterInit(t) / afterInit(e)) : null];
+    }),
+  );
+  return { cold_start_ms: cold, cold_start_tfjs_ms: coldTfjs, cold_start_f32_ms: coldF32, ratios: { cold_start_vs_tfjs: vsTfjs } };
+}

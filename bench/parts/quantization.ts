@@ -48,78 +48,18 @@ async function train(ctx: BenchContext, q: Quantization): Promise<TrainReport> {
   return JSON.parse(stdout.trim().split('\n').pop()!) as TrainReport;
 }
 
+type Row = { dataset: string; format: Quantization; similarRecall: number; recommendRecall: number; rmse?: number; rmseDelta?: number; bytesRatio?: number };
+
 export const quantizationPart: Part = {
   name: 'quantization',
   title: 'Quantisation: recall@10 against f32, and the metric deltas',
   async run(ctx: BenchContext): Promise<PartResult> {
     await useWasmBackend();
     const nQueries = ctx.quick ? 100 : 300;
-    const rows: { dataset: string; format: Quantization; similarRecall: number; recommendRecall: number; rmse?: number; rmseDelta?: number; bytesRatio?: number }[] = [];
+    const rows: Row[] = [];
     const notes: string[] = [];
-
-    const load = async (n: number, q: Quantization) => {
-      const e = await ctx.encoded(n, q);
-      return loadModel(`${n}`, q, await decodeArtifact(e.manifestText, e.tensors, e.itemsText));
-    };
-    for (const n of ctx.sizes) {
-      const ref = await load(n, 'f32');
-      const items = Array.from({ length: nQueries }, (_, k) => pickIndex(k, n));
-      const users = Array.from({ length: nQueries }, (_, k) => pickIndex(k, ref.users.size));
-      try {
-        for (const q of FORMATS) {
-          const m = await load(n, q);
-          try {
-            rows.push({
-              dataset: `synthetic ${n}`,
-              format: q,
-              similarRecall: sig(recallAtK(ref, m, items, similar), 4),
-              recommendRecall: sig(recallAtK(ref, m, users, recommend), 4),
-              bytesRatio: sig((await ctx.encoded(n, q)).tensors.byteLength / (await ctx.encoded(n, 'f32')).tensors.byteLength),
-            });
-          } finally {
-            m.dispose();
-          }
-        }
-      } finally {
-        ref.dispose();
-      }
-      ctx.log(`  synthetic ${n}: similar recall@10 q8 ${rows.at(-2)!.similarRecall}, f16 ${rows.at(-1)!.similarRecall}`);
-    }
-
-    let ml: Record<string, TrainReport> | undefined;
-    if (!existsSync(ML100K)) {
-      notes.push(`ml-100k rows skipped: ${ML100K} is absent.`);
-    } else {
-      // The float model is the same in all three runs (same seed): only the stored format differs.
-      ml = {};
-      for (const q of ['f32', ...FORMATS] as Quantization[]) ml[q] = await train(ctx, q);
-      const ref = loadModel('ml', 'f32', await readArtifact(ml.f32.out));
-      const all = Array.from({ length: ref.items.size }, (_, i) => i);
-      const users = Array.from({ length: ref.users.size }, (_, u) => u);
-      try {
-        for (const q of FORMATS) {
-          const m = loadModel('ml', q, await readArtifact(ml[q].out));
-          try {
-            rows.push({
-              dataset: 'ml-100k mf',
-              format: q,
-              similarRecall: sig(recallAtK(ref, m, all, similar), 4),
-              recommendRecall: sig(recallAtK(ref, m, users, recommend), 4),
-              rmse: sig(Number(ml[q].quantized.rmse), 5),
-              rmseDelta: sig(Number(ml[q].quantized.rmse) - ml[q].metrics.rmse, 2),
-              bytesRatio: sig(ml[q].bytes.artifact / ml[q].bytes.float32),
-            });
-          } finally {
-            m.dispose();
-          }
-        }
-      } finally {
-        ref.dispose();
-      }
-      notes.push(
-        `ml-100k: \`npm run train -- --data ../shared/data/ml-100k --model mf --quantization <q> --seed 42 --json${ctx.quick ? ' --epochs 20' : ''}\` (random 80/20); float RMSE ${sig(ml.f32.metrics.rmse, 5)}; every item (${ref.items.size}) and user (${ref.users.size}) is a query.`,
-      );
-    }
+    for (const n of ctx.sizes) rows.push(...(await syntheticRows(ctx, n, nQueries)));
+    const ml = await ml100kRows(ctx, rows, notes);
     notes.unshift(
       `recall@10 = mean |top-10 from the quantised artifact ∩ top-10 from the f32 artifact| / 10 over ${nQueries} query items (users) per synthetic catalogue; recommendations exclude seen items.`,
       'RMSE delta = RMSE of the quantised weights served through shared/ on tfjs wasm - RMSE of the float model (from the train report). AUC deltas of ranking kinds are in the training part (their reports carry float and quantised metrics).',
@@ -143,3 +83,73 @@ export const quantizationPart: Part = {
     };
   },
 };
+
+/** Each quantised format of a synthetic catalogue of n items against its f32 artifact. */
+async function syntheticRows(ctx: BenchContext, n: number, nQueries: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  const load = async (n: number, q: Quantization) => {
+    const e = await ctx.encoded(n, q);
+    return loadModel(`${n}`, q, await decodeArtifact(e.manifestText, e.tensors, e.itemsText));
+  };
+  const ref = await load(n, 'f32');
+  const items = Array.from({ length: nQueries }, (_, k) => pickIndex(k, n));
+  const users = Array.from({ length: nQueries }, (_, k) => pickIndex(k, ref.users.size));
+  try {
+    for (const q of FORMATS) {
+      const m = await load(n, q);
+      try {
+        rows.push({
+          dataset: `synthetic ${n}`,
+          format: q,
+          similarRecall: sig(recallAtK(ref, m, items, similar), 4),
+          recommendRecall: sig(recallAtK(ref, m, users, recommend), 4),
+          bytesRatio: sig((await ctx.encoded(n, q)).tensors.byteLength / (await ctx.encoded(n, 'f32')).tensors.byteLength),
+        });
+      } finally {
+        m.dispose();
+      }
+    }
+  } finally {
+    ref.dispose();
+  }
+  ctx.log(`  synthetic ${n}: similar recall@10 q8 ${rows.at(-2)!.similarRecall}, f16 ${rows.at(-1)!.similarRecall}`);
+  return rows;
+}
+
+/** ml-100k mf trained once per format (the same float model: same seed), each quantised one against f32. */
+async function ml100kRows(ctx: BenchContext, rows: Row[], notes: string[]): Promise<Record<string, TrainReport> | undefined> {
+  if (!existsSync(ML100K)) {
+    notes.push(`ml-100k rows skipped: ${ML100K} is absent.`);
+    return undefined;
+  }
+  // The float model is the same in all three runs (same seed): only the stored format differs.
+  const ml: Record<string, TrainReport> = {};
+  for (const q of ['f32', ...FORMATS] as Quantization[]) ml[q] = await train(ctx, q);
+  const ref = loadModel('ml', 'f32', await readArtifact(ml.f32.out));
+  const all = Array.from({ length: ref.items.size }, (_, i) => i);
+  const users = Array.from({ length: ref.users.size }, (_, u) => u);
+  try {
+    for (const q of FORMATS) {
+      const m = loadModel('ml', q, await readArtifact(ml[q].out));
+      try {
+        rows.push({
+          dataset: 'ml-100k mf',
+          format: q,
+          similarRecall: sig(recallAtK(ref, m, all, similar), 4),
+          recommendRecall: sig(recallAtK(ref, m, users, recommend), 4),
+          rmse: sig(Number(ml[q].quantized.rmse), 5),
+          rmseDelta: sig(Number(ml[q].quantized.rmse) - ml[q].metrics.rmse, 2),
+          bytesRatio: sig(ml[q].bytes.artifact / ml[q].bytes.float32),
+        });
+      } finally {
+        m.dispose();
+      }
+    }
+  } finally {
+    ref.dispose();
+  }
+  notes.push(
+    `ml-100k: \`npm run train -- --data ../shared/data/ml-100k --model mf --quantization <q> --seed 42 --json${ctx.quick ? ' --epochs 20' : ''}\` (random 80/20); float RMSE ${sig(ml.f32.metrics.rmse, 5)}; every item (${ref.items.size}) and user (${ref.users.size}) is a query.`,
+  );
+  return ml;
+}

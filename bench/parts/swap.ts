@@ -4,7 +4,7 @@
 // p99 is the headline ratio; with background loading no request waits for a new version, so what remains is what
 // loading one costs the requests running beside it (decode and upload share the isolate's one thread). Also the most
 // tensor bytes the model store held at once: a swap holds both versions for a moment.
-import { runSwapUnderLoad } from '../swap-under-load.js';
+import { runSwapUnderLoad } from '../../test/helpers/swap-under-load.js';
 import type { BenchContext, Part, PartResult } from '../lib/context.js';
 import { sig } from '../lib/stats.js';
 import { PROD_DIST } from '../lib/workers.js';

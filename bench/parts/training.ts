@@ -149,137 +149,165 @@ export const trainingPart: Part = {
       }
       const splitsWritten = new Set<string>();
       for (const kind of plan.kinds) {
-        const pipeline = PIPELINES[kind];
         const row: Row = { dataset: plan.name, kind, epochs: plan.epochs, torch: [] };
         rows.push(row);
-        const out = path.join(ctx.tmp, `train-${plan.name}-${kind}`);
-        const args = ['--import', 'tsx', path.join(REPO_ROOT, 'training/cli/train.ts'), '--data', data.dir, '--model', kind, '--out', out, '--epochs', String(plan.epochs), '--seed', '42', '--json'];
-        // Per-epoch ranking metrics (timed outside the epochs) give the ranking kinds a time-to-quality curve.
-        if (pipeline.options['epoch-metrics']) args.push('--epoch-metrics');
-        const r = await runBounded(process.execPath, args, { cwd: REPO_ROOT, timeoutMs: plan.timeoutMs, rssFile: path.join(ctx.tmp, 'ts.rss') });
-        const report = r.code === 0 ? lastJson<TrainReport>(r.stdout) : null;
-        if (!report) {
-          const why = r.timedOut ? `timed out after ${plan.timeoutMs / 1000} s` : (r.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${r.code}`).slice(0, 200);
-          row.note = `${kind} on ${plan.name}: ${why}`;
-          notes.push(`skipped ${row.note}`);
-          ctx.log(`  ${plan.name} ${kind}: skipped (${why})`);
-          continue;
-        }
-        const num = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
-        row.ts = { epochMedian: sig(report.seconds.epoch_median), metrics: num(report.metrics), quantized: report.quantized, peakRssBytes: r.peakRssBytes, seconds: sig(r.seconds), split: report.split, report };
-        ctx.log(`  ${plan.name} ${kind}: ${row.ts.epochMedian} s/epoch, ${JSON.stringify(row.ts.metrics).slice(0, 120)}`);
-
-        const script = path.join(REPO_ROOT, `bench/pytorch/${kind}.py`);
-        if (!torchOk || !existsSync(script)) continue;
-        const splitDir = path.join(ctx.tmp, `csv-${plan.name}-${report.split}`);
-        if (!splitsWritten.has(report.split)) {
-          await writeSplitCsv(splitDir, data.ds, chooseSplit(data.ds, report.split, 42));
-          splitsWritten.add(report.split);
-        }
-        const counts = { users: data.ds.userIds.length, items: data.ds.itemIds.length, tags: itemTagIndex(data.ds.itemMeta).vocabulary.length };
-        const extra = torchArgs(kind, report.hyper, data.ds, counts.tags);
-        if (!extra) {
-          notes.push(`${kind} on ${plan.name}: PyTorch skipped, bench/pytorch/${kind}.py does not implement these hyper-parameters.`);
-          continue;
-        }
-        for (const batch of [1, TORCH_BATCH]) {
-          const full = plan.torchFull && batch !== 1;
-          const pyArgs = [
-            script,
-            '--train', path.join(splitDir, 'train.csv'),
-            '--test', path.join(splitDir, 'test.csv'),
-            ...(kind === 'bpr' ? ['--item-tags', path.join(splitDir, 'item-tags.csv')] : []),
-            '--users', String(counts.users),
-            '--items', String(counts.items),
-            '--epochs', String(full ? plan.epochs : 1),
-            '--batch', String(batch),
-            '--seed', '42',
-            ...(full ? [] : ['--max-epoch-seconds', ctx.quick ? '2' : '8']),
-            ...extra,
-          ];
-          const p = await runBounded(PYTHON, pyArgs, {
-            cwd: path.join(REPO_ROOT, 'bench/pytorch'),
-            env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
-            timeoutMs: plan.timeoutMs,
-            rssFile: path.join(ctx.tmp, 'py.rss'),
-          });
-          const j = p.code === 0 ? lastJson<{ epoch_median: number; extrapolated: boolean; metrics: Record<string, number>; epochs: TorchRun['epochs']; peak_rss_bytes: number }>(p.stdout) : null;
-          const run: TorchRun = j
-            ? { batch, epochMedian: sig(j.epoch_median), extrapolated: j.extrapolated, metrics: j.metrics, epochs: j.epochs, peakRssBytes: p.peakRssBytes ?? j.peak_rss_bytes }
-            : { batch, epochMedian: null, extrapolated: false, metrics: {}, epochs: [], peakRssBytes: null, error: p.timedOut ? `timed out after ${plan.timeoutMs / 1000} s` : p.stderr.trim().split('\n').pop()?.slice(0, 200) };
-          row.torch.push(run);
-          if (run.error) notes.push(`PyTorch ${kind} b${batch} on ${plan.name}: ${run.error}`);
-          ctx.log(`    pytorch b${batch}: ${run.epochMedian ?? '–'} s/epoch${run.extrapolated ? ' (extrapolated)' : ''} ${JSON.stringify(run.metrics)}`);
-        }
-        const q = qualityOf(row.ts.metrics);
-        const ref = row.torch.find((t) => !t.extrapolated && t.metrics[q?.key ?? ''] !== undefined);
-        const lastOf = (epochs: EpochReport[]) => [...epochs].reverse().find((e) => typeof e[q?.epochKey ?? ''] === 'number')?.[q?.epochKey ?? ''];
-        const a = lastOf(report.epochs);
-        const b = ref ? lastOf(ref.epochs) : undefined;
-        if (q && ref && a !== undefined && b !== undefined) {
-          // From the per-epoch series of both (mf's per-epoch RMSE is unclipped on both sides).
-          const target = q.higherBetter ? Math.min(a, b) : Math.max(a, b);
-          row.equalQuality = {
-            metric: q.key,
-            target: sig(target, 4),
-            tsSeconds: secondsTo(report.epochs, q.epochKey, target, q.higherBetter),
-            torchSeconds: secondsTo(ref.epochs, q.epochKey, target, q.higherBetter),
-            torchBatch: ref.batch,
-          };
-        }
+        const report = await trainTs(ctx, plan, data.dir, row, notes);
+        if (report && torchOk) await compareTorch(ctx, plan, data.ds, row, report, splitsWritten, notes);
       }
     }
-    const qual = (m: Record<string, number> | undefined) => {
-      if (!m) return null;
-      const q = qualityOf(m);
-      return q ? `${q.key} ${m[q.key].toFixed(4)}` : Object.entries(m).slice(0, 1).map(([k, v]) => `${k} ${v.toFixed(4)}`)[0] ?? null;
-    };
-    const t1 = (r: Row) => r.torch.find((t) => t.batch === 1);
-    const tb = (r: Row) => r.torch.find((t) => t.batch === TORCH_BATCH);
-    const table: Table = {
-      title: 'Training: seconds per epoch (median), peak RSS, quality after the same epochs',
-      headers: ['dataset', 'kind', 'epochs', 'TS s/epoch', 'TS quality', 'TS RSS MB', `PyTorch b1 s/epoch`, `PyTorch b${TORCH_BATCH} s/epoch`, `PyTorch b${TORCH_BATCH} quality`, 'PyTorch RSS MB', 'seconds to equal quality TS / PyTorch'],
-      rows: rows.map((r) => [
-        r.dataset,
-        r.kind,
-        r.epochs,
-        r.ts?.epochMedian ?? (r.note ? 'skipped' : null),
-        qual(r.ts?.metrics),
-        r.ts?.peakRssBytes ? r.ts.peakRssBytes / MB : null,
-        t1(r)?.epochMedian != null ? `${t1(r)!.epochMedian}${t1(r)!.extrapolated ? ' (extrap.)' : ''}` : null,
-        tb(r)?.epochMedian != null ? `${tb(r)!.epochMedian}${tb(r)!.extrapolated ? ' (extrap.)' : ''}` : null,
-        qual(tb(r)?.metrics),
-        tb(r)?.peakRssBytes ? tb(r)!.peakRssBytes! / MB : null,
-        r.equalQuality ? `${r.equalQuality.tsSeconds ?? 'not reached'} / ${r.equalQuality.torchSeconds ?? 'not reached'} (${r.equalQuality.metric} ${r.equalQuality.target})` : null,
-      ]),
-      notes: [
-        'TS = the project\'s trainer through `npm run train -- --model <kind> --epochs E --seed 42 --json` (one process per run, its own report\'s median epoch); RSS = peak resident set of the whole process (GNU time), data loading and export included.',
-        `PyTorch ${'1.13'} CPU (Debian python3-torch, /usr/bin/python3, OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)); same model, loss, optimiser and hyper-parameters as the TS kind (read from its report), same split rows (CSV written by the bench). b1 = one example per step, the TS trainers' own batch: a timed slice of the first epoch, extrapolated (a full epoch is minutes in Python). b${TORCH_BATCH}: full epochs where the quality column is filled.`,
-        'quality: held-out RMSE (rating kinds, lower is better) or AUC (ranking kinds) of the float model after the same number of epochs. "seconds to equal quality": training seconds each needed to first reach the worse of the two final figures, from per-epoch figures.',
-        'Both trainers use one core; kinds without a PyTorch script have no PyTorch columns.',
-        ...notes,
-      ],
-    };
-    const byKind = (f: (r: Row) => number | null | undefined) => {
-      const out: Record<string, Record<string, number>> = {};
-      for (const r of rows) {
-        const v = f(r);
-        if (v == null) continue;
-        (out[r.kind] ??= {})[r.dataset] = v;
-      }
-      return out;
-    };
-    return {
-      name: 'training',
-      tables: [table],
-      data: { rows: rows.map((r) => ({ ...r, ts: r.ts ? { ...r.ts, report: { hyper: r.ts.report.hyper, epochs: r.ts.report.epochs, seconds: r.ts.report.seconds, dataset: r.ts.report.dataset } } : undefined })) },
-      summary: {
-        train_epoch_s: byKind((r) => r.ts?.epochMedian),
-        pytorch_epoch_s: byKind((r) => t1(r)?.epochMedian),
-        pytorch_b64_epoch_s: byKind((r) => tb(r)?.epochMedian),
-        train_peak_rss_mb: byKind((r) => (r.ts?.peakRssBytes ? sig(r.ts.peakRssBytes / MB) : null)),
-      },
-    };
+    return trainingResult(rows, notes);
   },
 };
 
+/** One TypeScript training run through the train CLI: row.ts, or row.note when it failed. */
+async function trainTs(ctx: BenchContext, plan: DatasetPlan, dataDir: string, row: Row, notes: string[]): Promise<TrainReport | null> {
+  const { kind } = row;
+  const pipeline = PIPELINES[kind];
+  const out = path.join(ctx.tmp, `train-${plan.name}-${kind}`);
+  const args = ['--import', 'tsx', path.join(REPO_ROOT, 'training/cli/train.ts'), '--data', dataDir, '--model', kind, '--out', out, '--epochs', String(plan.epochs), '--seed', '42', '--json'];
+  // Per-epoch ranking metrics (timed outside the epochs) give the ranking kinds a time-to-quality curve.
+  if (pipeline.options['epoch-metrics']) args.push('--epoch-metrics');
+  const r = await runBounded(process.execPath, args, { cwd: REPO_ROOT, timeoutMs: plan.timeoutMs, rssFile: path.join(ctx.tmp, 'ts.rss') });
+  const report = r.code === 0 ? lastJson<TrainReport>(r.stdout) : null;
+  if (!report) {
+    const why = r.timedOut ? `timed out after ${plan.timeoutMs / 1000} s` : (r.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${r.code}`).slice(0, 200);
+    row.note = `${kind} on ${plan.name}: ${why}`;
+    notes.push(`skipped ${row.note}`);
+    ctx.log(`  ${plan.name} ${kind}: skipped (${why})`);
+    return null;
+  }
+  const num = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
+  row.ts = { epochMedian: sig(report.seconds.epoch_median), metrics: num(report.metrics), quantized: report.quantized, peakRssBytes: r.peakRssBytes, seconds: sig(r.seconds), split: report.split, report };
+  ctx.log(`  ${plan.name} ${kind}: ${row.ts.epochMedian} s/epoch, ${JSON.stringify(row.ts.metrics).slice(0, 120)}`);
+  return report;
+}
+
+/** The same model in PyTorch (where bench/pytorch/<kind>.py implements it) on the same split rows: row.torch, row.equalQuality. */
+async function compareTorch(ctx: BenchContext, plan: DatasetPlan, ds: RatingsDataset, row: Row, report: TrainReport, splitsWritten: Set<string>, notes: string[]): Promise<void> {
+  const { kind } = row;
+  const script = path.join(REPO_ROOT, `bench/pytorch/${kind}.py`);
+  if (!existsSync(script)) return;
+  const splitDir = path.join(ctx.tmp, `csv-${plan.name}-${report.split}`);
+  if (!splitsWritten.has(report.split)) {
+    await writeSplitCsv(splitDir, ds, chooseSplit(ds, report.split, 42));
+    splitsWritten.add(report.split);
+  }
+  const counts = { users: ds.userIds.length, items: ds.itemIds.length, tags: itemTagIndex(ds.itemMeta).vocabulary.length };
+  const extra = torchArgs(kind, report.hyper, ds, counts.tags);
+  if (!extra) {
+    notes.push(`${kind} on ${plan.name}: PyTorch skipped, bench/pytorch/${kind}.py does not implement these hyper-parameters.`);
+    return;
+  }
+  for (const batch of [1, TORCH_BATCH]) row.torch.push(await runTorch(ctx, plan, kind, script, splitDir, counts, extra, batch, notes));
+  equalQuality(row, report);
+}
+
+/** One PyTorch run of `kind` at `batch`: full epochs at the batch PyTorch is run at (when the plan says so), else a timed slice. */
+async function runTorch(ctx: BenchContext, plan: DatasetPlan, kind: string, script: string, splitDir: string, counts: { users: number; items: number }, extra: string[], batch: number, notes: string[]): Promise<TorchRun> {
+  const full = plan.torchFull && batch !== 1;
+  const pyArgs = [
+    script,
+    '--train', path.join(splitDir, 'train.csv'),
+    '--test', path.join(splitDir, 'test.csv'),
+    ...(kind === 'bpr' ? ['--item-tags', path.join(splitDir, 'item-tags.csv')] : []),
+    '--users', String(counts.users),
+    '--items', String(counts.items),
+    '--epochs', String(full ? plan.epochs : 1),
+    '--batch', String(batch),
+    '--seed', '42',
+    ...(full ? [] : ['--max-epoch-seconds', ctx.quick ? '2' : '8']),
+    ...extra,
+  ];
+  const p = await runBounded(PYTHON, pyArgs, {
+    cwd: path.join(REPO_ROOT, 'bench/pytorch'),
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+    timeoutMs: plan.timeoutMs,
+    rssFile: path.join(ctx.tmp, 'py.rss'),
+  });
+  const j = p.code === 0 ? lastJson<{ epoch_median: number; extrapolated: boolean; metrics: Record<string, number>; epochs: TorchRun['epochs']; peak_rss_bytes: number }>(p.stdout) : null;
+  const run: TorchRun = j
+    ? { batch, epochMedian: sig(j.epoch_median), extrapolated: j.extrapolated, metrics: j.metrics, epochs: j.epochs, peakRssBytes: p.peakRssBytes ?? j.peak_rss_bytes }
+    : { batch, epochMedian: null, extrapolated: false, metrics: {}, epochs: [], peakRssBytes: null, error: p.timedOut ? `timed out after ${plan.timeoutMs / 1000} s` : p.stderr.trim().split('\n').pop()?.slice(0, 200) };
+  if (run.error) notes.push(`PyTorch ${kind} b${batch} on ${plan.name}: ${run.error}`);
+  ctx.log(`    pytorch b${batch}: ${run.epochMedian ?? '–'} s/epoch${run.extrapolated ? ' (extrapolated)' : ''} ${JSON.stringify(run.metrics)}`);
+  return run;
+}
+
+/** The quality both reached (the worse final figure) and the training seconds each needed to reach it. */
+function equalQuality(row: Row, report: TrainReport): void {
+  const q = qualityOf(row.ts!.metrics);
+  const ref = row.torch.find((t) => !t.extrapolated && t.metrics[q?.key ?? ''] !== undefined);
+  const lastOf = (epochs: EpochReport[]) => [...epochs].reverse().find((e) => typeof e[q?.epochKey ?? ''] === 'number')?.[q?.epochKey ?? ''];
+  const a = lastOf(report.epochs);
+  const b = ref ? lastOf(ref.epochs) : undefined;
+  if (q && ref && a !== undefined && b !== undefined) {
+    // From the per-epoch series of both (mf's per-epoch RMSE is unclipped on both sides).
+    const target = q.higherBetter ? Math.min(a, b) : Math.max(a, b);
+    row.equalQuality = {
+      metric: q.key,
+      target: sig(target, 4),
+      tsSeconds: secondsTo(report.epochs, q.epochKey, target, q.higherBetter),
+      torchSeconds: secondsTo(ref.epochs, q.epochKey, target, q.higherBetter),
+      torchBatch: ref.batch,
+    };
+  }
+}
+
+/** A row's PyTorch run at batch 1 and at TORCH_BATCH. */
+const t1 = (r: Row) => r.torch.find((t) => t.batch === 1);
+const tb = (r: Row) => r.torch.find((t) => t.batch === TORCH_BATCH);
+
+function trainingTable(rows: Row[], notes: string[]): Table {
+  const qual = (m: Record<string, number> | undefined) => {
+    if (!m) return null;
+    const q = qualityOf(m);
+    return q ? `${q.key} ${m[q.key].toFixed(4)}` : Object.entries(m).slice(0, 1).map(([k, v]) => `${k} ${v.toFixed(4)}`)[0] ?? null;
+  };
+  return {
+    title: 'Training: seconds per epoch (median), peak RSS, quality after the same epochs',
+    headers: ['dataset', 'kind', 'epochs', 'TS s/epoch', 'TS quality', 'TS RSS MB', `PyTorch b1 s/epoch`, `PyTorch b${TORCH_BATCH} s/epoch`, `PyTorch b${TORCH_BATCH} quality`, 'PyTorch RSS MB', 'seconds to equal quality TS / PyTorch'],
+    rows: rows.map((r) => [
+      r.dataset,
+      r.kind,
+      r.epochs,
+      r.ts?.epochMedian ?? (r.note ? 'skipped' : null),
+      qual(r.ts?.metrics),
+      r.ts?.peakRssBytes ? r.ts.peakRssBytes / MB : null,
+      t1(r)?.epochMedian != null ? `${t1(r)!.epochMedian}${t1(r)!.extrapolated ? ' (extrap.)' : ''}` : null,
+      tb(r)?.epochMedian != null ? `${tb(r)!.epochMedian}${tb(r)!.extrapolated ? ' (extrap.)' : ''}` : null,
+      qual(tb(r)?.metrics),
+      tb(r)?.peakRssBytes ? tb(r)!.peakRssBytes! / MB : null,
+      r.equalQuality ? `${r.equalQuality.tsSeconds ?? 'not reached'} / ${r.equalQuality.torchSeconds ?? 'not reached'} (${r.equalQuality.metric} ${r.equalQuality.target})` : null,
+    ]),
+    notes: [
+      'TS = the project\'s trainer through `npm run train -- --model <kind> --epochs E --seed 42 --json` (one process per run, its own report\'s median epoch); RSS = peak resident set of the whole process (GNU time), data loading and export included.',
+      `PyTorch ${'1.13'} CPU (Debian python3-torch, /usr/bin/python3, OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)); same model, loss, optimiser and hyper-parameters as the TS kind (read from its report), same split rows (CSV written by the bench). b1 = one example per step, the TS trainers' own batch: a timed slice of the first epoch, extrapolated (a full epoch is minutes in Python). b${TORCH_BATCH}: full epochs where the quality column is filled.`,
+      'quality: held-out RMSE (rating kinds, lower is better) or AUC (ranking kinds) of the float model after the same number of epochs. "seconds to equal quality": training seconds each needed to first reach the worse of the two final figures, from per-epoch figures.',
+      'Both trainers use one core; kinds without a PyTorch script have no PyTorch columns.',
+      ...notes,
+    ],
+  };
+}
+
+function trainingResult(rows: Row[], notes: string[]): PartResult {
+  const byKind = (f: (r: Row) => number | null | undefined) => {
+    const out: Record<string, Record<string, number>> = {};
+    for (const r of rows) {
+      const v = f(r);
+      if (v == null) continue;
+      (out[r.kind] ??= {})[r.dataset] = v;
+    }
+    return out;
+  };
+  return {
+    name: 'training',
+    tables: [trainingTable(rows, notes)],
+    data: { rows: rows.map((r) => ({ ...r, ts: r.ts ? { ...r.ts, report: { hyper: r.ts.report.hyper, epochs: r.ts.report.epochs, seconds: r.ts.report.seconds, dataset: r.ts.report.dataset } } : undefined })) },
+    summary: {
+      train_epoch_s: byKind((r) => r.ts?.epochMedian),
+      pytorch_epoch_s: byKind((r) => t1(r)?.epochMedian),
+      pytorch_b64_epoch_s: byKind((r) => tb(r)?.epochMedian),
+      train_peak_rss_mb: byKind((r) => (r.ts?.peakRssBytes ? sig(r.ts.peakRssBytes / MB) : null)),
+    },
+  };
+}

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { arithmeticAnswer, type Arithmetic } from '../../shared/api/answers.js';
 import { itemArithmetic } from '../../shared/model/arithmetic.js';
 import { requireTagsInItemSpace } from '../../shared/model/tag-vectors.js';
 import type { AppEnv } from '../env.js';
@@ -8,7 +9,7 @@ import { itemView, resultsView, round } from '../present.js';
 import { readBody } from '../validation/body.js';
 import { indexAt } from '../validation/lookup.js';
 import type { RouteSpec } from '../validation/openapi.js';
-import { array, id, integer, object, optional } from '../validation/schema.js';
+import { array, id, integer, object, optional } from '../../shared/api/schema.js';
 
 /** POST /v1/models/:model/items/similar: an item moved along tag directions, then its nearest items. */
 export const arithmeticRoutes = new Hono<AppEnv>();
@@ -37,6 +38,7 @@ export const arithmeticSpec: RouteSpec = {
   body,
   response: {
     description: 'the starting item, the tags applied, and the k nearest items to the moved vector',
+    schema: arithmeticAnswer,
     example: {
       model: 'games',
       version: '20261124T101500Z-1a2b3c4d',
@@ -54,7 +56,7 @@ export const arithmeticSpec: RouteSpec = {
 arithmeticRoutes.post('/:model/items/similar', async (c) => {
   const name = c.req.param('model');
   const q = await readBody(c, body);
-  const answer = await withRequestModel(c, name, (m, v) => {
+  const answer = await withRequestModel(c, name, (m, v): Arithmetic => {
     const tags = requireTagsInItemSpace(m);
     const item = indexAt(m.items, q.item, name, 'body.item');
     const plus = q.plus.map((t, j) => indexAt(tags.index, t, name, `body.plus[${j}]`));

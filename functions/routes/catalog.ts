@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { Models } from '../../shared/api/answers.js';
 import { ARTIFACT_FILES, type Manifest } from '../../shared/artifact/schema.js';
 import { registryKeys } from '../../shared/registry.js';
 import type { AppEnv } from '../env.js';
@@ -14,7 +15,7 @@ catalogRoutes.get('/', async (c) => {
     names.push(...page.delimitedPrefixes.map((p) => p.replace(/\/$/, '')));
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor);
-  const models = [];
+  const models: Models['models'] = [];
   for (const name of names.sort()) {
     const pointer = await c.env.MODELS.get(registryKeys.current(name));
     if (!pointer) continue;
@@ -31,7 +32,7 @@ catalogRoutes.get('/', async (c) => {
         version,
         kind: m.model.kind,
         hyper: m.model.hyper,
-        counts: m.counts,
+        counts: { users: m.counts.users, items: m.counts.items, ...(m.counts.tags !== undefined ? { tags: m.counts.tags } : {}) },
         bytes: { tensors: m.tensorsBytes },
         dataset: m.dataset,
         metrics: m.metrics,
@@ -41,5 +42,6 @@ catalogRoutes.get('/', async (c) => {
       models.push({ name, version, error: `manifest of version ${version} is not valid JSON` });
     }
   }
-  return c.json({ models });
+  const answer: Models = { models };
+  return c.json(answer);
 });

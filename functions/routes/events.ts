@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { eventsAnswer, type EventsAccepted } from '../../shared/api/answers.js';
 import { BadRequestError, EdgerecError } from '../../shared/errors.js';
 import { EVENT_TYPES, MAX_EVENTS_PER_REQUEST, VARIANT_NAME, VISITOR_ID, type EventsMessage, type FeedbackEvent } from '../../shared/events.js';
 import type { AppEnv, Env } from '../env.js';
@@ -6,7 +7,7 @@ import { background } from '../model-store.js';
 import { readBody } from '../validation/body.js';
 import { indexAt } from '../validation/lookup.js';
 import type { RouteSpec } from '../validation/openapi.js';
-import { array, id, number, object, oneOf, optional, text } from '../validation/schema.js';
+import { array, id, number, object, oneOf, optional, text } from '../../shared/api/schema.js';
 import { withVariantModel } from '../variant-model.js';
 
 /**
@@ -46,7 +47,7 @@ export const eventsSpec: RouteSpec = {
     'Every event names a published model and an item it has; ratings carry a value on its scale. A bad event refuses the ' +
     'whole request (nothing is stored) with the field that is wrong. Nothing stored is readable through the Worker.',
   body,
-  response: { status: 202, description: 'accepted: queued for storage', example: { accepted: 2, received: '2026-12-02T10:00:00.000Z' } },
+  response: { status: 202, description: 'accepted: queued for storage', schema: eventsAnswer, example: { accepted: 2, received: '2026-12-02T10:00:00.000Z' } },
   errors: [400, 404, 413, 429, 503],
 };
 
@@ -71,7 +72,8 @@ eventRoutes.post('/', async (c) => {
     console.error(`edgerec: EVENTS_QUEUE.send failed: ${(e as Error).message}`);
     throw new EdgerecError(503, 'events_unavailable', 'the events queue did not accept the batch; nothing was stored: send it again shortly');
   }
-  return c.json({ accepted: events.length, received: message.received }, 202);
+  const accepted: EventsAccepted = { accepted: events.length, received: message.received };
+  return c.json(accepted, 202);
 });
 
 /** Per client address, through the Workers rate limiting binding (wrangler.toml [[ratelimits]]); absent: no limit. */

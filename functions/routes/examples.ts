@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { fromExamplesAnswer, type FromExamples } from '../../shared/api/answers.js';
 import { BadRequestError } from '../../shared/errors.js';
 import { MAX_EXAMPLES, recommendFromExamples } from '../../shared/model/from-examples.js';
 import type { AppEnv } from '../env.js';
@@ -8,7 +9,7 @@ import { itemView, resultsView, round } from '../present.js';
 import { readBody } from '../validation/body.js';
 import { indexAt } from '../validation/lookup.js';
 import type { RouteSpec } from '../validation/openapi.js';
-import { array, id, integer, object, optional } from '../validation/schema.js';
+import { array, id, integer, object, optional } from '../../shared/api/schema.js';
 
 /** POST /v1/models/:model/recommendations/from-examples: cold start from liked and disliked items. */
 export const exampleRoutes = new Hono<AppEnv>();
@@ -38,6 +39,7 @@ export const examplesSpec: RouteSpec = {
   body,
   response: {
     description: 'the method used, the examples, and the best and worst k items',
+    schema: fromExamplesAnswer,
     example: {
       model: 'demo',
       version: '20261124T101500Z-1a2b3c4d',
@@ -56,7 +58,7 @@ export const examplesSpec: RouteSpec = {
 exampleRoutes.post('/:model/recommendations/from-examples', async (c) => {
   const name = c.req.param('model');
   const q = await readBody(c, body);
-  const answer = await withRequestModel(c, name, (m, v) => {
+  const answer = await withRequestModel(c, name, (m, v): FromExamples => {
     // Repeats within a list say nothing new: each item counts once.
     const liked = [...new Set(q.liked.map((x, j) => indexAt(m.items, x, name, `body.liked[${j}]`)))];
     const disliked = [...new Set(q.disliked.map((x, j) => indexAt(m.items, x, name, `body.disliked[${j}]`)))];

@@ -1,4 +1,7 @@
 import { Hono } from 'hono';
+import {
+  healthAnswer, htmlAnswer, modelsAnswer, openApiAnswer, ratingAnswer, scriptAnswer, similarItemsAnswer, type OpenApi,
+} from '../../shared/api/answers.js';
 import type { AppEnv } from '../env.js';
 import { QUERY_PARAMS } from '../params.js';
 import { MAX_BODY_BYTES } from '../validation/body.js';
@@ -20,7 +23,11 @@ const CORE_SPECS: RouteSpec[] = [
     path: '/healthz',
     operationId: 'health',
     summary: 'liveness, the tfjs backend (wasm) and the models this isolate has loaded',
-    response: { description: 'ok, backend, self-test result, loaded models and versions (resident bytes, any refused or evicted version) and modelMemory (the budget and what is held against it)' },
+    description: 'Never cached. `?tfjs` starts tfjs (if nothing has yet) and runs its self-test, a 2x2 by 2x1 matMul.',
+    response: {
+      description: 'ok, backend, self-test result, loaded models and versions (resident bytes, any refused or evicted version) and modelMemory (the budget and what is held against it)',
+      schema: healthAnswer,
+    },
     errors: [],
   },
   {
@@ -28,7 +35,8 @@ const CORE_SPECS: RouteSpec[] = [
     path: '/openapi.json',
     operationId: 'openApi',
     summary: 'this document',
-    response: { description: 'OpenAPI 3.1' },
+    description: 'Built once per isolate from the route specs: the schemas that validate the bodies and type the answers.',
+    response: { description: 'OpenAPI 3.1', schema: openApiAnswer },
     errors: [],
   },
   {
@@ -36,7 +44,8 @@ const CORE_SPECS: RouteSpec[] = [
     path: '/v1/models',
     operationId: 'listModels',
     summary: 'published models: live version, kind, counts, hyper-parameters, training metrics',
-    response: { description: 'the published models' },
+    description: 'Read from the bucket (no model is loaded to answer). A model whose manifest cannot be read is listed with `error`.',
+    response: { description: 'the published models, by name', schema: modelsAnswer },
     errors: [],
   },
   {
@@ -44,9 +53,11 @@ const CORE_SPECS: RouteSpec[] = [
     path: '/v1/models/:model/items/:item/similar',
     operationId: 'similarItems',
     summary: 'cosine top-k items, optionally filtered by tag and excluded ids',
+    description: 'The item itself and hidden items are left out. With filters, only items carrying one of the tags and not excluded.',
     query: [QUERY_PARAMS.k, ...FILTERS],
     response: {
       description: 'the item and its k nearest items, best first',
+      schema: similarItemsAnswer,
       example: {
         model: 'demo',
         version: VERSION,
@@ -62,7 +73,8 @@ const CORE_SPECS: RouteSpec[] = [
     path: '/v1/models/:model/users/:user/items/:item/rating',
     operationId: 'predictRating',
     summary: "one predicted rating, clipped to the dataset's rating range",
-    response: { description: 'the rating and the range', example: { model: 'demo', version: VERSION, user: '1', item: { id: '50', title: 'Star Wars (1977)' }, rating: 4.61, range: [1, 5] } },
+    description: 'Only for kinds that predict ratings (explicit feedback with users); others answer 400 no_ratings.',
+    response: { description: 'the rating and the range', schema: ratingAnswer, example: { model: 'demo', version: VERSION, user: '1', item: { id: '50', title: 'Star Wars (1977)' }, rating: 4.61, range: [1, 5] } },
     errors: [400, 404, 503],
   },
   {
@@ -70,8 +82,9 @@ const CORE_SPECS: RouteSpec[] = [
     path: '/widget/:model/items/:item',
     operationId: 'widgetSimilarItems',
     summary: "embeddable HTML fragment: items similar to an item (cached by the CDN; ETag tied to the model version)",
+    description: 'What /embed.js inserts for an element with data-edgerec-model and data-edgerec-item. Errors are the JSON envelope.',
     query: [QUERY_PARAMS.k, { name: 'theme', in: 'query', description: 'colour theme', schema: { type: 'string' } }],
-    response: { description: 'HTML', contentType: 'text/html' },
+    response: { description: 'HTML', contentType: 'text/html', schema: htmlAnswer },
     errors: [400, 404, 503],
   },
   {
@@ -79,8 +92,9 @@ const CORE_SPECS: RouteSpec[] = [
     path: '/widget/:model/users/:user',
     operationId: 'widgetRecommendations',
     summary: 'embeddable HTML fragment: recommendations for a user, or "Popular" for a user the model does not know (cached by the CDN; ETag tied to the model version)',
+    description: 'What /embed.js inserts for an element with data-edgerec-model and data-edgerec-user. Errors are the JSON envelope.',
     query: [QUERY_PARAMS.k, { name: 'theme', in: 'query', description: 'colour theme', schema: { type: 'string' } }],
-    response: { description: 'HTML', contentType: 'text/html' },
+    response: { description: 'HTML', contentType: 'text/html', schema: htmlAnswer },
     errors: [400, 404, 503],
   },
   {
@@ -88,8 +102,9 @@ const CORE_SPECS: RouteSpec[] = [
     path: '/widget/:model/popular',
     operationId: 'widgetPopular',
     summary: 'embeddable HTML fragment: "Popular", the items with the most training interactions',
+    description: 'What /embed.js shows when a widget cannot be loaded (data-edgerec-fallback="popular"). Errors are the JSON envelope.',
     query: [QUERY_PARAMS.k, { name: 'theme', in: 'query', description: 'colour theme', schema: { type: 'string' } }],
-    response: { description: 'HTML', contentType: 'text/html' },
+    response: { description: 'HTML', contentType: 'text/html', schema: htmlAnswer },
     errors: [400, 404, 503],
   },
   {
@@ -97,12 +112,13 @@ const CORE_SPECS: RouteSpec[] = [
     path: '/widget/:model/recommendations',
     operationId: 'widgetVisitor',
     summary: "embeddable HTML fragment: a visitor's recommendations from the items they viewed (at most 20; unknown ids ignored; none known: Popular)",
+    description: 'What /embed.js inserts for a history element (data-edgerec-history="local") without an item or user. Errors are the JSON envelope.',
     query: [
       { name: 'items', in: 'query', description: 'item ids the visitor viewed, comma-separated (at most 20)', schema: { type: 'array', items: { type: 'string' }, maxItems: 20 }, style: 'form', explode: false },
       QUERY_PARAMS.k,
       { name: 'theme', in: 'query', description: 'colour theme', schema: { type: 'string' } },
     ],
-    response: { description: 'HTML', contentType: 'text/html' },
+    response: { description: 'HTML', contentType: 'text/html', schema: htmlAnswer },
     errors: [400, 404, 503],
   },
   {
@@ -110,7 +126,8 @@ const CORE_SPECS: RouteSpec[] = [
     path: '/embed.js',
     operationId: 'embedScript',
     summary: 'the loader script host pages include to show a widget',
-    response: { description: 'JavaScript', contentType: 'text/javascript' },
+    description: 'Include it with a script tag; it fills the elements that carry data-edgerec-model and an item or user (see the README).',
+    response: { description: 'JavaScript', contentType: 'text/javascript', schema: scriptAnswer },
     errors: [],
   },
 ];
@@ -123,7 +140,7 @@ export const ROUTE_SPECS: readonly RouteSpec[] = [...CORE_SPECS, ...RECOMMENDATI
  */
 export function openApiRoutes(registered: () => readonly { method: string; path: string }[]) {
   const routes = new Hono<AppEnv>();
-  let doc: ReturnType<typeof openApiDocument> | undefined;
+  let doc: OpenApi | undefined;
   routes.get('/openapi.json', (c) => {
     doc ??= openApiDocument(ROUTE_SPECS, registered(), {
       title: 'edgerec',

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { predictAnswer, type Predictions } from '../../shared/api/answers.js';
 import { BadRequestError } from '../../shared/errors.js';
 import type { LoadedModel } from '../../shared/model/loaded.js';
 import { predictRatings } from '../../shared/model/queries.js';
@@ -8,7 +9,7 @@ import { round } from '../present.js';
 import { readBody } from '../validation/body.js';
 import { indexAt } from '../validation/lookup.js';
 import type { RouteSpec } from '../validation/openapi.js';
-import { array, id, object, pair } from '../validation/schema.js';
+import { array, id, object, pair } from '../../shared/api/schema.js';
 
 /** POST /v1/models/:model/predict: predicted ratings for a batch of (user, item) pairs. */
 export const predictRoutes = new Hono<AppEnv>();
@@ -31,13 +32,14 @@ export const predictSpec: RouteSpec = {
   body,
   response: {
     description: 'one prediction per pair, in order',
+    schema: predictAnswer,
     example: { model: 'demo', version: '20261124T101500Z-1a2b3c4d', range: [1, 5], predictions: [{ user: '1', item: '50', rating: 4.61 }] },
   },
   errors: [400, 404, 503],
 };
 
 /** A 400 for kinds that have no users or no rating scale (itemtag, bpr): their scores are not ratings. */
-function requireRatings(m: LoadedModel): [number, number] {
+export function requireRatings(m: LoadedModel): [number, number] {
   const kind = m.manifest.model.kind;
   if (m.users.size === 0) {
     throw new BadRequestError(`model ${JSON.stringify(m.name)} (kind ${kind}) has no users, so it does not predict ratings`, 'no_ratings');
@@ -54,7 +56,7 @@ function requireRatings(m: LoadedModel): [number, number] {
 predictRoutes.post('/:model/predict', async (c) => {
   const name = c.req.param('model');
   const { pairs } = await readBody(c, body);
-  const answer = await withRequestModel(c, name, (m, v) => {
+  const answer = await withRequestModel(c, name, (m, v): Predictions => {
     const range = requireRatings(m);
     const users = new Int32Array(pairs.length);
     const items = new Int32Array(pairs.length);

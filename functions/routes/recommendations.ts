@@ -1,4 +1,8 @@
 import { Hono, type Context } from 'hono';
+import {
+  forRatingsAnswer, popularAnswer, userRecommendationsAnswer, visitorAnswer,
+  type Popular, type RatingsRecommendations, type UserRecommendations, type VisitorRecommendations,
+} from '../../shared/api/answers.js';
 import { BadRequestError } from '../../shared/errors.js';
 import { explain } from '../../shared/model/explain.js';
 import { buildItemFilter, recommendForUserWhere, topKWhere, type ItemFilter } from '../../shared/model/filters.js';
@@ -11,11 +15,11 @@ import { recommendForItems } from '../../shared/model/visitor.js';
 import type { AppEnv } from '../env.js';
 import { answerTag, versionView, withRequestModel } from '../variant-model.js';
 import { MAX_K, parseBool, parseFilterQuery, parseK, QUERY_PARAMS } from '../params.js';
-import { filterView, itemView, recommendationsView, type RecommendationExtras } from '../present.js';
+import { filterView, itemView, recommendationsView, resultsView, type RecommendationExtras } from '../present.js';
 import { readBody } from '../validation/body.js';
 import { indexAt } from '../validation/lookup.js';
 import type { RouteSpec } from '../validation/openapi.js';
-import { array, boolean, id, integer, number, object, optional, pair } from '../validation/schema.js';
+import { array, boolean, id, integer, number, object, optional, pair } from '../../shared/api/schema.js';
 
 /**
  * Recommendation answers: for a known user, for a visitor (items they viewed, or items they rated), and the
@@ -35,12 +39,12 @@ recommendationRoutes.get('/:model/users/:user/recommendations', async (c) => {
   const withReasons = parseBool('explain', c.req.query('explain'), false);
   const filter = parseFilterQuery((q) => c.req.queries(q));
   checkId('user', user);
-  return answer(c, name, (m) => {
+  return answer<UserRecommendations>(c, name, (m) => {
     const f = buildItemFilter(m, filter);
     if (!m.users.has(user)) {
       if (m.users.size === 0) m.users.indexOf(user, name); // a model without users (itemtag): the 404 says so
       // A visitor the model has never seen gets the popular list rather than an error: a widget is never blank.
-      return { user, k, fallback: 'popular', ...filterView(filter), results: recommendationsView(m, popular(m, k, f)) };
+      return { user, k, fallback: 'popular', ...filterView(filter), results: resultsView(m, popular(m, k, f)) };
     }
     const u = m.users.indexOf(user, name);
     const scored = recommendForUserWhere(m, u, k, excludeSeen, f);
@@ -56,7 +60,7 @@ recommendationRoutes.get('/:model/recommendations', async (c) => {
   const withReasons = parseBool('explain', c.req.query('explain'), false);
   const filter = parseFilterQuery((q) => c.req.queries(q));
   const ids = parseVisitorItems(c.req.queries('items'));
-  return answer(c, name, (m) => {
+  return answer<VisitorRecommendations>(c, name, (m) => {
     const items = Int32Array.from(new Set(ids.map((x) => m.items.indexOf(x, name))));
     const scored = recommendForItems(m, items, k, buildItemFilter(m, filter));
     const extras: RecommendationExtras = withReasons ? { because: explain(m, items, scored.map((s) => s.index)) } : {};
@@ -80,7 +84,7 @@ const forRatingsBody = object(
 recommendationRoutes.post('/:model/recommendations/for-ratings', async (c) => {
   const name = c.req.param('model');
   const q = await readBody(c, forRatingsBody);
-  return answer(c, name, (m) => {
+  return answer<RatingsRecommendations>(c, name, (m) => {
     const seen = new Map<number, number>();
     q.ratings.forEach(([item, rating], j) => {
       const i = indexAt(m.items, item, name, `body.ratings[${j}][0]`);
@@ -113,11 +117,9 @@ recommendationRoutes.get('/:model/popular', async (c) => {
   const name = c.req.param('model');
   const k = parseK(c.req.query('k'));
   const filter = parseFilterQuery((q) => c.req.queries(q));
-  return answer(c, name, (m) => {
-    if (m.users.size === 0) {
-      throw new BadRequestError(`model ${JSON.stringify(name)} (${m.manifest.model.kind}) was trained without user interactions, so it has no popular list`, 'no_interactions');
-    }
-    return { k, ...filterView(filter), results: recommendationsView(m, popular(m, k, buildItemFilter(m, filter))) };
+  return answer<Popular>(c, name, (m) => {
+    requireInteractions(m, name);
+    return { k, ...filterView(filter), results: resultsView(m, popular(m, k, buildItemFilter(m, filter))) };
   });
 });
 
@@ -138,7 +140,8 @@ export const RECOMMENDATION_SPECS: RouteSpec[] = [
       'ranked by. Items the user interacted with are left out unless exclude_seen=false; hidden items always are.',
     query: [QUERY_PARAMS.k, QUERY_PARAMS.excludeSeen, QUERY_PARAMS.explain, ...FILTERS],
     response: {
-      description: 'the user and the k best items',
+      description: 'the user and the k best items, or for a user the model does not know the popular list',
+      schema: userRecommendationsAnswer,
       example: { model: 'demo', version: VERSION, user: '1', k: 1, exclude_seen: true, results: [{ ...RESULT, ...BECAUSE }] },
     },
     errors: [400, 404, 503],
@@ -151,6 +154,7 @@ export const RECOMMENDATION_SPECS: RouteSpec[] = [
     query: [QUERY_PARAMS.items, QUERY_PARAMS.k, QUERY_PARAMS.explain, ...FILTERS],
     response: {
       description: 'the given items and the k best others',
+      schema: visitorAnswer,
       example: { model: 'demo', version: VERSION, items: [{ id: '50', title: 'Star Wars (1977)' }], k: 1, method: 'foldin', results: [{ id: '181', title: 'Return of the Jedi (1983)', score: 0.93 }] },
     },
     errors: [400, 404, 503],
@@ -161,7 +165,7 @@ export const RECOMMENDATION_SPECS: RouteSpec[] = [
     operationId: 'recommendForRatings',
     summary: "top-k for a visitor from their ratings: ranked by the implicit fold-in, `rating` from the rating fold-in (mf, svdpp)",
     body: forRatingsBody,
-    response: { description: 'the k best items not rated', example: { model: 'demo', version: VERSION, k: 1, method: 'foldin', results: [RESULT] } },
+    response: { description: 'the k best items not rated', schema: forRatingsAnswer, example: { model: 'demo', version: VERSION, k: 1, method: 'foldin', results: [RESULT] } },
     errors: [400, 404, 503],
   },
   {
@@ -170,16 +174,29 @@ export const RECOMMENDATION_SPECS: RouteSpec[] = [
     operationId: 'popularItems',
     summary: 'the items with the most training interactions (score = their count)',
     query: [QUERY_PARAMS.k, ...FILTERS],
-    response: { description: 'the k most popular items', example: { model: 'demo', version: VERSION, k: 1, results: [{ id: '50', title: 'Star Wars (1977)', score: 583 }] } },
+    response: { description: 'the k most popular items', schema: popularAnswer, example: { model: 'demo', version: VERSION, k: 1, results: [{ id: '50', title: 'Star Wars (1977)', score: 583 }] } },
     errors: [400, 404, 503],
   },
 ];
 
-/** Runs `build` on the live model and answers it as JSON with the model and version first; records the ETag seed. */
-async function answer<T extends object>(c: Context<AppEnv>, name: string, build: (m: LoadedModel) => T): Promise<Response> {
+/** An answer without what answer() puts first (the model, the version, the variant), shape by shape. */
+type Built<A> = A extends unknown ? Omit<A, 'model' | 'version' | 'variant'> : never;
+
+/**
+ * Runs `build` on the live model and answers it as JSON with the model and version first; records the ETag seed.
+ * `A` is the route's answer type (shared/api/answers.ts): what `build` returns is checked against it.
+ */
+async function answer<A extends { model: string; version: string }>(c: Context<AppEnv>, name: string, build: (m: LoadedModel) => Built<A>): Promise<Response> {
   const { body, tag } = await withRequestModel(c, name, (m, v) => ({ body: { model: name, ...versionView(m, v), ...build(m) }, tag: answerTag(m, v) }));
   c.set('modelVersion', tag);
   return c.json(body);
+}
+
+/** A 400 for a model trained without user interactions (itemtag): it has no popular list to give. */
+export function requireInteractions(m: LoadedModel, name: string): void {
+  if (m.users.size === 0) {
+    throw new BadRequestError(`model ${JSON.stringify(name)} (${m.manifest.model.kind}) was trained without user interactions, so it has no popular list`, 'no_interactions');
+  }
 }
 
 function popular(m: LoadedModel, k: number, filter: ItemFilter | undefined): Scored[] {

@@ -8,6 +8,7 @@ import type { LoadedModel } from '../../shared/model/loaded.js';
 import { popularItems } from '../../shared/model/popular.js';
 import { recommendForUser, similarItems, type Scored } from '../../shared/model/queries.js';
 import { recommendForItems } from '../../shared/model/visitor.js';
+import { requireInteractions } from './recommendations.js';
 import { checkModelName } from '../../shared/registry.js';
 import type { AppEnv } from '../env.js';
 import { answerTag, requestUnit, versionView, withRequestModel } from '../variant-model.js';
@@ -70,12 +71,15 @@ widgetRoutes.get('/:model/items/:item', (c) => {
 widgetRoutes.get('/:model/users/:user', (c) => {
   const user = c.req.param('user');
   return serveWidget(c, () => (checkId('user', user), ''), (m, name, k) =>
-    // A visitor the model was not trained on (a new sign-up, an id from another system): never a blank widget.
-    m.users.has(user) ? { heading: FOR_YOU_HEADING, results: recommendForUser(m, m.users.indexOf(user, name), k, true) } : popular(m, k),
+    // A visitor the model was not trained on (a new sign-up, an id from another system): never a blank widget. A model
+    // without users (itemtag) has no popular list either: its 404 says it has no users, as the JSON route's does.
+    m.users.has(user) || m.users.size === 0
+      ? { heading: FOR_YOU_HEADING, results: recommendForUser(m, m.users.indexOf(user, name), k, true) }
+      : popular(m, name, k),
   );
 });
 
-widgetRoutes.get('/:model/popular', (c) => serveWidget(c, () => '', (m, _name, k) => popular(m, k)));
+widgetRoutes.get('/:model/popular', (c) => serveWidget(c, () => '', (m, name, k) => popular(m, name, k)));
 
 widgetRoutes.get('/:model/recommendations', (c) => {
   let ids: string[] = [];
@@ -87,11 +91,13 @@ widgetRoutes.get('/:model/recommendations', (c) => {
       // on the order: the fold-in weighs every item alike and runs over them in index order).
       return ids.length ? `items=${ids.map(encodeURIComponent).join(',')}` : '';
     },
-    (m, _name, k) => forVisitor(m, ids, k),
+    (m, name, k) => forVisitor(m, name, ids, k),
   );
 });
 
-function popular(m: LoadedModel, k: number, exclude?: ReadonlySet<number>): Shown {
+/** The popular list; a model without interactions (itemtag) has none: a 400, as the JSON route answers. */
+function popular(m: LoadedModel, name: string, k: number, exclude?: ReadonlySet<number>): Shown {
+  requireInteractions(m, name);
   return { heading: POPULAR_HEADING, results: popularItems(m, k, exclude) };
 }
 
@@ -100,10 +106,10 @@ function popular(m: LoadedModel, k: number, exclude?: ReadonlySet<number>): Show
  * those items. Ids the model does not know are ignored (a visitor's localStorage outlives model versions); with none
  * known, or a model that cannot fold visitors in, the popular list (still without the viewed items).
  */
-function forVisitor(m: LoadedModel, ids: readonly string[], k: number): Shown {
+function forVisitor(m: LoadedModel, name: string, ids: readonly string[], k: number): Shown {
   const known = Int32Array.from(new Set(ids.filter((id) => m.items.has(id)).map((id) => m.items.indexOf(id, m.name)))).sort();
   const exclude = new Set(known);
-  if (known.length === 0 || !m.manifest.foldin?.implicit) return popular(m, k, exclude);
+  if (known.length === 0 || !m.manifest.foldin?.implicit) return popular(m, name, k, exclude);
   const results = recommendForItems(m, known, k);
   return { heading: becauseHeading(m, explain(m, known, results.map((r) => r.index), 1)), results };
 }

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { BadRequestError } from '../../shared/errors.js';
-import type { Schema } from './schema.js';
+import type { Schema } from '../../shared/api/schema.js';
 
 /** Request bodies are a few ids (1,000 pairs of short ids is ~25 KB): anything larger is a mistake or abuse. */
 export const MAX_BODY_BYTES = 64 * 1024;

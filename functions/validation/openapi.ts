@@ -1,5 +1,6 @@
+import { errorAnswer } from '../../shared/api/answers.js';
 import { MAX_BODY_BYTES } from './body.js';
-import type { JsonSchema, Schema } from './schema.js';
+import type { JsonSchema, Schema } from '../../shared/api/schema.js';
 
 export type ErrorStatus = 400 | 404 | 413 | 429 | 503;
 
@@ -23,8 +24,11 @@ export interface RouteSpec {
   query?: readonly ParamSpec[];
   /** The request body's schema: the same object that validates it. */
   body?: Schema<unknown>;
-  /** The success answer (200 unless `status` says otherwise); JSON unless `contentType` says otherwise. */
-  response: { description: string; example?: unknown; contentType?: string; status?: 200 | 202 };
+  /**
+   * The success answer (200 unless `status` says otherwise); JSON unless `contentType` says otherwise. `schema` is the
+   * one the handler's answer is typed by (shared/api/answers.ts), or the string a non-JSON body is.
+   */
+  response: { description: string; schema: Schema<unknown>; example?: unknown; contentType?: string; status?: 200 | 202 };
   errors: readonly ErrorStatus[];
 }
 
@@ -57,8 +61,8 @@ export function openApiDocument(
   registered: readonly { method: string; path: string }[],
   info: { title: string; version: string; description: string },
 ) {
-  const paths: Record<string, Record<string, unknown>> = {};
-  const add = (method: string, path: string, op: unknown) => ((paths[openApiPath(path)] ??= {})[method] = op);
+  const paths: Record<string, Record<string, object>> = {};
+  const add = (method: string, path: string, op: object) => ((paths[openApiPath(path)] ??= {})[method] = op);
   for (const s of specs) add(s.method, s.path, operation(s));
   for (const r of registered) {
     const method = r.method.toLowerCase();
@@ -71,26 +75,16 @@ export function openApiDocument(
     });
   }
   return {
-    openapi: '3.1.0',
+    openapi: '3.1.0' as const,
     info,
+    // Relative: resolved against where the document was fetched, so it holds on wrangler dev, workers.dev and a custom domain.
+    servers: [{ url: '/', description: 'the Worker that served this document' }],
+    // No route takes credentials: reads are public, and POST /v1/events only appends (rate-limited per address).
+    // Publishing, rollback and hiding write the bucket from the CLI with Cloudflare credentials, never through the Worker.
+    security: [],
     paths,
     components: {
-      schemas: {
-        Error: {
-          type: 'object',
-          required: ['error'],
-          properties: {
-            error: {
-              type: 'object',
-              required: ['code', 'message'],
-              properties: {
-                code: { type: 'string', description: 'stable machine-readable reason, e.g. bad_field, unknown_item, bad_json' },
-                message: { type: 'string', description: 'what was wrong, with the value, and how to fix it' },
-              },
-            },
-          },
-        },
-      },
+      schemas: { Error: errorAnswer.json },
       responses: Object.fromEntries(
         Object.entries(ERRORS).map(([status, description]) => [
           String(status),
@@ -125,7 +119,12 @@ function operation(s: RouteSpec) {
     responses: {
       [s.response.status ?? 200]: {
         description: s.response.description,
-        content: { [s.response.contentType ?? 'application/json']: s.response.example !== undefined ? { example: s.response.example } : {} },
+        content: {
+          [s.response.contentType ?? 'application/json']: {
+            schema: s.response.schema.json,
+            ...(s.response.example !== undefined ? { example: s.response.example } : {}),
+          },
+        },
       },
       ...Object.fromEntries([...errors].sort().map((status) => [String(status), { $ref: `#/components/responses/${status}` }])),
     },

@@ -50,13 +50,18 @@ export function rowFactorsQ8(values: Int8Array, scales: Float32Array, rows: numb
   const cosine = new Float32Array(rows);
   for (let r = 0; r < rows; r++) {
     const s = scales[r];
-    let ss = 0;
-    for (let c = r * cols, end = c + cols; c < end; c++) {
-      const x = Math.fround(values[c] * s);
-      ss += x * x;
-    }
-    norms[r] = Math.sqrt(ss);
+    norms[r] = q8RowNorm(values, s, r * cols, cols);
     cosine[r] = norms[r] > 0 ? s / norms[r] : 0;
   }
   return { norms, cosine };
+}
+
+/** The length of the q8 row at `start` (`cols` codes, one `scale`): each element rounded to f32, squares summed in double. */
+export function q8RowNorm(values: Int8Array, scale: number, start: number, cols: number): number {
+  let ss = 0;
+  for (let c = start, end = start + cols; c < end; c++) {
+    const x = Math.fround(values[c] * scale);
+    ss += x * x;
+  }
+  return Math.sqrt(ss);
 }

@@ -8,13 +8,14 @@
 //
 // codes_i are the artifact's int8 values as they are (one row per item), factor_i one f32 per row (scale / |row| for
 // cosine, the q8 scale for a raw dot product), add_i an optional f32 per row (item biases). The query is quantised
-// per call to i16 (quantizeQuery). The integer dot product is exact; the f32 operations are, in this order,
-// ((f32(dot) * factor) * qScale) + add, each rounded to f32 (referenceTopK below does exactly the same).
+// per call to i16 (kernel-inputs.ts quantizeQuery). The integer dot product is exact; the f32 operations are, in this order,
+// ((f32(dot) * factor) * qScale) + add, each rounded to f32 (reference-topk.ts does exactly the same).
 //
 // Ties: equal scores are ordered by ascending index, as tfjs topk orders them; the k-th place goes to the lower index.
 
+import { quantizeQuery } from './kernel-inputs.js';
+
 /** The kernel's exports (int8-scan.wat documents the layout). */
-import { rowFactorsQ8 } from '../artifact/q8.js';
 interface Int8ScanExports {
   memory: WebAssembly.Memory;
   topk(
@@ -71,65 +72,12 @@ export interface TopKResult {
   scores: Float32Array;
 }
 
-/** The query as the kernel reads it: q ≈ q16 * scale. */
-export interface QuantizedQuery {
-  q16: Int16Array;
-  scale: number;
-}
-
-const I16_MAX = 32767;
-/** |int8| at most: the kernel takes any int8 code, -128 included (q8 artifacts stay within ±127). */
-const I8_ABS_MAX = 128;
-const I32_MAX = 2 ** 31 - 1;
 const EMPTY_INDEX = 0x7fffffff;
 const PAGE = 65536;
 
 /** Row width in the kernel's memory: cols rounded up to a multiple of 16 bytes (one SIMD chunk). */
 export function paddedWidth(cols: number): number {
   return Math.ceil(cols / 16) * 16;
-}
-
-/**
- * The largest |q16| for width `cols`: 32767, lowered when needed so that the integer dot product cannot overflow i32
- * (sum_j |q16_j| * 128 <= 2^31 - 1, i.e. for cols > 512; at d = 1024 the limit is 16383).
- */
-export function queryLimit(cols: number): number {
-  return Math.min(I16_MAX, Math.floor(I32_MAX / (I8_ABS_MAX * Math.max(1, cols))));
-}
-
-/**
- * Symmetric per-query quantisation: scale = max|q| / L (L = queryLimit(cols), 32767 for cols <= 512),
- * q16 = round(q / scale). Each element is off by at most scale / 2 = max|q| / (2L), so a score is off by at most
- * factor * sum_j |codes_ij| * scale / 2; for a unit query against unit rows (factor = scale_row / |row|) that is
- * <= sqrt(d) * max|q| / (2L): 1.2e-4 at d = 64 in the worst case, against a per-element int8 error of the items
- * themselves of max|row| / 254 (~130x larger). A zero query gives scale 0 (every score is add_i).
- */
-export function quantizeQuery(query: Float32Array, cols = query.length): QuantizedQuery {
-  let max = 0;
-  for (let j = 0; j < query.length; j++) {
-    const a = Math.abs(query[j]);
-    if (!(a < Infinity)) throw new RangeError(`query[${j}] is ${query[j]}: a query must be finite`);
-    if (a > max) max = a;
-  }
-  const limit = queryLimit(cols);
-  const q16 = new Int16Array(query.length);
-  if (max === 0) return { q16, scale: 0 };
-  const inv = limit / max;
-  for (let j = 0; j < query.length; j++) {
-    const v = Math.round(query[j] * inv);
-    q16[j] = v > limit ? limit : v < -limit ? -limit : v;
-  }
-  return { q16, scale: Math.fround(max / limit) };
-}
-
-/**
- * factor_i = scale_i / |row_i| for a q8 matrix, |row_i| the norm of the dequantised row (each element rounded to f32
- * as dequantisation stores it, summed in double, as shared/model/loaded.ts computes it): q . codes_i * factor_i is
- * then the dot product of q with row i's unit vector. An all-zero row gets 0 (it is similar to nothing).
- */
-export function cosineFactors(values: Int8Array, scales: Float32Array, rows: number, cols: number): Float32Array {
-  // The same pass the encoder makes to store <name>.norm and the cosine factor: one implementation of it.
-  return rowFactorsQ8(values, scales, rows, cols).cosine;
 }
 
 interface Layout {
@@ -392,10 +340,6 @@ export class Int8Engine {
   }
 }
 
-/**
- * Throws naming the first non-finite value. One tight pass summing x - x (0 for a finite x, NaN otherwise), then a
- * search only when it failed: a per-element test was most of load() in a cold isolate (22 of ~60 ms at 60k rows in Node).
- */
 /** Codes copied per step of loadSteps (a few ms of work each). */
 export const LOAD_CHUNK_BYTES = 4 << 20;
 
@@ -407,6 +351,10 @@ export function drain<T>(steps: Generator<void, T, void>): T {
   }
 }
 
+/**
+ * Throws naming the first non-finite value. One tight pass summing x - x (0 for a finite x, NaN otherwise), then a
+ * search only when it failed: a per-element test was most of load() in a cold isolate (22 of ~60 ms at 60k rows in Node).
+ */
 function checkFinite(name: string, v: Float32Array): void {
   let acc = 0;
   for (let i = 0; i < v.length; i++) acc += v[i] - v[i];
@@ -426,32 +374,4 @@ function sortHeap(heapS: Float32Array, heapI: Int32Array): TopKResult {
     scores[r] = heapS[j];
   });
   return { indices, scores };
-}
-
-/**
- * The kernel's answer computed in plain TypeScript: the same quantised query, the same exact integer dot products
- * and the same f32 operations in the same order, a full sort with the same tie rule. For tests and benchmarks.
- */
-export function referenceTopK(m: Int8Matrix, query: Float32Array, k: number, opts: TopKOptions = {}): TopKResult {
-  const { q16, scale } = quantizeQuery(query, m.cols);
-  const skip = new Set(opts.exclude ?? []);
-  const allow = opts.allow === undefined ? undefined : new Set(opts.allow);
-  const t = [m, ...(m.more ?? [])][opts.terms ?? 0];
-  const inRange = (i: number) => {
-    if (!opts.ranges) return true;
-    for (let r = 0; r < opts.ranges.length; r += 2) if (i >= opts.ranges[r] && i < opts.ranges[r + 1]) return true;
-    return false;
-  };
-  const rows: { i: number; s: number }[] = [];
-  for (let i = 0; i < m.rows; i++) {
-    if (skip.has(i) || (allow && !allow.has(i)) || !inRange(i)) continue;
-    let dot = 0;
-    for (let c = 0, at = i * m.cols; c < m.cols; c++, at++) dot += q16[c] * m.codes[at];
-    let s = Math.fround(Math.fround(Math.fround(dot) * t.factor[i]) * scale);
-    if (t.add) s = Math.fround(s + t.add[i]);
-    rows.push({ i, s });
-  }
-  rows.sort((a, b) => b.s - a.s || a.i - b.i);
-  const top = rows.slice(0, Math.max(0, Math.min(k, rows.length)));
-  return { indices: Int32Array.from(top, (r) => r.i), scores: Float32Array.from(top, (r) => r.s) };
 }

@@ -87,7 +87,7 @@ export interface EngineInput {
 
 /**
  * The cosine scoring's factor per row, f32(scale / |row|) (0 for an all-zero row), from the stored norms: one
- * division per row, no pass over the codes (int8-engine.ts cosineFactors computes the same from the codes).
+ * division per row, no pass over the codes (kernel-inputs.ts cosineFactors computes the same from the codes).
  */
 export function cosineFromNorms(scales: Float32Array, norms: Float32Array): Float32Array {
   const out = new Float32Array(scales.length);
@@ -145,7 +145,7 @@ export function* createEngineScorerSteps(x: EngineInput): Generator<void, Engine
 }
 
 /**
- * Item i's unit vector exactly as loaded.ts lays it out in itemsUnitT (each element rounded to f32 as dequantised,
+ * Item i's unit vector exactly as loading lays it out in itemsUnitT (row-math.ts unitTransposed) (each element rounded to f32 as dequantised,
  * times 1 / |row|, stored as f32): the similar-items query, bit-identical to the tfjs path's gathered column.
  */
 export function unitRow(e: EngineScorer, i: number, dim: number): Float32Array {

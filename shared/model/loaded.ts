@@ -1,12 +1,14 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { ArtifactError } from '../errors.js';
 import type { DecodedArtifact, DecodedTensor } from '../artifact/decode.js';
 import { catalogBytes, itemMeta as catalogItem, ownCatalog, type Catalog } from '../artifact/catalog.js';
 import type { ItemMeta, Manifest } from '../artifact/schema.js';
-import { createEngineScorerSteps, defaultInt8Scan, type EngineScorer, type RowSource } from './engine-scorer.js';
+import { defaultInt8Scan, type EngineScorer } from './engine-scorer.js';
+import { engineTensors, expectShape, loadRanker, loadTags, need, optional, tfjsTensors, type CoreTensors, type FactorTensors } from './factor-tensors.js';
 import { loadHead, type LoadedHead } from './head.js';
 import { IdIndex } from './ids.js';
 import { loadIvf, type IvfIndex } from './ivf.js';
+import { TensorHold } from './tensor-hold.js';
 import { drain } from '../engine/int8-engine.js';
 
 /**
@@ -112,14 +114,6 @@ export interface LoadOptions {
   tfReady?: () => boolean;
 }
 
-/** A query needs a tfjs tensor of a model loaded without tfjs: initialise the backend, then run the query again. */
-export class TfjsNotReadyError extends Error {
-  constructor(what: string) {
-    super(`${what} needs tfjs, which is not initialised in this isolate yet`);
-    this.name = 'TfjsNotReadyError';
-  }
-}
-
 /**
  * Whether loading `artifact` builds tfjs tensors at once: the tfjs scorer, float item tables, dense heads and a
  * float ranker do. A q8 model on the engine loads without tfjs (its tfjs tensors are built on first use, if ever).
@@ -154,6 +148,35 @@ export function loadModel(name: string, version: string, artifact: DecodedArtifa
  */
 export function* loadModelSteps(name: string, version: string, artifact: DecodedArtifact, opts: LoadOptions = {}): Generator<void, LoadedModel, void> {
   const { manifest, tensors } = artifact;
+  const t = readFactorTensors(artifact);
+  const module = int8Kernel(t.itemF, opts);
+  const catalog = ownCatalog(artifact.catalog);
+  yield;
+  const hold = new TensorHold(`${name}/${version}`, opts.tfReady);
+  const core = module && t.itemF.q8 ? yield* engineTensors(t, module, manifest.ranker, hold) : tfjsTensors(t, hold);
+  const { engine } = core;
+  const tags = t.tagF ? loadTags(t.tagF, t.tagIds, hold, engine !== undefined) : undefined;
+  // What fails after tensors were built frees them (and the engine's kernel memory) before it throws.
+  const orRelease = <T>(load: () => T): T => {
+    try {
+      return load();
+    } catch (e) {
+      engine?.dispose();
+      hold.release();
+      throw e;
+    }
+  };
+  // A head model scores through its network; loadHead validates the head against the tensors it names.
+  const head = orRelease(() => (manifest.head ? loadHead(manifest.head, tensors, t.dim, t.itemF.data, t.nItems, t.dim) : undefined));
+  head?.held.forEach((h) => hold.held(h));
+  const ranker = t.rankItemF && t.rankUserF ? loadRanker({ ...t, rankItemF: t.rankItemF, rankUserF: t.rankUserF }, engine, hold) : undefined;
+  const ivf = orRelease(() => loadIvf(tensors, t.itemF, core.itemNormsData, manifest.model.hyper?.ivfProbe, module));
+  return assembleModel(name, version, manifest, catalog, t, core, hold, { tags, head, ranker, ivf });
+}
+
+/** The factor tensors of `artifact`, each checked against the manifest's counts. */
+function readFactorTensors(artifact: DecodedArtifact): FactorTensors {
+  const { manifest, tensors } = artifact;
   const { users: nUsers, items: nItems } = manifest.counts;
   const itemF = need(tensors, TENSOR_NAMES.itemFactors, 2);
   const dim = itemF.shape[1];
@@ -174,8 +197,11 @@ export function* loadModelSteps(name: string, version: string, artifact: Decoded
     expectShape(rankItemF, TENSOR_NAMES.rankItemFactors, [nItems, manifest.ranker.dim]);
     expectShape(rankUserF!, TENSOR_NAMES.rankUserFactors, [nUsers, manifest.ranker.dim]);
   }
+  return { nUsers, nItems, dim, itemF, userF, tagF, tagIds, itemB, userB, globalB, rankItemF, rankUserF, rankDim };
+}
 
-  // The engine scores q8 item tables from their codes; without a kernel that is an error, not a silent fallback.
+/** The int8 kernel when the engine scores this item table; without a kernel that is an error, not a silent fallback. */
+function int8Kernel(itemF: DecodedTensor, opts: LoadOptions): WebAssembly.Module | undefined {
   const useEngine = opts.scorer !== 'tfjs' && itemF.q8 !== undefined;
   const module = useEngine ? (opts.int8Scan ?? defaultInt8Scan()) : undefined;
   if (useEngine && !module) {
@@ -184,152 +210,14 @@ export function* loadModelSteps(name: string, version: string, artifact: Decoded
         "(shared/engine/int8-scan.wasm as a WebAssembly.Module), call useWasmBackend() from training/tf-node.ts in Node, or ask for scorer: 'tfjs'",
     );
   }
-  // Nothing the model keeps may view tensors.bin: the codes live on in the kernel's memory (or tfjs), and a view would
-  // keep the whole upload alive beside them. `own` copies what is kept (small next to the codes).
-  const own = <T extends Float32Array | Int8Array>(a: T): T => a.slice() as T;
-  const rowSource = (t: DecodedTensor): RowSource => (t.q8 ? { q8: { values: own(t.q8.values), scales: own(t.q8.scales) } } : { f32: own(t.data) });
-  const catalog = ownCatalog(artifact.catalog);
-  yield;
-  // Built outside any caller's tidy (tf.tidy would dispose it with the caller's intermediates) and kept until dispose.
-  const all: tf.Tensor[] = [];
-  let disposed = false;
-  const lazy = <T extends tf.Tensor>(make: () => T): (() => T) => {
-    let t: T | undefined;
-    return () => {
-      if (disposed) throw new Error(`model ${name}/${version} is disposed`);
-      if (!t) {
-        if (opts.tfReady && !opts.tfReady()) throw new TfjsNotReadyError(`a query on ${name}/${version}`);
-        tf.tidy(() => {
-          t = tf.keep(make());
-        });
-        all.push(t!);
-      }
-      return t!;
-    };
-  };
-  const held = <T extends tf.Tensor>(t: T): T => {
-    all.push(t);
-    return t;
-  };
-  const fail = (e: unknown): never => {
-    all.forEach((t) => t.dispose());
-    throw e;
-  };
+  return module;
+}
 
-  let engine: EngineScorer | undefined;
-  let itemNormsData: Float32Array;
-  // On the engine the f32 tfjs tensors are built only if a query the engine does not cover asks for them (from-examples,
-  // arithmetic, batch evaluation): similar items, recommendations, ratings, explanations and fold-in never do. On tfjs
-  // they are uploaded now, as before. Transpose (and normalise) in JS before upload so that only one copy of each
-  // matrix lands in the wasm heap.
-  let unitT: () => tf.Tensor2D;
-  let itemNorms: () => tf.Tensor1D;
-  let itemBias: () => tf.Tensor1D;
-  let userFactors: () => tf.Tensor2D;
-  let userBias: () => tf.Tensor1D;
-  const userBiasData = userB ? Float32Array.from(userB) : new Float32Array(nUsers);
-  if (module && itemF.q8) {
-    const q = itemF.q8;
-    itemNormsData = own(q.norms);
-    const rankQ8 = rankItemF?.q8;
-    engine = yield* createEngineScorerSteps({
-      module,
-      items: q,
-      rows: nItems,
-      dim,
-      norms: itemNormsData,
-      itemBias: itemB ?? new Float32Array(nItems),
-      users: rowSource(userF),
-      userBias: userBiasData,
-      ranker: rankQ8 && manifest.ranker ? { items: rankQ8, dim: rankDim, users: rowSource(rankUserF!) } : undefined,
-    });
-    const e = engine;
-    const itemsF32 = () => {
-      const out = new Float32Array(nItems * dim);
-      for (let i = 0; i < nItems; i++) e.itemRow(i, out.subarray(i * dim, (i + 1) * dim));
-      return out;
-    };
-    unitT = lazy(() => tf.tensor2d(unitTransposed({ shape: [nItems, dim], dtype: 'f32', data: itemsF32() }, nItems, dim).unit, [dim, nItems]));
-    itemNorms = lazy(() => tf.tensor1d(itemNormsData));
-    itemBias = lazy(() => tf.tensor1d(Float32Array.from({ length: nItems }, (_, i) => e.itemBias(i))));
-    userFactors = lazy(() => {
-      const out = new Float32Array(nUsers * dim);
-      for (let u = 0; u < nUsers; u++) out.set(e.userRow(u), u * dim);
-      return tf.tensor2d(out, [nUsers, dim]);
-    });
-    userBias = lazy(() => tf.tensor1d(userBiasData));
-  } else {
-    const eager = unitTransposed(itemF, nItems, dim);
-    itemNormsData = eager.norms;
-    const u = held(tf.tensor2d(eager.unit, [dim, nItems]));
-    const n = held(tf.tensor1d(itemNormsData));
-    const b = held(tf.tensor1d(itemB ?? new Float32Array(nItems)));
-    const uf = held(tf.tensor2d(userF.data, [nUsers, dim]));
-    const ub = held(tf.tensor1d(userBiasData));
-    [unitT, itemNorms, itemBias, userFactors, userBias] = [() => u, () => n, () => b, () => uf, () => ub];
-  }
-  let tags: LoadedModel['tags'];
-  if (tagF) {
-    const [nTags, tagDim] = tagF.shape;
-    // A copy: a view would keep all of tensors.bin alive until the first tag query.
-    const tagData = own(tagF.data);
-    const make = () => tf.tensor2d(transpose(normalizeRows(tagData, nTags, tagDim), nTags, tagDim), [tagDim, nTags]);
-    // Built with the rest of the tfjs tensors: at load on tfjs, on the first tag query on the engine.
-    const unitT = engine ? lazy(make) : ((t) => () => t)(held(make()));
-    tags = {
-      index: new IdIndex('tag', tagIds),
-      get unitT() {
-        return unitT();
-      },
-      dim: tagDim,
-    };
-  }
-  // A head model scores through its network; loadHead validates the head against the tensors it names.
-  let head: LoadedHead | undefined;
-  try {
-    head = manifest.head ? loadHead(manifest.head, tensors, dim, itemF.data, nItems, dim) : undefined;
-  } catch (e) {
-    engine?.dispose();
-    fail(e);
-  }
-  if (head) all.push(...head.held);
-  let ranker: LoadedModel['ranker'];
-  if (rankItemF && rankUserF) {
-    if (engine?.ranker) {
-      const r = engine.ranker;
-      const users = lazy(() => {
-        const out = new Float32Array(nUsers * rankDim);
-        for (let u = 0; u < nUsers; u++) out.set(r.userRow(u), u * rankDim);
-        return tf.tensor2d(out, [nUsers, rankDim]);
-      });
-      const itemsT = lazy(() => {
-        const out = new Float32Array(nItems * rankDim);
-        for (let i = 0; i < nItems; i++) r.itemRow(i, out.subarray(i * rankDim, (i + 1) * rankDim));
-        return tf.tensor2d(transpose(out, nItems, rankDim), [rankDim, nItems]);
-      });
-      ranker = {
-        get userFactors() {
-          return users();
-        },
-        get itemsT() {
-          return itemsT();
-        },
-        dim: rankDim,
-      };
-    } else {
-      const userFactors = held(tf.tensor2d(rankUserF.data, [nUsers, rankDim]));
-      const itemsT = held(tf.tensor2d(transpose(rankItemF.data, nItems, rankDim), [rankDim, nItems]));
-      ranker = { userFactors, itemsT, dim: rankDim };
-    }
-  }
-  let ivf: IvfIndex | undefined;
-  try {
-    ivf = loadIvf(tensors, itemF, itemNormsData, manifest.model.hyper?.ivfProbe, module);
-  } catch (e) {
-    engine?.dispose();
-    fail(e);
-  }
-  const seenIndptr = catalog.seenIndptr;
+type Parts = Pick<LoadedModel, 'tags' | 'head' | 'ranker' | 'ivf'>;
+
+function assembleModel(name: string, version: string, manifest: Manifest, catalog: Catalog, t: FactorTensors, core: CoreTensors, hold: TensorHold, parts: Parts): LoadedModel {
+  const { nItems } = t;
+  const { engine, unitT, itemNorms, itemBias, userFactors, userBias } = core;
   const seenIndices = catalog.seenIndices;
   let itemMeta: ItemMeta[] | undefined;
   let popularity: Int32Array | undefined;
@@ -344,9 +232,9 @@ export function* loadModelSteps(name: string, version: string, artifact: Decoded
     get itemMeta() {
       return (itemMeta ??= Array.from({ length: nItems }, (_, i) => catalogItem(catalog, i)));
     },
-    seenIndptr,
+    seenIndptr: catalog.seenIndptr,
     seenIndices,
-    dim,
+    dim: t.dim,
     get itemsUnitT() {
       return unitT();
     },
@@ -362,28 +250,27 @@ export function* loadModelSteps(name: string, version: string, artifact: Decoded
     get userBias() {
       return userBias();
     },
-    globalBias: globalB ? globalB[0] : 0,
+    globalBias: t.globalB ? t.globalB[0] : 0,
     ratingRange: manifest.ratingRange,
-    tags,
-    head,
-    ranker,
+    tags: parts.tags,
+    head: parts.head,
+    ranker: parts.ranker,
     // Counted on first use (the popular list, the unknown-user fallback): not a pass over the seen lists at load.
     get popularity() {
       return (popularity ??= countItems(seenIndices, nItems));
     },
     hidden: new Set<number>(),
-    ivf,
+    ivf: parts.ivf,
     scorer: engine ? 'engine' : 'tfjs',
     engine,
     // A getter: on the engine tfjs tensors may be built after load.
     get residentBytes(): number {
-      return all.reduce((s, t) => s + t.size * 4, 0);
+      return hold.bytes;
     },
     engineBytes: engine?.residentBytes ?? 0,
     catalogBytes: catalogBytes(catalog),
     dispose: () => {
-      disposed = true;
-      all.forEach((t) => t.dispose());
+      hold.dispose();
       engine?.dispose();
     },
   };
@@ -395,110 +282,5 @@ function countItems(indices: Int32Array, nItems: number): Int32Array {
   return counts;
 }
 
-function need(tensors: Map<string, DecodedTensor>, name: string, rank: number): DecodedTensor {
-  const t = tensors.get(name);
-  if (!t) throw new ArtifactError(`artifact has no tensor ${name}: it is not an embedding-factor model`);
-  if (t.shape.length !== rank) throw new ArtifactError(`tensor ${name} has rank ${t.shape.length}, expected ${rank}`);
-  return t;
-}
-
-function optional(tensors: Map<string, DecodedTensor>, name: string, shape: number[]): Float32Array | undefined {
-  const t = tensors.get(name);
-  if (!t) return undefined;
-  expectShape(t, name, shape);
-  return t.data;
-}
-
-function expectShape(t: DecodedTensor, name: string, shape: number[]): void {
-  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new ArtifactError(`tensor ${name} has shape [${t.shape}], the manifest's counts need [${shape}]`);
-  }
-}
-
-/** Rows per block of unitTransposed: a block's source rows stay in cache while its columns are written. */
-const BLOCK_ROWS = 64;
-
-/**
- * normalizeRows + transpose in one pass, reading q8 tensors straight from their int8 values: no dequantised or
- * normalised [N, d] copy is made (at 250k x 64 those were two 64 MB transients). Values are bit-identical to the
- * two-step path: each element is rounded to f32 as dequantisation stores it, norms are summed in double.
- */
-function unitTransposed(t: DecodedTensor, rows: number, cols: number): { unit: Float32Array; norms: Float32Array } {
-  const unit = new Float32Array(rows * cols);
-  const norms = new Float32Array(rows);
-  if (t.q8) unitTransposedQ8(t.q8.values, t.q8.scales, rows, cols, unit, norms);
-  else unitTransposedF32(t.data, rows, cols, unit, norms);
-  return { unit, norms };
-}
-
-// Two monomorphic loops rather than one with a format branch inside: measured faster in a cold isolate.
-function unitTransposedQ8(values: Int8Array, scales: Float32Array, rows: number, cols: number, unit: Float32Array, norms: Float32Array): void {
-  const inv = new Float64Array(BLOCK_ROWS);
-  for (let r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
-    const r1 = Math.min(rows, r0 + BLOCK_ROWS);
-    for (let r = r0; r < r1; r++) {
-      const s = scales[r];
-      let ss = 0;
-      for (let c = r * cols, end = c + cols; c < end; c++) {
-        const x = Math.fround(values[c] * s);
-        ss += x * x;
-      }
-      norms[r] = Math.sqrt(ss);
-      inv[r - r0] = norms[r] > 0 ? 1 / norms[r] : 0;
-    }
-    for (let c = 0; c < cols; c++) {
-      for (let r = r0, out = c * rows + r0; r < r1; r++, out++) unit[out] = Math.fround(values[r * cols + c] * scales[r]) * inv[r - r0];
-    }
-  }
-}
-
-function unitTransposedF32(data: Float32Array, rows: number, cols: number, unit: Float32Array, norms: Float32Array): void {
-  const inv = new Float64Array(BLOCK_ROWS);
-  for (let r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
-    const r1 = Math.min(rows, r0 + BLOCK_ROWS);
-    for (let r = r0; r < r1; r++) {
-      let ss = 0;
-      for (let c = r * cols, end = c + cols; c < end; c++) ss += data[c] * data[c];
-      norms[r] = Math.sqrt(ss);
-      inv[r - r0] = norms[r] > 0 ? 1 / norms[r] : 0;
-    }
-    for (let c = 0; c < cols; c++) {
-      for (let r = r0, out = c * rows + r0; r < r1; r++, out++) unit[out] = data[r * cols + c] * inv[r - r0];
-    }
-  }
-}
-
-export function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = data[base + c];
-  }
-  return out;
-}
-
-/** Rows scaled to unit length; an all-zero row stays zero (it is similar to nothing). */
-export function normalizeRows(
-  data: Float32Array,
-  rows: number,
-  cols: number,
-  norms = rowNorms(data, rows, cols),
-): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    const inv = norms[r] > 0 ? 1 / norms[r] : 0;
-    for (let c = 0; c < cols; c++) out[base + c] = data[base + c] * inv;
-  }
-  return out;
-}
-
-export function rowNorms(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let ss = 0;
-    for (let c = r * cols, end = c + cols; c < end; c++) ss += data[c] * data[c];
-    out[r] = Math.sqrt(ss);
-  }
-  return out;
-}
+// Still imported from here by training/report/build.ts and training/export/ivf-index.ts; row-math.ts is their home.
+export { normalizeRows, rowNorms, transpose } from './row-math.js';

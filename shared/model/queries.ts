@@ -16,7 +16,7 @@ export interface Scored {
 // int8 codes, and every exclusion (the query item, seen and hidden items, a filter's deny- and allow-lists) is a bit
 // in the kernel's bitmap, so top-k is exact with no over-fetch. On tfjs (f32/f16 artifacts, dense heads without a
 // ranker) it is matMul + topk(k + exclusions), dropped in JS. Scores differ between the two only by the engine's
-// i16 query rounding (int8-engine.ts quantizeQuery: <= sqrt(d) |q|max / 65534 relative to the row's length).
+// i16 query rounding (kernel-inputs.ts quantizeQuery: <= sqrt(d) |q|max / 65534 relative to the row's length).
 
 /** The k items whose vectors have the highest cosine with item `i` (the item itself excluded). */
 export function similarItems(

@@ -1,14 +1,10 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../training/data/load.js';
 import { loadMovieLens100K } from '../../training/data/movielens100k.js';
 import { officialSplit } from '../../training/data/split.js';
+import { ML100K as DIR } from '../helpers/datasets.js';
 
-// The real data lives beside the repo (licence: no redistribution), at <repo>/../shared/data.
-const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-const DIR = resolve(REPO_ROOT, '../shared/data/ml-100k');
 
 describe.skipIf(!existsSync(DIR))('MovieLens 100K (real data, skipped when absent)', () => {
   // Load time is a benchmark figure, not a test assertion (timed tests fail on a busy machine).

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadMovieLens100K } from '../../training/data/movielens100k.js';
 import { chooseSplit, rankingSplit, RANKING_SPLIT } from '../../training/data/split.js';
 import { generateSynthetic } from '../../training/data/synthetic.js';
 import type { RatingsDataset, Split } from '../../training/data/types.js';
+import { ML100K as DIR } from '../helpers/datasets.js';
 
 /** A dataset whose user u has counts[u] ratings (items 0..counts[u]-1). */
 function withCounts(counts: number[]): RatingsDataset {
@@ -78,7 +77,6 @@ describe('rankingSplit (per-user stratified 75/25)', () => {
   });
 });
 
-const DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../shared/data/ml-100k');
 
 describe.skipIf(!existsSync(DIR))('rankingSplit on MovieLens 100K (real data, skipped when absent)', () => {
   it('holds out 25% of every user (ml-100k users have 20+ ratings), 25,000-odd rows in all', async () => {

@@ -1,13 +1,9 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tagNamesOf } from '../../training/data/item-tag-dataset.js';
 import { loadAny } from '../../training/data/load.js';
+import { STEAM_CSV as FILE } from '../helpers/datasets.js';
 
-// The real file lives beside the repo (not redistributable here), at <repo>/../shared/data.
-const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-const FILE = resolve(REPO_ROOT, '../shared/data/steam-store-games-partial/steam.csv');
 
 describe.skipIf(!existsSync(FILE))('Steam store games, partial (real data, skipped when absent)', () => {
   it('auto-detects steam-csv and has the counts Python csv finds: 9,999 games, 306 tags, 29,219 pairs', async () => {

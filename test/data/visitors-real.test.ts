@@ -3,8 +3,7 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import path, { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../shared/model/loaded.js';
 import { recommendForUser } from '../../shared/model/queries.js';
@@ -13,9 +12,8 @@ import { USERS_SPLIT } from '../../training/data/split.js';
 import type { FoldinRow } from '../../training/eval/foldin.js';
 import { readArtifact } from '../../training/export/artifact-files.js';
 import { trainMfPipeline } from '../../training/pipeline/train-mf.js';
+import { ML100K as DIR } from '../helpers/datasets.js';
 
-const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-const DIR = resolve(REPO_ROOT, '../shared/data/ml-100k');
 
 describe.skipIf(!existsSync(DIR))('ml-100k visitors (real data, skipped when absent)', () => {
   const dirs: string[] = [];

@@ -2,12 +2,12 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { downloadMovieLens100K, installMovieLens100KZip } from '../../training/data/download.js';
 import { DataError } from '../../training/data/errors.js';
 import { loadMovieLens100K } from '../../training/data/movielens100k.js';
 import { extractZip, readZip, ZipError } from '../../training/data/zip.js';
+import { buildZip, type ZipEntry } from '../helpers/zip-writer.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/ml-100k-mini', import.meta.url));
 const tmpRoots: string[] = [];
@@ -19,72 +19,23 @@ async function tmp(): Promise<string> {
   return d;
 }
 
-interface Entry {
-  name: string;
-  data?: Buffer;
-  store?: boolean;
-}
-
-/** A spec-shaped zip: local headers, central directory, end record (and a comment, which readers must skip). */
-function buildZip(entries: Entry[], comment = 'test archive'): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const { name, data = Buffer.alloc(0), store } of entries) {
-    const nameBytes = Buffer.from(name, 'utf8');
-    const body = store || name.endsWith('/') ? data : deflateRawSync(data);
-    const method = store || name.endsWith('/') ? 0 : 8;
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x800, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x800, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, nameBytes, body);
-    centrals.push(central, nameBytes);
-    offset += 30 + nameBytes.length + body.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const commentBytes = Buffer.from(comment);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  end.writeUInt16LE(commentBytes.length, 20);
-  return Buffer.concat([...locals, cd, end, commentBytes]);
-}
+/** A spec-shaped zip with a comment, which readers must skip. */
+const zipOf = (entries: ZipEntry[], comment = 'test archive') => buildZip(entries, { comment });
 
 async function fixtureZip(dir = FIXTURE, edit?: (name: string, data: Buffer) => Buffer): Promise<Buffer> {
   const names = (await readdir(dir)).sort();
-  const entries: Entry[] = [{ name: 'ml-100k/' }];
+  const entries: ZipEntry[] = [{ name: 'ml-100k/' }];
   for (const n of names) {
     const data = await readFile(join(dir, n));
     entries.push({ name: `ml-100k/${n}`, data: edit ? edit(n, data) : data, store: n === 'u.genre' });
   }
-  return buildZip(entries);
+  return zipOf(entries);
 }
 
 describe('readZip / extractZip', () => {
   it('reads stored, deflated and directory entries', () => {
     const text = Buffer.from('hello zip '.repeat(100));
-    const entries = readZip(buildZip([{ name: 'd/' }, { name: 'd/a.txt', data: text }, { name: 'b.bin', data: Buffer.from([0, 1, 2, 255]), store: true }]));
+    const entries = readZip(zipOf([{ name: 'd/' }, { name: 'd/a.txt', data: text }, { name: 'b.bin', data: Buffer.from([0, 1, 2, 255]), store: true }]));
     expect(entries.map((e) => [e.name, e.isDirectory])).toEqual([['d/', true], ['d/a.txt', false], ['b.bin', false]]);
     expect(entries[1].data.equals(text)).toBe(true);
     expect([...entries[2].data]).toEqual([0, 1, 2, 255]);
@@ -92,7 +43,7 @@ describe('readZip / extractZip', () => {
 
   it('extracts into a folder', async () => {
     const dir = await tmp();
-    const written = await extractZip(buildZip([{ name: 'x/y/z.txt', data: Buffer.from('deep') }]), dir);
+    const written = await extractZip(zipOf([{ name: 'x/y/z.txt', data: Buffer.from('deep') }]), dir);
     expect(written).toEqual([join(dir, 'x/y/z.txt')]);
     expect(await readFile(join(dir, 'x/y/z.txt'), 'utf8')).toBe('deep');
   });
@@ -100,15 +51,15 @@ describe('readZip / extractZip', () => {
   it('rejects damaged and hostile archives', async () => {
     expect(() => readZip(Buffer.from('not a zip at all, just some text that is long enough'))).toThrow(/no end-of-central-directory record/);
     expect(() => readZip(Buffer.alloc(5))).toThrow(ZipError);
-    const good = buildZip([{ name: 'a.txt', data: Buffer.from('abcdefgh'), store: true }], '');
+    const good = zipOf([{ name: 'a.txt', data: Buffer.from('abcdefgh'), store: true }], '');
     const flipped = Buffer.from(good);
     flipped[30 + 5 + 2] ^= 0xff; // a byte of the stored data
     expect(() => readZip(flipped)).toThrow(/CRC-32 mismatch in a.txt/);
     expect(() => readZip(good.subarray(0, good.length - 10))).toThrow(/no end-of-central-directory record .*\(truncated download\?\)/);
     const shifted = Buffer.concat([good.subarray(0, 20), good.subarray(good.length - 22 - 46 - 5)]);
     expect(() => readZip(shifted)).toThrow(/corrupt zip: central directory entry 0 not found/);
-    expect(() => readZip(buildZip([{ name: '../evil.txt', data: Buffer.from('x') }]))).toThrow(/refusing entry "..\/evil.txt"/);
-    expect(() => readZip(buildZip([{ name: '/etc/evil', data: Buffer.from('x') }]))).toThrow(/points outside/);
+    expect(() => readZip(zipOf([{ name: '../evil.txt', data: Buffer.from('x') }]))).toThrow(/refusing entry "..\/evil.txt"/);
+    expect(() => readZip(zipOf([{ name: '/etc/evil', data: Buffer.from('x') }]))).toThrow(/points outside/);
   });
 });
 
@@ -135,7 +86,7 @@ describe('installMovieLens100KZip', () => {
   });
 
   it('says what the archive held when it has no u.data', async () => {
-    const err = await installMovieLens100KZip(buildZip([{ name: 'readme.txt', data: Buffer.from('hi') }]), await tmp()).then(() => undefined, (e: unknown) => e);
+    const err = await installMovieLens100KZip(zipOf([{ name: 'readme.txt', data: Buffer.from('hi') }]), await tmp()).then(() => undefined, (e: unknown) => e);
     expect((err as Error).message).toBe('the archive has no u.data (it holds readme.txt)');
   });
 });

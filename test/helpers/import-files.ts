@@ -1,7 +1,7 @@
 // Known vectors of the committed import fixtures (test/fixtures/import, written by numpy and DuckDB with
 // scripts/import-fixtures/), and writers of the other formats for the round-trip tests.
-import { crc32 } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { buildZip } from './zip-writer.js';
 
 export const ITEMS = [[1, 0, 0.5, -1], [0, 1, 0.25, 2], [0.5, 0.5, -0.5, 0], [-1, 2, 0, 0.125], [0.75, -0.25, 1, 1]];
 export const USERS = [[1, 1, 0, 0], [0, -1, 2, 0.5], [0.25, 0, 0, 1]];
@@ -15,40 +15,8 @@ export const sparkUserVectors = () => SPARK_USER_IDS.map((id) => USERS[SPARK_USE
 
 /** A zip of stored (uncompressed) .npy members, as numpy.savez writes an .npz. */
 export function writeNpz(members: Record<string, Uint8Array>): Uint8Array {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const [name, data] of Object.entries(members)) {
-    const fname = Buffer.from(`${name}.npy`);
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(fname.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(fname.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, fname, Buffer.from(data));
-    centrals.push(central, fname);
-    offset += 30 + fname.length + data.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(Object.keys(members).length, 8);
-  end.writeUInt16LE(Object.keys(members).length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return new Uint8Array(Buffer.concat([...locals, cd, end]));
+  const entries = Object.entries(members).map(([name, data]) => ({ name: `${name}.npy`, data, store: true }));
+  return new Uint8Array(buildZip(entries, { utf8Names: false }));
 }
 
 /** Spark ALS's factor schema (id INT32, features list<float>), written by hyparquet-writer. */

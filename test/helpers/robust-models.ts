@@ -1,8 +1,32 @@
 // Models for the robustness tests and the swap-under-load bench: one whose ids, tags and titles are hostile (for
-// fuzzing every route), and a pair of versions with the same ids whose answers differ (for swapping under load).
-// Written by hand through the real encoder (test/helpers/handmade-artifact.ts), stored f32.
-import type { HandmadeModel } from './handmade-artifact.js';
-import { HOSTILE_TITLES } from './tiny-artifact.js';
+// fuzzing every route), a pair of versions with the same ids whose answers differ (for swapping under load), and
+// hostile titles for the tiny preset. Written through the one artifact factory (test/helpers/handmade-artifact.ts).
+import type { HandmadeModel, TinyArtifactOptions } from './handmade-artifact.js';
+import { prng } from './prng.js';
+
+/** Titles that break naive HTML templating, plus non-Latin text that must survive byte-exact. */
+export const HOSTILE_TITLES = [
+  '<script>alert("x")</script>',
+  'Tom & Jerry "The Movie"',
+  "It's <b>bold</b> & 'quoted'",
+  '千と千尋の神隠し',
+  'Амели',
+  '"><img src=x onerror=alert(1)>',
+  'مرحبا بالعالم',
+  'Plain Title (1995)',
+];
+
+/**
+ * A tiny artifact that folds visitors in (manifest.foldin.implicit), with training interactions per item of
+ * 0, 2, 0, 0, 3, 0, 2, 1: the popular order is by count, ties by index (VISITOR_POPULAR).
+ */
+export const VISITOR_ARTIFACT: TinyArtifactOptions = {
+  titles: HOSTILE_TITLES,
+  users: ['u0', 'u1', 'u2', 'u3'],
+  seen: [[1, 4], [4, 6], [1, 4, 6, 7], []],
+  foldin: { alpha: 4, lambda: 0.1 },
+};
+export const VISITOR_POPULAR = ['5', '2', '7', '8', '1', '3', '4', '6'];
 
 /** Item ids that stress URL encoding and escaping: every GET route must reach them when percent-encoded. */
 export const HOSTILE_ITEM_IDS = [
@@ -19,18 +43,6 @@ export const HOSTILE_ITEM_IDS = [
   'L'.repeat(256),
   'back\\slash',
 ];
-
-/** Deterministic PRNG (mulberry32): the same vectors on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function vector(rand: () => number, dim: number): number[] {
   // Rounded so that f32 storage keeps them exactly and no two items tie.

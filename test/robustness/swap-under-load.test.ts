@@ -1,4 +1,4 @@
-// A bounded form of bench/swap-under-load.ts: requests at 8 connections while CURRENT moves between two versions
+// A bounded form of bench/swap-under-load.ts's run: requests at 8 connections while CURRENT moves between two versions
 // every 250 ms (a publish, then rollbacks), 64 concurrent requests fired at every move; after each move the
 // load goes on until an answer names the new version (the Worker loads it in the background). withModel runs the
 // query synchronously after its last await, so a swap can never dispose a model under a request: every answer is
@@ -9,7 +9,7 @@
 // on B and a 6th moves back to A), and the run waits until each move's version has answered (bounded by a count of
 // requests, failing with the version's name otherwise), so 6 swaps are seen served on a slow machine as on a fast one.
 import { describe, expect, it } from 'vitest';
-import { runSwapUnderLoad } from '../../bench/swap-under-load.js';
+import { runSwapUnderLoad } from '../helpers/swap-under-load.js';
 
 describe('swapping versions under load', () => {
   it('0 failed and 0 wrong answers across publishes and rollbacks; both versions served; memory back to one model', async () => {

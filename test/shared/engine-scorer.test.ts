@@ -12,7 +12,9 @@
 // rank; ids are compared where the tfjs scores around a rank are more than 2 eps apart (well separated).
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cosineFactors, Int8Engine, quantizeQuery, referenceTopK, type TopKResult } from '../../shared/engine/int8-engine.js';
+import { Int8Engine, type TopKResult } from '../../shared/engine/int8-engine.js';
+import { cosineFactors, quantizeQuery } from '../../shared/engine/kernel-inputs.js';
+import { referenceTopK } from '../../shared/engine/reference-topk.js';
 import { defaultInt8Scan, ITEM_TERMS, setDefaultInt8Scan } from '../../shared/model/engine-scorer.js';
 import { buildItemFilter, passes, recommendForUserWhere, similarItemsWhere } from '../../shared/model/filters.js';
 import { explain } from '../../shared/model/explain.js';

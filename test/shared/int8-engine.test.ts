@@ -3,30 +3,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { quantizeQ8 } from '../../shared/artifact/q8.js';
-import {
-  cosineFactors,
-  Int8Engine,
-  LOAD_CHUNK_BYTES,
-  paddedWidth,
-  quantizeQuery,
-  queryLimit,
-  referenceTopK,
-  type Int8Matrix,
-  type TopKResult,
-} from '../../shared/engine/int8-engine.js';
+import { Int8Engine, LOAD_CHUNK_BYTES, paddedWidth, type Int8Matrix, type TopKResult } from '../../shared/engine/int8-engine.js';
+import { cosineFactors, quantizeQuery, queryLimit } from '../../shared/engine/kernel-inputs.js';
+import { referenceTopK } from '../../shared/engine/reference-topk.js';
+import { prng } from '../helpers/prng.js';
 import { assembleInt8Scan } from '../../scripts/build-wasm.js';
 import { INT8_SCAN_WASM_PATH, int8ScanModule } from '../../training/engine-node.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
@@ -65,7 +47,7 @@ describe('int8-scan.wasm', () => {
 
 describe('quantizeQuery', () => {
   it('is off by at most scale / 2 per element and uses the full i16 range', () => {
-    const rand = rng(7);
+    const rand = prng(7);
     for (const cols of [16, 64, 150, 600]) {
       const q = randomQuery(rand, cols);
       const { q16, scale } = quantizeQuery(q);
@@ -86,7 +68,7 @@ describe('Int8Engine against the plain-TS reference (same integer dot products)'
 
   for (const cols of [16, 50, 64, 150]) {
     it(`d = ${cols} (rows padded to ${paddedWidth(cols)} bytes): every k, with and without biases and exclusions`, () => {
-      const rand = rng(cols);
+      const rand = prng(cols);
       for (const rows of [1, 2, 3, 4, 5, 7, 33, 130]) {
         for (const withAdd of [false, true]) {
           const m = randomMatrix(rand, rows, cols, withAdd);
@@ -108,7 +90,7 @@ describe('Int8Engine against the plain-TS reference (same integer dot products)'
   it('scans only the given row ranges (any start, empty ones, the last rows), with exclusions and biases', () => {
     // Ranges in a scattered order, starts off the kernel's groups of 4: the answer is the reference over the rows
     // in the ranges, reported by their index in the whole matrix.
-    const rand = rng(21);
+    const rand = prng(21);
     for (const rows of [1, 6, 37, 130]) {
       for (const cols of [16, 50]) {
         const m = randomMatrix(rand, rows, cols, rows % 2 === 0);
@@ -140,7 +122,7 @@ describe('Int8Engine against the plain-TS reference (same integer dot products)'
 
   it('breaks ties by ascending index, at the k-th place too', () => {
     // Five distinct rows, each repeated 7 times in a scattered order: many equal scores.
-    const rand = rng(3);
+    const rand = prng(3);
     const cols = 24;
     const base = Array.from({ length: 5 }, () => Int8Array.from({ length: cols }, () => Math.floor(rand() * 255) - 127));
     const rows = 35;
@@ -160,9 +142,9 @@ describe('Int8Engine against the plain-TS reference (same integer dot products)'
   });
 
   it('answers fewer than k when exclusions leave fewer rows, none when all are excluded', () => {
-    const m = randomMatrix(rng(5), 9, 16, true);
+    const m = randomMatrix(prng(5), 9, 16, true);
     engine.load(m);
-    const q = randomQuery(rng(6), 16);
+    const q = randomQuery(prng(6), 16);
     expect(engine.topK(q, 9, { exclude: [0, 1, 2, 3] }).indices.length).toBe(5);
     expect(engine.topK(q, 3, { exclude: Array.from({ length: 9 }, (_, i) => i) }).indices.length).toBe(0);
     expect(engine.topK(q, 0).indices.length).toBe(0);
@@ -171,9 +153,9 @@ describe('Int8Engine against the plain-TS reference (same integer dot products)'
   });
 
   it('refuses a bad exclusion without leaving it marked', () => {
-    const m = randomMatrix(rng(8), 20, 16, false);
+    const m = randomMatrix(prng(8), 20, 16, false);
     engine.load(m);
-    const q = randomQuery(rng(9), 16);
+    const q = randomQuery(prng(9), 16);
     expect(() => engine.topK(q, 5, { exclude: [3, 20] })).toThrow(/excluded row 20/);
     expect(() => engine.topK(q, 5, { exclude: [1.5] })).toThrow(/excluded row 1.5/);
     expectSame(engine.topK(q, 20), referenceTopK(m, q, 20));
@@ -196,19 +178,19 @@ describe('Int8Engine against the plain-TS reference (same integer dot products)'
   it('grows its memory for a bigger matrix and a bigger k, and reports it', () => {
     const big = new Int8Engine(int8ScanModule());
     const before = big.memoryBytes;
-    const m = randomMatrix(rng(10), 3000, 64, true);
+    const m = randomMatrix(prng(10), 3000, 64, true);
     big.load(m);
     expect(big.memoryBytes).toBeGreaterThan(before);
     expect(big.memoryBytes).toBeGreaterThanOrEqual(big.residentBytes);
     expect(big.residentBytes).toBeGreaterThanOrEqual(3000 * 64 + 3000 * 8);
-    const q = randomQuery(rng(11), 64);
+    const q = randomQuery(prng(11), 64);
     expectSame(big.topK(q, 3000), referenceTopK(m, q, 3000));
   });
 });
 
 describe('Int8Engine against exact f32 cosine', () => {
   it('recall@10 >= 0.95 on random 64-d data (q8 items, i16 query)', () => {
-    const rand = rng(42);
+    const rand = prng(42);
     const rows = 5000;
     const cols = 64;
     const data = Float32Array.from({ length: rows * cols }, () => gaussian(rand));

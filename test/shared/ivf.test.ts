@@ -5,7 +5,8 @@ import { inMemory, type DecodedArtifact, type DecodedTensor } from '../../shared
 import { quantizeQ8, rowFactorsQ8 } from '../../shared/artifact/q8.js';
 import { IVF_TENSORS } from '../../shared/model/ivf.js';
 import { buildIvf } from '../../training/export/ivf-index.js';
-import { loadModel, normalizeRows, TENSOR_NAMES } from '../../shared/model/loaded.js';
+import { loadModel, TENSOR_NAMES } from '../../shared/model/loaded.js';
+import { normalizeRows } from '../../shared/model/row-math.js';
 import { similarItems } from '../../shared/model/queries.js';
 import { createRng, randomNormal } from '../../training/data/random.js';
 import { useWasmBackend } from '../../training/tf-node.js';

@@ -14,10 +14,10 @@ import { generateSynthetic, writeSyntheticMovieLens } from '../../training/data/
 import { readArtifact } from '../../training/export/artifact-files.js';
 import { trainBprPipeline } from '../../training/pipeline/train-bpr.js';
 import { useWasmBackend } from '../../training/tf-node.js';
+import { ML100K } from '../helpers/datasets.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TSX = path.join(ROOT, 'node_modules/tsx/dist/cli.mjs');
-const ML100K = path.resolve(ROOT, '../shared/data/ml-100k');
 const RANKING_KEYS = ['auc', 'precision_at_10', 'recall_at_10', 'ndcg_at_10', 'map_at_10'];
 
 async function cli(script: string, args: string[]) {

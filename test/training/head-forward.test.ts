@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeTensors, type TensorInput, decodePacked } from '../../shared/artifact/encode.js';
-import { FORMAT_NAME, FORMAT_VERSION, type HeadSpec, type ItemsFile, type Manifest } from '../../shared/artifact/schema.js';
+import type { TensorInput } from '../../shared/artifact/encode.js';
+import type { HeadSpec } from '../../shared/artifact/schema.js';
 import { ITEM_FEATURES_TENSOR } from '../../shared/model/head.js';
-import { loadModel, TENSOR_NAMES, type LoadedModel } from '../../shared/model/loaded.js';
+import type { LoadedModel } from '../../shared/model/loaded.js';
 import { predictRatings, recommendForUser, similarItems } from '../../shared/model/queries.js';
 import { useWasmBackend } from '../../training/tf-node.js';
+import { loadHandmadeInMemory } from '../helpers/handmade-artifact.js';
 
 // A 2-layer head worked out by hand. Inputs: user (2) + item (2) + item_features (1) = 5.
 const USERS = [[1, 2], [0, -1]];
@@ -25,38 +26,24 @@ const B1 = [0.5];
 const HAND = [[3.5, 5, 0.5], [2.5, 3.5, 1.5]];
 const HIDDEN = [[[2, 1], [2.5, 0.5], [2, 4]], [[1, 0], [1.5, 0], [1, 1]]];
 
-async function headModel(head: HeadSpec, last: { kernel: number[][]; bias: number[] }, ratingRange: [number, number] = [1, 5]): Promise<LoadedModel> {
+function headModel(head: HeadSpec, last: { kernel: number[][]; bias: number[] }, ratingRange: [number, number] = [1, 5]): Promise<LoadedModel> {
   const t = (name: string, rows: number[][]): TensorInput => ({ name, data: Float32Array.from(rows.flat()), shape: [rows.length, rows[0].length], dtype: 'f32' });
   const tensors: TensorInput[] = [
-    t(TENSOR_NAMES.userFactors, USERS),
-    t(TENSOR_NAMES.itemFactors, ITEMS),
     t(ITEM_FEATURES_TENSOR, FEATURES),
     t('head_0_kernel', K0),
     { name: 'head_0_bias', data: Float32Array.from(B0), shape: [2], dtype: 'f32' },
     t('head_1_kernel', last.kernel),
     { name: 'head_1_bias', data: Float32Array.from(last.bias), shape: [last.bias.length], dtype: 'f32' },
   ];
-  const enc = await encodeTensors(tensors);
-  const manifest: Manifest = {
-    format: FORMAT_NAME,
-    formatVersion: FORMAT_VERSION,
-    model: { kind: 'hybrid', hyper: {} },
+  return loadHandmadeInMemory({
+    kind: 'hybrid',
+    items: ITEMS.map((vector, i) => ({ id: 'abc'[i], title: 'abc'[i], vector })),
+    users: USERS.map((vector, u) => ({ id: `u${u}`, vector, seen: u === 0 ? ['b'] : [] })),
+    rowBiases: false,
     ratingRange,
-    counts: { users: 2, items: 3 },
-    tensors: enc.entries,
-    tensorsSha256: enc.sha256,
-    tensorsBytes: enc.bytes.byteLength,
-    metrics: { float: {}, quantized: {}, baselines: {} },
-    dataset: { name: 'hand', fingerprint: '', ratings: 0, split: 'none' },
-    head,
-    createdAt: '2026-01-01T00:00:00Z',
-  };
-  const items: ItemsFile = {
-    items: ['a', 'b', 'c'].map((id) => ({ id, title: id })),
-    users: ['u0', 'u1'],
-    seen: { indptr: [0, 1, 1], indices: [1] },
-  };
-  return loadModel('hand', 'v1', await decodePacked(manifest, enc.bytes, items));
+    head: { spec: head, tensors },
+    dataset: 'hand',
+  }, 'hand');
 }
 
 const REGRESSION: HeadSpec = {

@@ -10,7 +10,7 @@ import { changeHidden, readHiddenList } from '../../training/publish/hidden.js';
 import { openLocalBucket, type LocalBucket } from '../../training/publish/local-bucket.js';
 import { publishArtifact } from '../../training/publish/publish.js';
 import { REPO_ROOT } from '../helpers/worker.js';
-import { writeTinyArtifact } from '../helpers/tiny-artifact.js';
+import { writeTinyArtifact } from '../helpers/handmade-artifact.js';
 
 describe('npm run hide: <model>/HIDDEN over the local R2 bucket', () => {
   let persistDir: string;

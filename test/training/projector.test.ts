@@ -6,7 +6,7 @@ import type { DecodedArtifact } from '../../shared/artifact/decode.js';
 import { readArtifact } from '../../training/export/artifact-files.js';
 import type { TrainReport } from '../../training/pipeline/kinds.js';
 import { exportProjector, float32Text, METADATA_COLUMNS, PROJECTOR_FILES } from '../../training/report/projector.js';
-import { SMALL, trainSmallArtifact } from '../helpers/artifact.js';
+import { SMALL, trainSmallArtifact } from '../helpers/handmade-artifact.js';
 
 describe('export-projector', () => {
   let trained: TrainReport;

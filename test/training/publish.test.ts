@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalBucket, type LocalBucket } from '../../training/publish/local-bucket.js';
 import { publishArtifact, PublishError } from '../../training/publish/publish.js';
 import type { TrainReport } from '../../training/pipeline/kinds.js';
-import { trainSmallArtifact } from '../helpers/artifact.js';
+import { trainSmallArtifact } from '../helpers/handmade-artifact.js';
 import { cp } from 'node:fs/promises';
 
 describe('publish to the local R2 bucket', () => {

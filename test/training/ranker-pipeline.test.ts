@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TENSOR_NAMES, loadModel } from '../../shared/model/loaded.js';
 import { recommendForUser } from '../../shared/model/queries.js';
@@ -16,9 +15,8 @@ import { BPR_FOLDIN, trainBprPipeline } from '../../training/pipeline/train-bpr.
 import { deepKind } from '../../training/pipeline/train-deep.js';
 import { trainMfPipeline } from '../../training/pipeline/train-mf.js';
 import { useWasmBackend } from '../../training/tf-node.js';
+import { ML100K } from '../helpers/datasets.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const ML100K = path.resolve(ROOT, '../shared/data/ml-100k');
 const tmp = () => mkdtemp(path.join(tmpdir(), 'edgerec-ranker-'));
 const RANKER = { dim: 8, epochs: 4 };
 const MF_OPTIONS = mfRatingKind.parse({ dim: '4', epochs: '3' }, 3);

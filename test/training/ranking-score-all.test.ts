@@ -1,35 +1,27 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeTensors, type TensorInput, decodePacked } from '../../shared/artifact/encode.js';
-import { FORMAT_NAME, FORMAT_VERSION, type HeadSpec, type ItemsFile, type Manifest } from '../../shared/artifact/schema.js';
-import { loadModel, TENSOR_NAMES, type LoadedModel } from '../../shared/model/loaded.js';
+import type { TensorInput } from '../../shared/artifact/encode.js';
+import type { HeadSpec } from '../../shared/artifact/schema.js';
+import type { LoadedModel } from '../../shared/model/loaded.js';
 import { recommendForUser } from '../../shared/model/queries.js';
 import { scoreAllItems } from '../../shared/model/score-all.js';
 import { useWasmBackend } from '../../training/tf-node.js';
+import { loadHandmadeInMemory, type HandmadeModel } from '../helpers/handmade-artifact.js';
 
 const USERS = [[1, 2], [0, -1]];
 const ITEMS = [[1, 0], [0.5, 0.5], [-1, 1]];
 
-async function model(extra: TensorInput[], head?: HeadSpec): Promise<LoadedModel> {
-  const t = (name: string, rows: number[][]): TensorInput => ({ name, data: Float32Array.from(rows.flat()), shape: [rows.length, rows[0].length], dtype: 'f32' });
-  const tensors = [t(TENSOR_NAMES.userFactors, USERS), t(TENSOR_NAMES.itemFactors, ITEMS), ...extra];
-  const enc = await encodeTensors(tensors);
-  const manifest: Manifest = {
-    format: FORMAT_NAME,
-    formatVersion: FORMAT_VERSION,
-    model: { kind: head ? 'deep' : 'mf', hyper: {} },
+/** Users [1, 2] and [0, -1], items [1, 0], [0.5, 0.5], [-1, 1]; biases or a head as given. */
+function model(o: { biases?: { user: number[]; item: number[]; global: number }; head?: HandmadeModel['head'] }): Promise<LoadedModel> {
+  return loadHandmadeInMemory({
+    kind: o.head ? 'deep' : 'mf',
+    items: ITEMS.map((vector, i) => ({ id: 'abc'[i], title: 'abc'[i], vector, bias: o.biases?.item[i] })),
+    users: USERS.map((vector, u) => ({ id: `u${u}`, vector, bias: o.biases?.user[u] })),
+    ...(o.biases ? { globalBias: o.biases.global } : { rowBiases: false }),
     ratingRange: [1, 5],
-    counts: { users: 2, items: 3 },
-    tensors: enc.entries,
-    tensorsSha256: enc.sha256,
-    tensorsBytes: enc.bytes.byteLength,
-    metrics: { float: {}, quantized: {}, baselines: {} },
-    dataset: { name: 'hand', fingerprint: '', ratings: 0, split: 'none' },
-    ...(head ? { head } : {}),
-    createdAt: '2026-01-01T00:00:00Z',
-  };
-  const items: ItemsFile = { items: ['a', 'b', 'c'].map((id) => ({ id, title: id })), users: ['u0', 'u1'], seen: { indptr: [0, 0, 0], indices: [] } };
-  return loadModel('hand', 'v1', await decodePacked(manifest, enc.bytes, items));
+    head: o.head,
+    dataset: 'hand',
+  }, 'hand');
 }
 const vec = (name: string, v: number[]): TensorInput => ({ name, data: Float32Array.from(v), shape: [v.length], dtype: 'f32' });
 const mat = (name: string, rows: number[][]): TensorInput => ({ name, data: Float32Array.from(rows.flat()), shape: [rows.length, rows[0].length], dtype: 'f32' });
@@ -38,7 +30,7 @@ describe('scoreAllItems: every item for a batch of users, as recommendForUser sc
   beforeAll(useWasmBackend);
 
   it('dot-product model: global + user bias + item bias + u . v, unclipped, [B, N] row-major', async () => {
-    const m = await model([vec(TENSOR_NAMES.userBias, [0.5, -1]), vec(TENSOR_NAMES.itemBias, [0, 1, 2]), vec(TENSOR_NAMES.globalBias, [3])]);
+    const m = await model({ biases: { user: [0.5, -1], item: [0, 1, 2], global: 3 } });
     const before = tf.memory().numTensors;
     const s = scoreAllItems(m, Int32Array.of(1, 0, 1));
     expect(tf.memory().numTensors).toBe(before);
@@ -62,7 +54,7 @@ describe('scoreAllItems: every item for a batch of users, as recommendForUser sc
       ],
       output: { type: 'regression' },
     };
-    const m = await model([mat('k0', [[1, 0], [0, 1], [1, -1], [2, 0]]), vec('b0', [0, -1]), mat('k1', [[2], [-1]]), vec('b1', [0.5])], head);
+    const m = await model({ head: { spec: head, tensors: [mat('k0', [[1, 0], [0, 1], [1, -1], [2, 0]]), vec('b0', [0, -1]), mat('k1', [[2], [-1]]), vec('b1', [0.5])] } });
     // u0 = [1,2]: i0 h = relu([2,1] + b0) = [2,0] -> 4.5; i1 h = [2.5,0.5] -> 5; i2 h = [2,2] -> 2.5.
     // u1 = [0,-1]: i0 h = relu([1,-3]) = [1,0] -> 2.5; i1 h = [1.5,0] -> 3.5; i2 h = relu([1,-1]) = [1,0] -> 2.5.
     const s = scoreAllItems(m, Int32Array.of(0, 1));

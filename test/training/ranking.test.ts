@@ -157,7 +157,7 @@ describe('scorers and interaction lists', () => {
 });
 
 describe('speed', () => {
-  it('ranks ml-100k-sized data (943 users x 1,682 items, 25k test items) in well under a second', () => {
+  it('ranks ml-100k-sized data (943 users x 1,682 items, 25k test items): random scores rank at chance (its speed is a bench figure, not a test)', () => {
     const rng = createRng(3);
     const nUsers = 943, nItems = 1682;
     const scores = Float32Array.from({ length: nUsers * nItems }, rng);
@@ -169,12 +169,12 @@ describe('speed', () => {
     }
     const score: BatchScorer = (users, out) => users.forEach((u, b) => out.set(scores.subarray(u * nItems, (u + 1) * nItems), b * nItems));
     const [tr, te] = [csr(train), csr(test)];
-    evaluateRanking(score, tr, te, nItems); // warm-up (JIT)
-    const t0 = performance.now();
     const m = evaluateRanking(score, tr, te, nItems);
-    const ms = performance.now() - t0;
-    expect(m.auc).toBeGreaterThan(0.45);
-    expect(m.auc).toBeLessThan(0.55);
-    expect(ms).toBeLessThan(1000); // ~90 ms on a quiet core; the bound leaves room for a busy shared machine
+    // Chance: AUC 0.5 with a standard error near 0.002 over 943 users' ~25 test items each; P@10 the test share of
+    // each user's unseen items (~26 / 1,603 = 0.016), standard error of the mean over users about 0.0013.
+    expect(m.auc).toBeGreaterThan(0.49);
+    expect(m.auc).toBeLessThan(0.51);
+    expect(m.precision_at_10).toBeGreaterThan(0.012);
+    expect(m.precision_at_10).toBeLessThan(0.021);
   });
 });

@@ -6,7 +6,7 @@ import { registryKeys } from '../../shared/registry.js';
 import { openLocalBucket, type LocalBucket } from '../../training/publish/local-bucket.js';
 import { publishArtifact, type Bucket } from '../../training/publish/publish.js';
 import { compareVersions, describeModel, listModels, NO_LIST_HELP, rollback } from '../../training/publish/registry-ops.js';
-import { writeTinyArtifact } from '../helpers/tiny-artifact.js';
+import { writeTinyArtifact } from '../helpers/handmade-artifact.js';
 
 const TITLES = ['A', 'B', 'C', 'D', 'E'];
 const DAYS = ['2026-11-01', '2026-11-02', '2026-11-03'];

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { ML100K } from '../helpers/datasets.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TSX = path.join(ROOT, 'node_modules/tsx/dist/cli.mjs');
-const ML100K = path.resolve(ROOT, '../shared/data/ml-100k');
 
 async function train(args: string[]) {
   try {

@@ -1,4 +1,4 @@
-import { BUCKET_OPTIONS, BUCKET_USAGE, openBucketFrom } from './bucket-args.js';
+import { BUCKET_USAGE, REGISTRY_OPTIONS, withBucket } from './bucket-args.js';
 import { changeHidden, readHiddenList } from '../publish/hidden.js';
 import { parse, runCli, UsageError } from './args.js';
 
@@ -22,34 +22,30 @@ runCli(async () => {
   const { values } = parse(
     process.argv.slice(2),
     {
-      model: { type: 'string' },
       items: { type: 'string' },
       unhide: { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
-      ...BUCKET_OPTIONS,
-      json: { type: 'boolean', default: false },
+      ...REGISTRY_OPTIONS,
     },
     USAGE,
   );
   if (!values.model) throw new UsageError('--model is required (see --help)');
   if (!values.list && values.items === undefined) throw new UsageError('--items <id,...> is required, or --list (see --help)');
   const ids = (values.items ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const bucket = await openBucketFrom(values);
-  try {
+  const model = values.model;
+  await withBucket(values, async (bucket) => {
     if (values.list) {
-      const { file } = await readHiddenList(bucket, values.model);
-      if (values.json) process.stdout.write(JSON.stringify({ model: values.model, hidden: file.items, updatedAt: file.updatedAt || null }) + '\n');
-      else process.stdout.write(`${values.model}: ${file.items.length ? `${file.items.length} hidden: ${file.items.join(', ')}` : 'nothing hidden'}\n`);
+      const { file } = await readHiddenList(bucket, model);
+      if (values.json) process.stdout.write(JSON.stringify({ model: model, hidden: file.items, updatedAt: file.updatedAt || null }) + '\n');
+      else process.stdout.write(`${model}: ${file.items.length ? `${file.items.length} hidden: ${file.items.join(', ')}` : 'nothing hidden'}\n`);
       return;
     }
-    const r = await changeHidden(bucket, values.model, ids, values.unhide);
+    const r = await changeHidden(bucket, model, ids, values.unhide);
     if (values.json) process.stdout.write(JSON.stringify({ ...r, remote: values.remote }) + '\n');
     else
       process.stdout.write(
         `${r.model}: ${values.unhide ? 'unhid' : 'hid'} ${r.changed.length ? r.changed.join(', ') : 'nothing new'}; ${r.hidden.length} hidden now ` +
           `(${values.remote ? 'remote' : 'local'} bucket; the Worker applies it within CURRENT_TTL_SECONDS)\n`,
       );
-  } finally {
-    await bucket.close();
-  }
+  });
 });

@@ -1,4 +1,4 @@
-import { BUCKET_OPTIONS, BUCKET_USAGE, openBucketFrom } from './bucket-args.js';
+import { BUCKET_USAGE, REGISTRY_OPTIONS, withBucket } from './bucket-args.js';
 import { publishArtifact } from '../publish/publish.js';
 import { parse, runCli, UsageError } from './args.js';
 
@@ -17,26 +17,22 @@ runCli(async () => {
   const { values, positionals } = parse(
     process.argv.slice(2),
     {
-      model: { type: 'string' },
       version: { type: 'string' },
-      ...BUCKET_OPTIONS,
-      json: { type: 'boolean', default: false },
+      ...REGISTRY_OPTIONS,
     },
     USAGE,
     true,
   );
   if (positionals.length !== 1) throw new UsageError(`expected one artifact folder, got ${positionals.length} (see --help)`);
   if (!values.model) throw new UsageError('--model is required: the name the Worker serves it under (see --help)');
-  const bucket = await openBucketFrom(values);
-  try {
-    const p = await publishArtifact(bucket, positionals[0], values.model, values.version);
+  const model = values.model;
+  await withBucket(values, async (bucket) => {
+    const p = await publishArtifact(bucket, positionals[0], model, values.version);
     if (values.json) process.stdout.write(JSON.stringify({ ...p, remote: values.remote }) + '\n');
     else
       process.stdout.write(
         `published ${p.kind} model ${p.model} version ${p.version} (${p.bytes} bytes) to the ${values.remote ? 'remote' : 'local'} bucket; ` +
           `CURRENT ${p.previous ? `moved from ${p.previous}` : 'set'}\n`,
       );
-  } finally {
-    await bucket.close();
-  }
+  });
 });

@@ -1,4 +1,4 @@
-import { BUCKET_OPTIONS, BUCKET_USAGE, openBucketFrom } from './bucket-args.js';
+import { BUCKET_USAGE, REGISTRY_OPTIONS, withBucket } from './bucket-args.js';
 import { rollback } from '../publish/registry-ops.js';
 import { parse, runCli, UsageError } from './args.js';
 
@@ -20,23 +20,19 @@ runCli(async () => {
   const { values } = parse(
     process.argv.slice(2),
     {
-      model: { type: 'string' },
       to: { type: 'string' },
-      ...BUCKET_OPTIONS,
-      json: { type: 'boolean', default: false },
+      ...REGISTRY_OPTIONS,
     },
     USAGE,
   );
   if (!values.model) throw new UsageError('--model is required (see --help)');
-  const bucket = await openBucketFrom(values);
-  try {
-    const r = await rollback(bucket, values.model, values.to);
+  const model = values.model;
+  await withBucket(values, async (bucket) => {
+    const r = await rollback(bucket, model, values.to);
     if (values.json) process.stdout.write(JSON.stringify({ ...r, remote: values.remote }) + '\n');
     else
       process.stdout.write(
         `${r.model}: CURRENT moved from ${r.from ?? '(none)'} to ${r.to} (${r.kind}, created ${r.createdAt}) in the ${values.remote ? 'remote' : 'local'} bucket\n`,
       );
-  } finally {
-    await bucket.close();
-  }
+  });
 });

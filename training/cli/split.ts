@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { endSplit, parseVariantSpec, writeSplit } from '../publish/split-ops.js';
-import { BUCKET_OPTIONS, BUCKET_USAGE, openBucketFrom } from './bucket-args.js';
+import { BUCKET_USAGE, REGISTRY_OPTIONS, withBucket } from './bucket-args.js';
 import { numberOption, parse, runCli, UsageError } from './args.js';
 
 const USAGE = `Usage: npm run split -- --model <name> --variant a=<version>:90 --variant b=<version>:10 [--salt S] [--remote]
@@ -35,35 +35,31 @@ runCli(async () => {
   const { values } = parse(
     process.argv.slice(2),
     {
-      model: { type: 'string' },
       variant: { type: 'string', multiple: true },
       salt: { type: 'string' },
       'budget-mb': { type: 'string' },
       end: { type: 'boolean', default: false },
-      ...BUCKET_OPTIONS,
-      json: { type: 'boolean', default: false },
+      ...REGISTRY_OPTIONS,
     },
     USAGE,
   );
   if (!values.model) throw new UsageError('--model is required (see --help)');
-  const bucket = await openBucketFrom(values);
-  try {
+  const model = values.model;
+  await withBucket(values, async (bucket) => {
     if (values.end) {
       if (values.variant?.length) throw new UsageError('--end takes no --variant (see --help)');
-      const had = await endSplit(bucket as never, values.model);
-      process.stdout.write(values.json ? JSON.stringify({ model: values.model, ended: had }) + '\n' : `${values.model}: ${had ? 'split removed; CURRENT answers everyone within CURRENT_TTL_SECONDS' : 'had no split'}\n`);
+      const had = await endSplit(bucket as never, model);
+      process.stdout.write(values.json ? JSON.stringify({ model: model, ended: had }) + '\n' : `${model}: ${had ? 'split removed; CURRENT answers everyone within CURRENT_TTL_SECONDS' : 'had no split'}\n`);
       return;
     }
     if (!values.variant || values.variant.length < 2) throw new UsageError('give at least two --variant name=<version>:<percent> (see --help)');
     const budgetMb = numberOption('budget-mb', values['budget-mb'] ?? (await budgetFromWranglerToml()), 40, Number.MIN_VALUE);
-    const r = await writeSplit(bucket, values.model, values.variant.map(parseVariantSpec), { budgetBytes: Math.floor(budgetMb * 1024 * 1024), salt: values.salt });
+    const r = await writeSplit(bucket, model, values.variant.map(parseVariantSpec), { budgetBytes: Math.floor(budgetMb * 1024 * 1024), salt: values.salt });
     if (values.json) process.stdout.write(JSON.stringify({ ...r, remote: values.remote }) + '\n');
     else
       process.stdout.write(
         `${r.model}: split ${r.split.variants.map((v) => `${v.name}=${v.version} ${v.weight}%`).join(', ')} (salt ${r.split.salt}; CURRENT ${r.current}); ` +
           `${r.memory.length} versions resident: ${r.totalBytes} of ${r.budgetBytes} budget bytes; live within CURRENT_TTL_SECONDS\n`,
       );
-  } finally {
-    await bucket.close();
-  }
+  });
 });

@@ -3,6 +3,8 @@ import { AUTO_INDEX_ITEMS, indexOption } from '../export/ivf-index.js';
 import { Quantization } from '../../shared/artifact/schema.js';
 import type { CliOption } from '../pipeline/kinds.js';
 import { crossValidate } from '../pipeline/cv.js';
+import { FILES_SPLIT } from '../data/train-test.js';
+import { dataOption } from './data-option.js';
 import { PIPELINES } from '../pipeline/registry.js';
 import { runReport } from '../report/run.js';
 import { intOption, parse, runCli, UsageError } from './args.js';
@@ -10,6 +12,8 @@ import { Progress, progressMode } from './progress.js';
 
 const COMMON: Record<string, CliOption & { default?: string | boolean }> = {
   data: { type: 'string', help: 'dataset: a folder or a file in one of the --format layouts' },
+  train: { type: 'string', help: 'your own split, with --test: the training ratings (any ratings file --data reads); the split is then "files"' },
+  test: { type: 'string', help: 'your own split, with --train: the held-out ratings, read as --train is; no (user, item) may be in both' },
   model: { type: 'string', help: `model kind: ${Object.keys(PIPELINES).join(', ')}`, default: 'mf' },
   out: { type: 'string', help: 'artifact folder to write' },
   columns: { type: 'string', help: 'ratings CSV columns in file order when the header does not name them: user,item,rating[,timestamp], - to skip one (e.g. rating,user,item)' },
@@ -32,6 +36,7 @@ const COMMON: Record<string, CliOption & { default?: string | boolean }> = {
 function usage(): string {
   const lines = [
     'Usage: npm run train -- --data <dir-or-file> --model <kind> --out <dir> [options]',
+    '       npm run train -- --train <file> --test <file> --model <kind> --out <dir> [options]',
     '',
     'Trains a model, evaluates it on a held-out split against baselines, quantises it, re-evaluates the quantised',
     'weights through the serving code, and writes the artifact (manifest.json, tensors.bin, items.json).',
@@ -56,7 +61,7 @@ runCli(async () => {
   const v = values as Record<string, string | boolean | undefined>;
   const pipeline = PIPELINES[v.model as string];
   if (!pipeline) throw new UsageError(`--model ${JSON.stringify(v.model)} is not a model kind; choose one of ${Object.keys(PIPELINES).join(', ')}`);
-  if (!v.data) throw new UsageError('--data is required: a dataset file or folder (see --help)');
+  const data = dataOption(v, pipeline.input ?? 'ratings');
   if (!v.out) throw new UsageError('--out is required: the folder to write the artifact to (see --help)');
   for (const name of Object.keys(specific)) {
     if (v[name] !== undefined && !(name in pipeline.options) && !(name in COMMON)) {
@@ -75,9 +80,9 @@ runCli(async () => {
   const progress = new Progress({ mode: progressMode({ json }), unit: 'epoch', total: Number.isInteger(epochs) && epochs > 0 ? epochs : undefined, print: log });
   const run = v.cv ? (req: Parameters<typeof pipeline.run>[0]) => crossValidate(pipeline, req) : pipeline.run.bind(pipeline);
   const report = await run({
-    data: v.data as string,
+    data,
     format: v.format as string,
-    split: (v.split as string | undefined) ?? pipeline.defaultSplit ?? 'random-80-20',
+    split: v.test !== undefined ? FILES_SPLIT : (v.split as string | undefined) ?? pipeline.defaultSplit ?? 'random-80-20',
     seed: intOption('seed', v.seed as string | undefined, 42, 0, 2 ** 31 - 1),
     quantization,
     out: v.out as string,
@@ -104,6 +109,6 @@ runCli(async () => {
       `(${report.bytes.float32}); all files ${report.bytes.files} bytes`,
   );
   log(`trained in ${report.seconds.train.toFixed(1)}s (median epoch ${report.seconds.epoch_median.toFixed(3)}s), total ${report.seconds.total.toFixed(1)}s; artifact in ${report.out}`);
-  if (v.report) await runReport({ artifactDir: report.out, data: v.data as string, format: v.format as string, json, log });
+  if (v.report) await runReport({ artifactDir: report.out, data, format: v.format as string, json, log });
   if (json) process.stdout.write(JSON.stringify(report) + '\n');
 });

@@ -1,16 +1,18 @@
 import { writeFile } from 'node:fs/promises';
 import { DType } from '../../shared/artifact/schema.js';
-import { TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { loadDataset } from '../data/load.js';
 import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
+import type { RatingsDataset } from '../data/types.js';
 import { userItems } from '../eval/ranking.js';
+import { serveAndMeasure } from '../export/artifact-builder.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
-import { bprFactors, itemTagIndex, trainBpr } from '../models/bpr.js';
+import { itemTagIndex, trainBpr } from '../models/bpr.js';
 import { IALS_DEFAULTS, IalsSolver } from '../models/ials.js';
 import { mfRatingKind } from '../pipeline/mf-kind.js';
 import type { RatingKind } from '../pipeline/rating-kind.js';
 import { svdppKind } from '../pipeline/train-svdpp.js';
-import { carveVisitors, loadParts, scoreImplicitFoldin, scoreRatingFoldin, searchBpr, searchIals } from '../pipeline/tune-ranker.js';
+import { bprTensors } from '../pipeline/train-bpr.js';
+import { carveVisitors, scoreImplicitFoldin, scoreRatingFoldin, searchBpr, searchIals, type BprSearch, type IalsSearch } from '../pipeline/tune-ranker.js';
 import { useWasmBackend } from '../tf-node.js';
 import { intOption, parse, runCli, UsageError } from './args.js';
 
@@ -46,6 +48,32 @@ const list = (name: string, v: string | undefined, fallback: number[]) => {
   return xs;
 };
 
+/** The validation searches behind the ials and bpr defaults (the test rows are never read). */
+function search(what: 'ials' | 'bpr', ds: RatingsDataset, raw: Record<string, string | boolean | undefined>, seed: number): IalsSearch | BprSearch {
+  const v = raw as Record<string, string | undefined>; // every option search reads is a string one
+  const log = (s: string) => process.stdout.write(s + '\n');
+  if (what === 'bpr') {
+    return searchBpr(ds, {
+      split: v.split ?? RANKING_SPLIT,
+      seed,
+      trials: intOption('trials', v.trials, 12, 0, 500),
+      maxEpochs: intOption('max-epochs', v['max-epochs'], 40, 1, 1000),
+      evalEvery: intOption('eval-every', v['eval-every'], 5, 1, 1000),
+      log,
+    });
+  }
+  return searchIals(ds, {
+    split: v.split ?? RANKING_SPLIT,
+    seed,
+    dims: list('dims', v.dims, [64]),
+    alphas: list('alphas', v.alphas, [1, 3, 10, 30]),
+    lambdas: list('lambdas', v.lambdas, [1, 3, 10, 30, 100]),
+    maxEpochs: intOption('max-epochs', v['max-epochs'], 15, 1, 200),
+    fixed: { solver: solverOption(v.solver), cgSteps: intOption('cg-steps', v['cg-steps'], IALS_DEFAULTS.cgSteps, 1, 1000) },
+    log,
+  });
+}
+
 runCli(async () => {
   const { values: v } = parse(
     process.argv.slice(2),
@@ -72,27 +100,8 @@ runCli(async () => {
   const ds = await loadDataset(v.data);
   const log = (s: string) => process.stdout.write(s + '\n');
   let result: unknown;
-  if (v.what === 'ials') {
-    result = searchIals(ds, {
-      split: v.split ?? RANKING_SPLIT,
-      seed,
-      dims: list('dims', v.dims, [64]),
-      alphas: list('alphas', v.alphas, [1, 3, 10, 30]),
-      lambdas: list('lambdas', v.lambdas, [1, 3, 10, 30, 100]),
-      maxEpochs: intOption('max-epochs', v['max-epochs'], 15, 1, 200),
-      fixed: { solver: solverOption(v.solver), cgSteps: intOption('cg-steps', v['cg-steps'], IALS_DEFAULTS.cgSteps, 1, 1000) },
-      log,
-    });
-    log(`best: ${JSON.stringify((result as { best: unknown }).best)}`);
-  } else if (v.what === 'bpr') {
-    result = searchBpr(ds, {
-      split: v.split ?? RANKING_SPLIT,
-      seed,
-      trials: intOption('trials', v.trials, 12, 0, 500),
-      maxEpochs: intOption('max-epochs', v['max-epochs'], 40, 1, 1000),
-      evalEvery: intOption('eval-every', v['eval-every'], 5, 1, 1000),
-      log,
-    });
+  if (v.what === 'ials' || v.what === 'bpr') {
+    result = search(v.what, ds, v, seed);
     log(`best: ${JSON.stringify((result as { best: unknown }).best)}`);
   } else if (v.what === 'rating-foldin') {
     const kind = ({ mf: mfRatingKind, svdpp: svdppKind } as Record<string, RatingKind<unknown>>)[v.model!];
@@ -103,9 +112,8 @@ runCli(async () => {
     const fitted = await kind.fit(ds, vis.fit, kind.parse({}, seed), {});
     const { tensors } = fitted.artifact(DType.f32);
     const parts = await buildRatingArtifact({ kind: kind.kind, tensors, dataset: ds, trainRows: vis.fit, split: split.name, hyper: {}, quantization: DType.f32 });
-    const served = await loadParts(parts);
-    const scores = scoreRatingFoldin(ds, served, vis.given, vis.target, list('lambdas', v.lambdas, [0.1, 0.3, 1, 3, 10, 30]));
-    served.dispose();
+    const lambdas = list('lambdas', v.lambdas, [0.1, 0.3, 1, 3, 10, 30]);
+    const scores = await serveAndMeasure(parts, (served) => scoreRatingFoldin(ds, served, vis.given, vis.target, lambdas));
     for (const s of scores) log(`${kind.kind} rating fold-in lambda ${s.lambda}: visitors' RMSE ${s.rmse.toFixed(4)}`);
     const best = scores.reduce((a, b) => (b.rmse < a.rmse ? b : a));
     result = { model: kind.kind, split: split.name, seed, visitors: vis.users.length, given: vis.given.length, target: vis.target.length, scores, best };
@@ -118,16 +126,10 @@ runCli(async () => {
     const nItems = ds.itemIds.length;
     const { itemTags } = itemTagIndex(ds.itemMeta);
     const { params } = trainBpr(ds.ratings, vis.fit, userItems(ds.ratings, vis.fit, nUsers), nUsers, nItems, itemTags, { seed });
-    const f = bprFactors(params);
-    const tensors = [
-      { name: TENSOR_NAMES.userFactors, data: f.userFactors, shape: [nUsers, f.dim], dtype: DType.f32 },
-      { name: TENSOR_NAMES.itemFactors, data: f.itemFactors, shape: [nItems, f.dim], dtype: DType.f32 },
-    ];
+    const tensors = bprTensors(params, DType.f32, false);
     const parts = await buildRatingArtifact({ kind: 'bpr', tensors, dataset: ds, trainRows: vis.fit, split: split.name, hyper: {}, quantization: DType.f32 });
-    const served = await loadParts(parts);
     const grid = list('alphas', v.alphas, [1, 3, 10, 30]).flatMap((alpha) => list('lambdas', v.lambdas, [0.1, 1, 10, 100]).map((lambda) => ({ alpha, lambda })));
-    const scores = scoreImplicitFoldin(ds, served, vis.given, vis.target, grid);
-    served.dispose();
+    const scores = await serveAndMeasure(parts, (served) => scoreImplicitFoldin(ds, served, vis.given, vis.target, grid));
     for (const s of scores) log(`bpr implicit fold-in alpha ${s.alpha} lambda ${s.lambda}: visitors' nDCG@10 ${s.ndcg_at_10.toFixed(4)} P@10 ${s.precision_at_10.toFixed(4)}`);
     const best = scores.reduce((a, b) => (b.ndcg_at_10 > a.ndcg_at_10 ? b : a));
     result = { model: 'bpr', split: split.name, seed, visitors: vis.users.length, given: vis.given.length, target: vis.target.length, scores, best };

@@ -1,6 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadDataset } from '../data/load.js';
+import { readOptions } from '../data/rating-columns.js';
+import { FILES_SPLIT } from '../data/train-test.js';
+import { dataOption } from './data-option.js';
 import { mfRatingKind } from '../pipeline/mf-kind.js';
 import type { RatingKind } from '../pipeline/rating-kind.js';
 import { classifyKind } from '../pipeline/train-classify.js';
@@ -23,6 +26,7 @@ Prints a table of the trials, best first, and writes the best configuration and 
 
   --model <kind>            ${Object.keys(KINDS).join(', ')}
   --data <path>             a dataset, as for npm run train
+  --train <f> --test <f>    your own split instead (as for npm run train): searched on --train's rows only
   --format <name>           reader name, or auto (default auto)
   --trials <n>              configurations to try (default 10)
   --seed <n>                seeds the sampling, the validation carve and every trial's training (default 42)
@@ -45,10 +49,12 @@ runCli(async () => {
     {
       model: { type: 'string' },
       data: { type: 'string' },
+      train: { type: 'string' },
+      test: { type: 'string' },
       format: { type: 'string', default: 'auto' },
       trials: { type: 'string' },
       seed: { type: 'string' },
-      split: { type: 'string', default: 'random-80-20' },
+      split: { type: 'string' },
       'valid-fraction': { type: 'string' },
       objective: { type: 'string', default: 'rmse' },
       epochs: { type: 'string' },
@@ -60,7 +66,7 @@ runCli(async () => {
   );
   const kind = KINDS[v.model ?? ''];
   if (!kind) throw new UsageError(`--model ${JSON.stringify(v.model)} cannot be tuned; choose one of ${Object.keys(KINDS).join(', ')}`);
-  if (!v.data) throw new UsageError('--data is required: a dataset file or folder (see --help)');
+  const data = dataOption(v, 'ratings');
   if (v.objective !== 'rmse' && v.objective !== 'mae') throw new UsageError(`--objective must be rmse or mae, got ${JSON.stringify(v.objective)}`);
   const trials = intOption('trials', v.trials, 10, 1, 10_000);
   const seed = intOption('seed', v.seed, 42, 0, 2 ** 31 - 1);
@@ -73,9 +79,9 @@ runCli(async () => {
   const json = Boolean(v.json);
   const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
 
-  const dataset = await loadDataset(v.data, v.format);
+  const dataset = await loadDataset(data, v.format, readOptions(v));
   log(`${dataset.name}: ${dataset.ratings.rating.length} ratings; ${trials} trials of ${kind.kind}`);
-  const result = await tune({ dataset, kind, trials, seed, split: v.split!, validFraction, objective: v.objective, fixed, log });
+  const result = await tune({ dataset, kind, trials, seed, split: v.test !== undefined ? FILES_SPLIT : v.split ?? 'random-80-20', validFraction, objective: v.objective, fixed, log });
 
   const ranked = [...result.trials].sort((a, b) => (a.error ? 1 : 0) - (b.error ? 1 : 0) || a.metrics[v.objective!] - b.metrics[v.objective!]);
   const names = Object.keys(result.trials[1]?.params ?? {});
@@ -91,7 +97,7 @@ runCli(async () => {
   if (result.best) {
     const what = result.best.trial === 0 ? 'the defaults' : formatParams(result.best.params);
     log(`best: trial ${result.best.trial}, valid ${v.objective} ${result.best.metrics[v.objective].toFixed(4)}: ${what}`);
-    log(`  ${result.best.command} --data ${v.data} --out <dir>`);
+    log(`  ${result.best.command} ${v.test !== undefined ? `--train ${v.train} --test ${v.test}` : `--data ${v.data}`} --out <dir>`);
   } else {
     log('every trial diverged: narrow the search (smaller --lr values) and try again');
   }

@@ -1,6 +1,7 @@
 import { relative, resolve } from 'node:path';
 import { DataError } from './errors.js';
 import { detectCandidates, explicitCandidate, FORMATS, isFormatName, pathKind, type Candidate, type Loaded, type ReadOptions } from './formats.js';
+import { joinTrainTest } from './train-test.js';
 import type { RatingsDataset } from './types.js';
 
 export type { Loaded } from './formats.js';
@@ -84,9 +85,13 @@ export async function loadAny(path: string, format = 'auto', kind?: Kind, opts: 
 /**
  * Loads ratings from `path`: a MovieLens 100K folder (or a folder whose ml-100k/ subfolder has one, or u.data
  * itself), a MovieLens CSV or `::` folder, or a generic user,item,rating[,timestamp] CSV; `format` names the
- * reader or is `auto`.
+ * reader or is `auto`. With `test`, `path` holds the training ratings and `test` the held-out ones, each read alone
+ * and joined (joinTrainTest): split "files" is the pair.
  */
-export async function loadDataset(path: string, format = 'auto', opts: ReadOptions = {}): Promise<RatingsDataset> {
-  const loaded = await loadAny(path, format, 'ratings', opts);
-  return loaded.dataset as RatingsDataset;
+export async function loadDataset(path: string, format = 'auto', opts: ReadOptions & { test?: string } = {}): Promise<RatingsDataset> {
+  const { test, ...read } = opts;
+  const loaded = await loadAny(path, format, 'ratings', read);
+  if (test === undefined) return loaded.dataset as RatingsDataset;
+  const held = await loadAny(test, format, 'ratings', read);
+  return joinTrainTest({ path, dataset: loaded.dataset as RatingsDataset }, { path: test, dataset: held.dataset as RatingsDataset });
 }

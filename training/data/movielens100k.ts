@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { countLines, fingerprintParts, forEachLine, isBlank, latin1Text, parseNumber, parseUInt, ratingRange, trimRows } from './common.js';
 import { DataError } from './errors.js';
+import { readIfPresent, type RawRatingRows } from './movielens-rows.js';
 import type { RatingsDataset } from './types.js';
 
 /** Official split prefixes of ml-100k: 5-fold u1..u5 and the 10-ratings-per-user ua/ub. */
@@ -14,27 +14,9 @@ const RATING_MIN = 1;
 const RATING_MAX = 5;
 const MAX_ID = 0x7fff_ffff;
 
-/** u.data-format rows with the raw (file) ids, before they are mapped to indices. */
-interface RawRows {
-  n: number;
-  user: Int32Array;
-  item: Int32Array;
-  rating: Float32Array;
-  timestamp: Float64Array;
-  lineNo: Int32Array;
-}
-
-async function readIfPresent(path: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
 
 /** Parses `user \t item \t rating \t timestamp` lines (u.data and the uN.base/uN.test split files). */
-function parseRatingLines(buf: Uint8Array, file: string): RawRows {
+function parseRatingLines(buf: Uint8Array, file: string): RawRatingRows {
   const cap = countLines(buf);
   const user = new Int32Array(cap);
   const item = new Int32Array(cap);

@@ -78,8 +78,9 @@ export function parseColumns(value: string | undefined): ColumnRole[] | undefine
   return roles as ColumnRole[];
 }
 
-/** The reader settings a command's raw option values carry (`--columns`), for loadDataset. */
-export function readOptions(raw: Record<string, string | boolean | undefined>): { columns?: ColumnRole[] } {
+/** The reader settings a command's raw option values carry (`--columns`, and `--test` for the held-out file), for loadDataset. */
+export function readOptions(raw: Record<string, string | boolean | undefined>): { columns?: ColumnRole[]; test?: string } {
   const columns = parseColumns(raw.columns as string | undefined);
-  return columns ? { columns } : {};
+  const test = typeof raw.test === 'string' ? raw.test : undefined;
+  return { ...(columns ? { columns } : {}), ...(test !== undefined ? { test } : {}) };
 }

@@ -2,7 +2,7 @@ import { ratingRange } from './common.js';
 import { movieLensFingerprint, toMovieLensFiles, writeMovieLensFiles } from './movielens-format.js';
 import { createRng, randomNormal, shuffleInPlace, type Rng } from './random.js';
 import { GENRE_WORDS, TitleMaker } from './synthetic-titles.js';
-import type { RatingsDataset } from './types.js';
+import type { Ratings, RatingsDataset } from './types.js';
 
 export const SYNTHETIC_GENRES: readonly string[] = GENRE_WORDS.map((g) => g.name);
 
@@ -108,11 +108,36 @@ export function generateSyntheticWithTruth(opts: SyntheticOptions): { dataset: R
   if (!(noise >= 0)) throw new RangeError(`noise must be >= 0, got ${noise}`);
   const { users: nU, items: nI } = opts;
   const perUser = Math.min(opts.ratingsPerUser, nI);
-  const weights = GENRE_WORDS.map((g) => g.weight);
 
   const rng = createRng(opts.seed);
   const dirs = genreDirections(rng, G, dim);
+  const items = plantItems(rng, nI, dim, dirs);
+  const users = plantUsers(rng, nU, dim, dirs);
+  const ratings = drawRatings(rng, items, users, dim, perUser, noise);
 
+  const dataset: RatingsDataset = {
+    name: 'synthetic',
+    userIds: Array.from({ length: nU }, (_, u) => String(u + 1)),
+    itemIds: Array.from({ length: nI }, (_, i) => String(i + 1)),
+    itemMeta: items.itemMeta,
+    ratings,
+    ratingRange: ratingRange(ratings.rating),
+    fingerprint: '',
+  };
+  // Same bytes as writeSyntheticMovieLens produces, so the fingerprint survives a write and a reload.
+  dataset.fingerprint = movieLensFingerprint(toMovieLensFiles(dataset, SYNTHETIC_GENRES));
+  const { itemFactors, itemBias, itemGenre } = items;
+  const { userFactors, userBias, favouriteGenre, dislikedGenre } = users;
+  return {
+    dataset,
+    truth: { dim, globalMean: GLOBAL_MEAN, userFactors, itemFactors, userBias, itemBias, favouriteGenre, dislikedGenre, itemGenre },
+  };
+}
+
+const GENRE_WEIGHTS = GENRE_WORDS.map((g) => g.weight);
+
+/** Items near their genre (one, or two with probability 0.3), with a bias, a visibility and a readable title. */
+function plantItems(rng: Rng, nI: number, dim: number, dirs: Float64Array[]) {
   const titles = new TitleMaker(rng);
   const itemFactors = new Float32Array(nI * dim);
   const itemBias = new Float32Array(nI);
@@ -120,8 +145,8 @@ export function generateSyntheticWithTruth(opts: SyntheticOptions): { dataset: R
   const itemGenre = new Int32Array(nI);
   const itemMeta: RatingsDataset['itemMeta'] = [];
   for (let i = 0; i < nI; i++) {
-    const main = weightedPick(rng, weights);
-    const genres = rng() < 0.3 ? [main, weightedPick(rng, weights, [main])] : [main];
+    const main = weightedPick(rng, GENRE_WEIGHTS);
+    const genres = rng() < 0.3 ? [main, weightedPick(rng, GENRE_WEIGHTS, [main])] : [main];
     mix(itemFactors.subarray(i * dim, (i + 1) * dim), rng, dirs, genres, [1, 0.6]);
     itemBias[i] = 0.4 * randomNormal(rng);
     visibility[i] = POPULARITY_SPREAD * randomNormal(rng);
@@ -129,21 +154,43 @@ export function generateSyntheticWithTruth(opts: SyntheticOptions): { dataset: R
     // Tags in genre order, as the MovieLens reader returns them.
     itemMeta.push({ title: titles.make(main), tags: [...genres].sort((a, b) => a - b).map((g) => GENRE_WORDS[g].name) });
   }
+  return { itemFactors, itemBias, visibility, itemGenre, itemMeta };
+}
 
+/** Users who like one genre, like a second less and dislike a third, with a bias. */
+function plantUsers(rng: Rng, nU: number, dim: number, dirs: Float64Array[]) {
   const userFactors = new Float32Array(nU * dim);
   const userBias = new Float32Array(nU);
   const favouriteGenre = new Int32Array(nU);
   const dislikedGenre = new Int32Array(nU);
   for (let u = 0; u < nU; u++) {
-    const fav = weightedPick(rng, weights);
-    const second = weightedPick(rng, weights, [fav]);
-    const disliked = weightedPick(rng, weights, [fav, second]);
+    const fav = weightedPick(rng, GENRE_WEIGHTS);
+    const second = weightedPick(rng, GENRE_WEIGHTS, [fav]);
+    const disliked = weightedPick(rng, GENRE_WEIGHTS, [fav, second]);
     mix(userFactors.subarray(u * dim, (u + 1) * dim), rng, dirs, [fav, second, disliked], [1.2, 0.5, -0.9]);
     userBias[u] = 0.35 * randomNormal(rng);
     favouriteGenre[u] = fav;
     dislikedGenre[u] = disliked;
   }
+  return { userFactors, userBias, favouriteGenre, dislikedGenre };
+}
 
+/**
+ * `perUser` ratings per user: the items are a draw without replacement favouring what the user would like (and
+ * visible items), rated round(mean + biases + u.v + noise) clipped to 1..5, at increasing timestamps.
+ */
+function drawRatings(
+  rng: Rng,
+  items: ReturnType<typeof plantItems>,
+  users: ReturnType<typeof plantUsers>,
+  dim: number,
+  perUser: number,
+  noise: number,
+): Ratings {
+  const { itemFactors, itemBias, visibility } = items;
+  const { userFactors, userBias } = users;
+  const nU = userBias.length;
+  const nI = itemBias.length;
   const n = nU * perUser;
   const user = new Int32Array(n);
   const item = new Int32Array(n);
@@ -180,22 +227,7 @@ export function generateSyntheticWithTruth(opts: SyntheticOptions): { dataset: R
       row++;
     }
   }
-
-  const dataset: RatingsDataset = {
-    name: 'synthetic',
-    userIds: Array.from({ length: nU }, (_, u) => String(u + 1)),
-    itemIds: Array.from({ length: nI }, (_, i) => String(i + 1)),
-    itemMeta,
-    ratings: { user, item, rating, timestamp },
-    ratingRange: ratingRange(rating),
-    fingerprint: '',
-  };
-  // Same bytes as writeSyntheticMovieLens produces, so the fingerprint survives a write and a reload.
-  dataset.fingerprint = movieLensFingerprint(toMovieLensFiles(dataset, SYNTHETIC_GENRES));
-  return {
-    dataset,
-    truth: { dim, globalMean: GLOBAL_MEAN, userFactors, itemFactors, userBias, itemBias, favouriteGenre, dislikedGenre, itemGenre },
-  };
+  return { user, item, rating, timestamp };
 }
 
 export function generateSynthetic(opts: SyntheticOptions): RatingsDataset {

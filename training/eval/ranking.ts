@@ -53,91 +53,105 @@ export function evaluateRanking(
 ): Record<string, number> {
   const k = options.k ?? 10;
   const batch = options.batch ?? 64;
-  const allNegatives = options.aucNegatives === 'all';
   const nUsers = test.indptr.length - 1;
   const users: number[] = [];
   for (let u = 0; u < nUsers; u++) if (test.indptr[u + 1] > test.indptr[u]) users.push(u);
   if (users.length === 0) throw new RangeError('no user has test items: the test split is empty');
 
-  const mark = new Uint8Array(nItems); // 1 = train item of the current user, 2 = test item
-  const positives = new Float64Array(nItems);
-  const topScore = new Float32Array(k);
-  const topItem = new Int32Array(k);
-  const discount = Float64Array.from({ length: k }, (_, r) => 1 / Math.log2(r + 2));
+  const rankUser = userRanking(nItems, k, options.aucNegatives === 'all');
+  const sums: RankingSums = { aucSum: 0, aucUsers: 0, precision: 0, recall: 0, ndcg: 0, map: 0 };
   const scores = new Float32Array(batch * nItems);
-  let aucSum = 0;
-  let aucUsers = 0;
-  let precision = 0;
-  let recall = 0;
-  let ndcg = 0;
-  let map = 0;
-
   for (let b0 = 0; b0 < users.length; b0 += batch) {
     const ids = Int32Array.from(users.slice(b0, b0 + batch));
     score(ids, scores);
     for (let b = 0; b < ids.length; b++) {
       const u = ids[b];
-      const s = scores.subarray(b * nItems, (b + 1) * nItems);
       const trainOf = train.indices.subarray(train.indptr[u], train.indptr[u + 1]);
       const testOf = test.indices.subarray(test.indptr[u], test.indptr[u + 1]);
-      for (const i of trainOf) mark[i] = 1;
-      for (const i of testOf) mark[i] = 2;
-
-      const nTest = testOf.length;
-      // AUC without sorting all N scores (typed-array sort costs ~0.5 ms per 1,600 values): sort the few
-      // positives, then place each negative among them by binary search.
-      const pos = positives.subarray(0, nTest);
-      for (let j = 0; j < nTest; j++) pos[j] = s[testOf[j]];
-      pos.sort();
-      let wins = 0;
-      let nNeg = 0;
-      // Top k among non-training items by partial insertion; the running k-th score rejects almost everything.
-      let filled = 0;
-      for (let i = 0; i < nItems; i++) {
-        const x = s[i];
-        if (x - x !== 0) throw new RangeError(`score of item ${i} for user ${u} is ${x}: scores must be finite`);
-        const m = mark[i];
-        if (m === 0 || (allNegatives && m === 1)) {
-          nNeg++;
-          const lo = lowerBound(pos, x);
-          const hi = upperBound(pos, x, lo);
-          wins += nTest - hi + 0.5 * (hi - lo);
-        }
-        if (m === 1) continue;
-        filled = insertTop(topScore, topItem, filled, x, i);
-      }
-      let hits = 0;
-      let dcg = 0;
-      let ap = 0;
-      for (let r = 0; r < filled; r++) {
-        if (mark[topItem[r]] !== 2) continue;
-        hits++;
-        dcg += discount[r];
-        ap += hits / (r + 1);
-      }
-      const ideal = Math.min(k, nTest);
-      let idcg = 0;
-      for (let r = 0; r < ideal; r++) idcg += discount[r];
-      precision += hits / k;
-      recall += hits / nTest;
-      ndcg += dcg / idcg;
-      map += ap / ideal;
-
-      if (nNeg > 0) {
-        aucSum += wins / (nTest * nNeg);
-        aucUsers++;
-      }
-      for (const i of trainOf) mark[i] = 0;
-      for (const i of testOf) mark[i] = 0;
+      rankUser(u, scores.subarray(b * nItems, (b + 1) * nItems), trainOf, testOf, sums);
     }
   }
   const n = users.length;
   return {
-    auc: aucUsers ? aucSum / aucUsers : Number.NaN,
-    [`precision_at_${k}`]: precision / n,
-    [`recall_at_${k}`]: recall / n,
-    [`ndcg_at_${k}`]: ndcg / n,
-    [`map_at_${k}`]: map / n,
+    auc: sums.aucUsers ? sums.aucSum / sums.aucUsers : Number.NaN,
+    [`precision_at_${k}`]: sums.precision / n,
+    [`recall_at_${k}`]: sums.recall / n,
+    [`ndcg_at_${k}`]: sums.ndcg / n,
+    [`map_at_${k}`]: sums.map / n,
+  };
+}
+
+/** Per-user figures summed over users (AUC over the users that have negatives). */
+interface RankingSums {
+  aucSum: number;
+  aucUsers: number;
+  precision: number;
+  recall: number;
+  ndcg: number;
+  map: number;
+}
+
+/**
+ * Scores one user's list into `sums`: top k among the items outside their training items, P/R/nDCG/MAP against
+ * their test items, and AUC of test items against negatives (unseen items; with `allNegatives` training items too).
+ * The scratch buffers are shared across users.
+ */
+function userRanking(nItems: number, k: number, allNegatives: boolean) {
+  const mark = new Uint8Array(nItems); // 1 = train item of the current user, 2 = test item
+  const positives = new Float64Array(nItems);
+  const topScore = new Float32Array(k);
+  const topItem = new Int32Array(k);
+  const discount = Float64Array.from({ length: k }, (_, r) => 1 / Math.log2(r + 2));
+  return (u: number, s: Float32Array, trainOf: Int32Array, testOf: Int32Array, sums: RankingSums): void => {
+    for (const i of trainOf) mark[i] = 1;
+    for (const i of testOf) mark[i] = 2;
+
+    const nTest = testOf.length;
+    // AUC without sorting all N scores (typed-array sort costs ~0.5 ms per 1,600 values): sort the few
+    // positives, then place each negative among them by binary search.
+    const pos = positives.subarray(0, nTest);
+    for (let j = 0; j < nTest; j++) pos[j] = s[testOf[j]];
+    pos.sort();
+    let wins = 0;
+    let nNeg = 0;
+    // Top k among non-training items by partial insertion; the running k-th score rejects almost everything.
+    let filled = 0;
+    for (let i = 0; i < nItems; i++) {
+      const x = s[i];
+      if (x - x !== 0) throw new RangeError(`score of item ${i} for user ${u} is ${x}: scores must be finite`);
+      const m = mark[i];
+      if (m === 0 || (allNegatives && m === 1)) {
+        nNeg++;
+        const lo = lowerBound(pos, x);
+        const hi = upperBound(pos, x, lo);
+        wins += nTest - hi + 0.5 * (hi - lo);
+      }
+      if (m === 1) continue;
+      filled = insertTop(topScore, topItem, filled, x, i);
+    }
+    let hits = 0;
+    let dcg = 0;
+    let ap = 0;
+    for (let r = 0; r < filled; r++) {
+      if (mark[topItem[r]] !== 2) continue;
+      hits++;
+      dcg += discount[r];
+      ap += hits / (r + 1);
+    }
+    const ideal = Math.min(k, nTest);
+    let idcg = 0;
+    for (let r = 0; r < ideal; r++) idcg += discount[r];
+    sums.precision += hits / k;
+    sums.recall += hits / nTest;
+    sums.ndcg += dcg / idcg;
+    sums.map += ap / ideal;
+
+    if (nNeg > 0) {
+      sums.aucSum += wins / (nTest * nNeg);
+      sums.aucUsers++;
+    }
+    for (const i of trainOf) mark[i] = 0;
+    for (const i of testOf) mark[i] = 0;
   };
 }
 
@@ -170,7 +184,7 @@ export function mostPopularScorer(ratings: Ratings, trainRows: Int32Array, nItem
  * Offers (x, item) to a running top-k (topScore descending, `filled` of its topScore.length slots used; ties keep
  * the earlier item): the partial insertion both ranking passes use. Returns the new fill.
  */
-export function insertTop(topScore: Float32Array, topItem: Int32Array, filled: number, x: number, item: number): number {
+export function insertTop(topScore: Float32Array | Float64Array, topItem: Int32Array, filled: number, x: number, item: number): number {
   const k = topScore.length;
   if (filled === k && x <= topScore[k - 1]) return filled;
   let p = filled < k ? filled++ : k - 1;

@@ -1,5 +1,6 @@
 import { createRng, shuffleInPlace } from '../data/random.js';
 import { tagListsOf, type TagLists } from '../data/item-tag-dataset.js';
+import { insertTop } from './ranking.js';
 
 /**
  * Tag overlap@k: how much an item's k nearest neighbours share its tags, as the mean Jaccard index
@@ -97,15 +98,8 @@ export function cosineNeighbours(vectors: Float32Array, nItems: number, dim: num
       let s = 0;
       const b = j * dim;
       for (let f = 0; f < dim; f++) s += unit[q + f] * unit[b + f];
-      if (s <= bestVal[want - 1]) continue;
-      let p = want - 1;
-      while (p > 0 && bestVal[p - 1] < s) {
-        bestVal[p] = bestVal[p - 1];
-        bestIdx[p] = bestIdx[p - 1];
-        p--;
-      }
-      bestVal[p] = s;
-      bestIdx[p] = j;
+      // A full list (unfilled slots score -Infinity) keeps the best `want`; ties keep the earlier item.
+      insertTop(bestVal, bestIdx, want, s, j);
     }
     return bestIdx;
   };

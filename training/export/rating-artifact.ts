@@ -1,9 +1,9 @@
-import { encodeTensors, float32Bytes, type TensorInput } from '../../shared/artifact/encode.js';
-import { DType, FORMAT_NAME, FORMAT_VERSION, type FoldinSpec, type HeadSpec, type Manifest, type RankerSpec, type Quantization } from '../../shared/artifact/schema.js';
+import type { TensorInput } from '../../shared/artifact/encode.js';
+import { DType, type FoldinSpec, type HeadSpec, type Manifest, type RankerSpec, type Quantization } from '../../shared/artifact/schema.js';
 import { TENSOR_NAMES } from '../../shared/model/loaded.js';
 import type { IalsParams } from '../models/ials.js';
 import type { RatingsDataset } from '../data/types.js';
-import type { ArtifactParts } from './artifact-files.js';
+import { buildArtifact, type BuiltArtifact } from './artifact-builder.js';
 import { buildItemsFile } from './items.js';
 
 export interface RatingArtifactInput {
@@ -20,6 +20,12 @@ export interface RatingArtifactInput {
   foldin?: FoldinSpec;
   /** What the weights were fitted on (manifest.refit); absent: not recorded. */
   refit?: 'all' | 'none';
+  /** manifest.ratingRange: default the dataset's; null: none (a ranker's vectors have no rating scale). */
+  ratingRange?: [number, number] | null;
+  /** Tag vocabulary of tag_factors (items.json `tags`, manifest counts.tags). */
+  tags?: string[];
+  /** Vectors trained elsewhere (npm run import): the reader and files. */
+  source?: Manifest['source'];
 }
 
 /**
@@ -30,8 +36,11 @@ export function denseDType(q: Quantization): DType {
   return q === DType.f32 ? DType.f32 : DType.f16;
 }
 
-/** Encodes any explicit-rating model; metrics are filled in by the caller once the encoded weights are re-evaluated. */
-export async function buildRatingArtifact(input: RatingArtifactInput): Promise<ArtifactParts & { float32Bytes: number; inputs: TensorInput[] }> {
+/**
+ * Encodes any model trained on a ratings dataset (the rating kinds, bpr, imported vectors); metrics are filled in by
+ * the caller once the encoded weights are re-evaluated.
+ */
+export async function buildRatingArtifact(input: RatingArtifactInput): Promise<BuiltArtifact> {
   const tensors = [...input.tensors];
   if (input.ranker) {
     const { params } = input.ranker;
@@ -40,31 +49,25 @@ export async function buildRatingArtifact(input: RatingArtifactInput): Promise<A
       { name: TENSOR_NAMES.rankItemFactors, data: params.itemFactors, shape: [params.nItems, params.dim], dtype: input.quantization },
     );
   }
-  const encoded = await encodeTensors(tensors);
   const ds = input.dataset;
-  const manifest: Manifest = {
-    format: FORMAT_NAME,
-    formatVersion: FORMAT_VERSION,
-    model: { kind: input.kind, hyper: { ...input.hyper, quantization: input.quantization } },
-    ratingRange: ds.ratingRange,
-    counts: { users: ds.userIds.length, items: ds.itemIds.length },
-    tensors: encoded.entries,
-    tensorsSha256: encoded.sha256,
-    tensorsBytes: encoded.bytes.byteLength,
-    metrics: { float: {}, quantized: {}, baselines: {} },
-    dataset: { name: ds.name, fingerprint: ds.fingerprint, ratings: ds.ratings.rating.length, split: input.split },
-    ...(input.head ? { head: input.head } : {}),
-    ...(input.ranker ? { ranker: input.ranker.spec } : {}),
-    ...(input.foldin ? { foldin: input.foldin } : {}),
-    ...(input.refit ? { refit: input.refit } : {}),
-    createdAt: new Date().toISOString(),
-  };
-  return {
-    manifest,
-    tensors: encoded.bytes,
-    items: buildItemsFile(ds, input.trainRows),
-    float32Bytes: float32Bytes(tensors),
-    // What was encoded: an index is added by encoding these again with it (training/export/ivf-index.ts).
-    inputs: tensors,
-  };
+  return buildArtifact({
+    kind: input.kind,
+    tensors,
+    hyper: input.hyper,
+    quantization: input.quantization,
+    ratingRange: input.ratingRange === undefined ? ds.ratingRange : (input.ratingRange ?? undefined),
+    counts: input.tags ? { users: ds.userIds.length, items: ds.itemIds.length, tags: input.tags.length } : { users: ds.userIds.length, items: ds.itemIds.length },
+    dataset: ratingsDatasetBlock(ds, input.split),
+    items: input.tags ? { ...buildItemsFile(ds, input.trainRows), tags: input.tags } : buildItemsFile(ds, input.trainRows),
+    head: input.head,
+    ranker: input.ranker?.spec,
+    foldin: input.foldin,
+    refit: input.refit,
+    source: input.source,
+  });
+}
+
+/** manifest.dataset of a ratings dataset. */
+function ratingsDatasetBlock(ds: RatingsDataset, split: string): Manifest['dataset'] {
+  return { name: ds.name, fingerprint: ds.fingerprint, ratings: ds.ratings.rating.length, split };
 }

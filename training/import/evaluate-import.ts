@@ -1,15 +1,13 @@
-import { decodePacked } from '../../shared/artifact/encode.js';
-import { loadModel } from '../../shared/model/loaded.js';
 import { predictRatings } from '../../shared/model/queries.js';
 import { scoreAllItems } from '../../shared/model/score-all.js';
 import type { RatingsDataset, Split } from '../data/types.js';
 import { biasBaseline, globalMeanBaseline } from '../eval/baselines.js';
-import { clip, mae, rmse } from '../eval/metrics.js';
+import { heldOutRatings, type HeldOutRatings } from '../eval/held-out.js';
 import { dotScorer, evaluateRanking, mostPopularScorer, userItems } from '../eval/ranking.js';
 import type { ArtifactParts } from '../export/artifact-files.js';
+import { serveAndMeasure } from '../export/artifact-builder.js';
 import type { MfParams } from '../models/mf.js';
 import { predictMf } from '../models/mf.js';
-import { useWasmBackend } from '../tf-node.js';
 
 export interface ImportEvaluation {
   metrics: Record<string, number>;
@@ -25,13 +23,8 @@ export interface ImportEvaluation {
  * serving code on `served` (the encoded artifact whose seen lists are the split's training rows), as train does.
  */
 export async function evaluateImport(ds: RatingsDataset, split: Split, p: MfParams, explicit: boolean, ranking: boolean, served: ArtifactParts): Promise<ImportEvaluation> {
-  const users = Int32Array.from(split.test, (r) => ds.ratings.user[r]);
-  const items = Int32Array.from(split.test, (r) => ds.ratings.item[r]);
-  const truth = Float32Array.from(split.test, (r) => ds.ratings.rating[r]);
-  const score = (pred: ArrayLike<number>) => {
-    const clipped = Float32Array.from(pred, (x) => clip(x, ds.ratingRange));
-    return { rmse: rmse(clipped, truth), mae: mae(clipped, truth) };
-  };
+  const test = heldOutRatings(ds, split);
+  const { users, items, score } = test;
   const metrics: Record<string, number> = {};
   const baselines: Record<string, Record<string, number>> = {};
   if (explicit) {
@@ -49,16 +42,13 @@ export async function evaluateImport(ds: RatingsDataset, split: Split, p: MfPara
     Object.assign(metrics, rank(dotScorer(p.userFactors, p.itemFactors, p.dim, p.itemBias)));
     baselines.most_popular = rank(mostPopularScorer(ds.ratings, split.train, nItems));
   }
-  return { metrics, baselines, quantized: await evaluateServed(ds, split, explicit, served, ranking, score) };
+  return { metrics, baselines, quantized: await evaluateServed(ds, split, test, explicit, served, ranking) };
 }
 
 /** The same figures through shared/: the encoded artifact decoded and loaded as the Worker loads it. */
-async function evaluateServed(ds: RatingsDataset, split: Split, explicit: boolean, parts: ArtifactParts, ranking: boolean, score: (pred: ArrayLike<number>) => Record<string, number>): Promise<Record<string, number>> {
-  const users = Int32Array.from(split.test, (r) => ds.ratings.user[r]);
-  const items = Int32Array.from(split.test, (r) => ds.ratings.item[r]);
-  await useWasmBackend();
-  const served = loadModel('eval', 'eval', await decodePacked(parts.manifest, parts.tensors, parts.items));
-  try {
+async function evaluateServed(ds: RatingsDataset, split: Split, test: HeldOutRatings, explicit: boolean, parts: ArtifactParts, ranking: boolean): Promise<Record<string, number>> {
+  const { users, items, score } = test;
+  return serveAndMeasure(parts, (served) => {
     const out: Record<string, number> = {};
     if (explicit) Object.assign(out, score(predictRatings(served, users, items)));
     if (ranking) {
@@ -67,7 +57,5 @@ async function evaluateServed(ds: RatingsDataset, split: Split, explicit: boolea
       Object.assign(out, evaluateRanking((batch, o) => o.set(scoreAllItems(served, batch)), seen, held, ds.itemIds.length));
     }
     return out;
-  } finally {
-    served.dispose();
-  }
+  });
 }

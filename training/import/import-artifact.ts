@@ -2,8 +2,9 @@ import { type ImportFormat, type Quantization } from '../../shared/artifact/sche
 import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';
 import { DataError } from '../data/errors.js';
-import { writeArtifact, type WrittenSizes } from '../export/artifact-files.js';
-import { indexArtifact, type IndexMode } from '../export/ivf-index.js';
+import type { WrittenSizes } from '../export/artifact-files.js';
+import { finishArtifact } from '../export/artifact-builder.js';
+import type { IndexMode } from '../export/ivf-index.js';
 import { mfTensors } from '../export/mf-artifact.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
 import type { MfParams } from '../models/mf.js';
@@ -84,22 +85,20 @@ export async function importArtifact(req: ImportRequest): Promise<ImportReport> 
   const splitName = req.ratings ? (req.split ?? (explicit ? 'random-80-20' : RANKING_SPLIT)) : 'none';
   // seed: the split's, so that `npm run report --data` re-creates the evaluation split.
   const hyper = { dim, bias: biased, importedFrom: f.format, seed: req.seed };
-  const build = async (trainRows: Int32Array) => {
-    const built = await buildRatingArtifact({
+  const build = (trainRows: Int32Array) =>
+    buildRatingArtifact({
       kind,
       tensors,
-      dataset: { ...ds, ratingRange: ratingRange ?? [0, 0] },
+      dataset: ds,
+      ratingRange: ratingRange ?? null,
       trainRows,
       split: splitName,
       hyper,
       quantization: req.quantization,
       // The rating fold-in solves for a user bias too: biased models only (as mf --no-bias gets none).
       foldin: { implicit: { ...req.foldin }, ...(biased ? { rating: { lambda: MF_FOLDIN_LAMBDA } } : {}) },
+      source: { format: f.format, files: f.files },
     });
-    if (!ratingRange) delete built.manifest.ratingRange;
-    built.manifest.source = { format: f.format, files: f.files };
-    return built;
-  };
 
   let evaluation: ImportEvaluation | null = null;
   if (req.ratings) {
@@ -109,10 +108,13 @@ export async function importArtifact(req: ImportRequest): Promise<ImportReport> 
     req.log(`evaluated on ${split.name} of ${ds.name} (${split.test.length} held-out ratings): the figures are fair only if the vectors were trained without those rows`);
   }
   const all = Int32Array.from({ length: ds.ratings.rating.length }, (_, r) => r);
-  const built = await build(all);
-  if (evaluation) built.manifest.metrics = { float: evaluation.metrics, quantized: evaluation.quantized, baselines: evaluation.baselines };
-  const indexed = await indexArtifact(built, built.inputs, { mode: req.index, seed: req.seed, log: req.log });
-  const sizes = await writeArtifact(req.out, indexed.parts);
+  const { sizes } = await finishArtifact(await build(all), {
+    ...(evaluation ? { metrics: { float: evaluation.metrics, quantized: evaluation.quantized, baselines: evaluation.baselines } } : {}),
+    index: req.index,
+    seed: req.seed,
+    out: req.out,
+    log: req.log,
+  });
   return { kind, format: f.format, counts: { users: nUsers, items: ds.itemIds.length, dim }, split: req.ratings ? splitName : null, evaluation, sizes, out: req.out };
 }
 

@@ -39,15 +39,14 @@ export interface BprOptions {
 }
 
 // Chosen on validation rows, never test rows: ml-100k ranking-75-25 (seed 42) training rows, 25% of each user's held
-// out (seed 43), the carve the ials search uses (`npm run tune-ranker -- --what bpr`, searchBpr in
-// training/pipeline/tune-ranker.ts): seeded random search (seed 42), trial 0 = the previous defaults (lr 0.05, reg
-// 0.02), then 12 draws of lr log-uniform in [0.01, 0.3] x reg log-uniform in [0.001, 0.1], 40 epochs each, validation
-// nDCG@10 every 5 epochs. Best: lr 0.0241, reg 0.0019 at epoch 40 (0.2509, P@10 0.2127, AUC 0.9215); the previous
-// defaults 0.2495 at epoch 40, lr 0.0171 reg 0.00104 0.2491, lr 0.0187 reg 0.0089 0.2485; lr >= 0.09 or reg >= 0.04
-// 0.20-0.24. The top sits on a flat ridge (lr ~0.02-0.05, reg ~0.002-0.02 within 0.003) and at the 40-epoch edge of
-// the search: longer training is not searched. Earlier choices kept (from 002 and a grid that read the test rows, not
-// re-searched here): per-triplet row-wise Adagrad (element-wise Adagrad ranked the same with more memory; lazy Adam
-// and SGD ranked lower), one negative per positive, 125 + 25 wide.
+// out (seed 43), the ials search's carve (`npm run tune-ranker -- --what bpr`, searchBpr in tune-ranker.ts): seeded
+// random search (seed 42), trial 0 = the previous defaults (lr 0.05, reg 0.02), then 12 draws of lr log-uniform in
+// [0.01, 0.3] x reg log-uniform in [0.001, 0.1], 40 epochs each, validation nDCG@10 every 5 epochs. Best: lr 0.0241,
+// reg 0.0019 at epoch 40 (0.2509, P@10 0.2127, AUC 0.9215); previous defaults 0.2495, lr 0.0171 reg 0.00104 0.2491,
+// lr 0.0187 reg 0.0089 0.2485; lr >= 0.09 or reg >= 0.04 0.20-0.24. The top is a flat ridge (lr ~0.02-0.05, reg
+// ~0.002-0.02, within 0.003) at the search's 40-epoch edge: longer training is not searched. Kept from 002 and an
+// older grid that read the test rows (not re-searched): per-triplet row-wise Adagrad, one negative per positive,
+// 125 + 25 wide.
 export const BPR_DEFAULTS: BprOptions = {
   itemDim: 125,
   tagDim: 25,

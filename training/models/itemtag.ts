@@ -2,7 +2,7 @@ import { createRng, shuffleInPlace, type Rng } from '../data/random.js';
 import type { EpochReport } from './epoch-report.js';
 import { PairSet } from '../data/pair-set.js';
 import { RowAdam } from './adam.js';
-import { allFinite, DivergenceError } from './divergence.js';
+import { runEpochs } from './epoch-loop.js';
 
 /**
  * Item and tag embeddings in one space (notebooks 000 and 003): an (item, tag) pair scores the cosine of the two
@@ -201,100 +201,116 @@ export function trainItemTag(
     itemFactors: uniform(nItems * d, o.initScale, rng),
     tagFactors: uniform(nTags * d, o.initScale, rng),
   };
-  const I = params.itemFactors, T = params.tagFactors;
   const pairs = new PairSet(data.item.length);
   for (let p = 0; p < data.item.length; p++) pairs.add(data.item[p] * nTags + data.tag[p]);
   const valid = data.valid?.length ? validationSet(data, pairs, o.negatives, o.seed + 1) : undefined;
 
   const order = Int32Array.from(data.train);
   const neg = new Int32Array(2);
-  const epochs: EpochReport[] = [];
-  const adam = o.optimizer === 'adam';
-  const itemAdam = adam ? new RowAdam(nItems, d, { lr: o.lr }) : undefined;
-  const tagAdam = adam ? new RowAdam(nTags, d, { lr: o.lr }) : undefined;
-  // Adam: gradients summed per touched row over the batch. SGD: per-sample scratch rows.
-  const GI = new Float32Array(adam ? nItems * d : d);
-  const GT = new Float32Array(adam ? nTags * d : d);
-  const touchedI = new Uint8Array(adam ? nItems : 0), touchedT = new Uint8Array(adam ? nTags : 0);
+  const opt = o.optimizer === 'adam' ? adamSteps(params, o.lr) : sgdSteps(params, o.lr);
+  const epochs = runEpochs({
+    model: 'itemtag',
+    epochs: o.epochs,
+    lr: o.lr,
+    weights: () => ({ 'item factors': params.itemFactors, 'tag factors': params.tagFactors }),
+    measure: (): Record<string, number> => {
+      if (!valid) return {};
+      const v = evaluatePairs(params, valid);
+      return { validLoss: v.loss, validAuc: v.auc };
+    },
+    onEpoch: hooks.onEpoch,
+    work: () => {
+      shuffleInPlace(order, rng);
+      let sse = 0;
+      let samples = 0;
+      for (let k = 0; k < order.length; k++) {
+        const p = order[k];
+        const count = negativesFor(o.negatives, rng);
+        sse += opt.sample(data.item[p], data.tag[p], 1);
+        for (let j = 0; j < count; j++) {
+          drawNegative(pairs, nItems, nTags, rng, neg);
+          sse += opt.sample(neg[0], neg[1], -1);
+        }
+        samples += 1 + count;
+        if ((k + 1) % o.batch === 0 || k === order.length - 1) sse += opt.endBatch();
+      }
+      return { trainLoss: sse / Math.max(1, samples) };
+    },
+  });
+  return { params, epochs };
+}
+
+/**
+ * How an optimiser takes labelled pairs: `sample` takes one, `endBatch` closes a mini-batch of positives (and their
+ * negatives); each returns the squared error it has computed so far.
+ */
+interface PairSteps {
+  sample(item: number, tag: number, y: number): number;
+  endBatch(): number;
+}
+
+/** One SGD step per sample; batches mean nothing to it. */
+function sgdSteps(p: ItemTagParams, lr: number): PairSteps {
+  const d = p.dim, I = p.itemFactors, T = p.tagFactors;
+  // Per-sample scratch rows.
+  const GI = new Float32Array(d);
+  const GT = new Float32Array(d);
+  return {
+    sample(i, t, y) {
+      GI.fill(0);
+      GT.fill(0);
+      const se = addSampleGradient(I, i * d, T, t * d, d, y, 1, GI, 0, GT, 0);
+      for (let f = 0; f < d; f++) {
+        I[i * d + f] -= lr * GI[f];
+        T[t * d + f] -= lr * GT[f];
+      }
+      return se;
+    },
+    endBatch: () => 0,
+  };
+}
+
+/** Adam with per-row moments: a batch's gradients summed per touched row, one update per row at the batch's end. */
+function adamSteps(p: ItemTagParams, lr: number): PairSteps {
+  const { nItems, nTags, dim: d } = p;
+  const I = p.itemFactors, T = p.tagFactors;
+  const itemAdam = new RowAdam(nItems, d, { lr });
+  const tagAdam = new RowAdam(nTags, d, { lr });
+  const GI = new Float32Array(nItems * d);
+  const GT = new Float32Array(nTags * d);
+  const touchedI = new Uint8Array(nItems), touchedT = new Uint8Array(nTags);
   const listI: number[] = [], listT: number[] = [];
   const batchItem: number[] = [], batchTag: number[] = [], batchLabel: number[] = [];
-
-  const sgdStep = (i: number, t: number, y: number): number => {
-    GI.fill(0);
-    GT.fill(0);
-    const se = addSampleGradient(I, i * d, T, t * d, d, y, 1, GI, 0, GT, 0);
-    for (let f = 0; f < d; f++) {
-      I[i * d + f] -= o.lr * GI[f];
-      T[t * d + f] -= o.lr * GT[f];
-    }
-    return se;
-  };
-
-  const adamBatch = (): number => {
-    const n = batchItem.length;
-    let sse = 0;
-    // Keras's MSE is the batch mean: the gradient carries 1/n.
-    for (let k = 0; k < n; k++) {
-      const i = batchItem[k], t = batchTag[k];
-      if (!touchedI[i]) (touchedI[i] = 1), listI.push(i);
-      if (!touchedT[t]) (touchedT[t] = 1), listT.push(t);
-      sse += addSampleGradient(I, i * d, T, t * d, d, batchLabel[k], 1 / n, GI, i * d, GT, t * d);
-    }
-    itemAdam!.nextStep();
-    tagAdam!.nextStep();
-    for (const i of listI) {
-      itemAdam!.updateRow(I, i, GI, i * d);
-      GI.fill(0, i * d, i * d + d);
-      touchedI[i] = 0;
-    }
-    for (const t of listT) {
-      tagAdam!.updateRow(T, t, GT, t * d);
-      GT.fill(0, t * d, t * d + d);
-      touchedT[t] = 0;
-    }
-    listI.length = listT.length = 0;
-    batchItem.length = batchTag.length = batchLabel.length = 0;
-    return sse;
-  };
-
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    const t0 = performance.now();
-    shuffleInPlace(order, rng);
-    let sse = 0;
-    let samples = 0;
-    for (let k = 0; k < order.length; k++) {
-      const p = order[k];
-      const count = negativesFor(o.negatives, rng);
-      if (adam) {
-        batchItem.push(data.item[p]), batchTag.push(data.tag[p]), batchLabel.push(1);
-        for (let j = 0; j < count; j++) {
-          drawNegative(pairs, nItems, nTags, rng, neg);
-          batchItem.push(neg[0]), batchTag.push(neg[1]), batchLabel.push(-1);
-        }
-        samples += 1 + count;
-        if ((k + 1) % o.batch === 0 || k === order.length - 1) sse += adamBatch();
-      } else {
-        sse += sgdStep(data.item[p], data.tag[p], 1);
-        for (let j = 0; j < count; j++) {
-          drawNegative(pairs, nItems, nTags, rng, neg);
-          sse += sgdStep(neg[0], neg[1], -1);
-        }
-        samples += 1 + count;
+  return {
+    sample(i, t, y) {
+      batchItem.push(i), batchTag.push(t), batchLabel.push(y);
+      return 0;
+    },
+    endBatch() {
+      const n = batchItem.length;
+      let sse = 0;
+      // Keras's MSE is the batch mean: the gradient carries 1/n.
+      for (let k = 0; k < n; k++) {
+        const i = batchItem[k], t = batchTag[k];
+        if (!touchedI[i]) (touchedI[i] = 1), listI.push(i);
+        if (!touchedT[t]) (touchedT[t] = 1), listT.push(t);
+        sse += addSampleGradient(I, i * d, T, t * d, d, batchLabel[k], 1 / n, GI, i * d, GT, t * d);
       }
-    }
-    const trainLoss = sse / Math.max(1, samples);
-    const seconds = (performance.now() - t0) / 1000;
-    if (!Number.isFinite(trainLoss) || !allFinite(I) || !allFinite(T)) {
-      throw new DivergenceError('itemtag', epoch, `train loss ${trainLoss}`, o.lr);
-    }
-    const report: EpochReport = { epoch, seconds, trainLoss };
-    if (valid) {
-      const v = evaluatePairs(params, valid);
-      report.validLoss = v.loss;
-      report.validAuc = v.auc;
-    }
-    epochs.push(report);
-    hooks.onEpoch?.(report);
-  }
-  return { params, epochs };
+      itemAdam.nextStep();
+      tagAdam.nextStep();
+      for (const i of listI) {
+        itemAdam.updateRow(I, i, GI, i * d);
+        GI.fill(0, i * d, i * d + d);
+        touchedI[i] = 0;
+      }
+      for (const t of listT) {
+        tagAdam.updateRow(T, t, GT, t * d);
+        GT.fill(0, t * d, t * d + d);
+        touchedT[t] = 0;
+      }
+      listI.length = listT.length = 0;
+      batchItem.length = batchTag.length = batchLabel.length = 0;
+      return sse;
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { createRng, shuffleInPlace } from '../data/random.js';
 import type { Ratings } from '../data/types.js';
 import type { EpochReport } from './epoch-report.js';
 import { RowAdam } from './adam.js';
-import { allFinite, DivergenceError } from './divergence.js';
+import { runEpochs } from './epoch-loop.js';
 import type { ItemFeatures } from './item-features.js';
 import { createMlp, dropoutMask, MlpTrainer, mlpForward, type Mlp } from './mlp.js';
 
@@ -68,8 +68,7 @@ export function trainNeural(
 ): { params: NeuralParams; epochs: EpochReport[] } {
   const rng = createRng(o.seed);
   const d = o.dim;
-  const fw = features?.width ?? 0;
-  const inDim = 2 * d + fw;
+  const inDim = 2 * d + (features?.width ?? 0);
   const uniform = (n: number) => Float32Array.from({ length: n }, () => (2 * rng() - 1) * o.initScale);
   const userEmb = uniform(nUsers * d);
   const itemEmb = uniform(nItems * d);
@@ -92,61 +91,73 @@ export function trainNeural(
   const order = Int32Array.from(rows);
   const x = new Float32Array(o.batch * inDim);
   const target = new Float32Array(o.batch);
-  const epochs: EpochReport[] = [];
-  let lr = o.lr;
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    const t0 = performance.now();
-    shuffleInPlace(order, rng);
-    let lossSum = 0;
-    for (let start = 0; start < order.length; start += o.batch) {
-      const B = Math.min(o.batch, order.length - start);
-      const mask = o.dropoutInput > 0 ? dropoutMask(B * 2 * d, o.dropoutInput, rng) : undefined;
-      for (let b = 0; b < B; b++) {
-        const row = order[start + b];
-        fillInput(x, b, params, ratings.user[row], ratings.item[row], mask);
-        target[b] = classOf ? classOf(ratings.rating[row]) : ratings.rating[row];
-      }
-      const xb = x.subarray(0, B * inDim);
-      const lossGrad = output.type === 'classes' ? crossEntropyGrad(target, B, nOut) : regressionGrad(target, B, o.loss);
-      const { dx, loss } = head.step(xb, B, lossGrad);
-      lossSum += loss;
-      // Back into the embedding rows: through the input dropout mask, summed over repeats, plus L2 once per row.
-      userOpt.nextStep();
-      itemOpt.nextStep();
-      for (let b = 0; b < B; b++) {
-        const row = order[start + b];
-        userRows.add(ratings.user[row], dx, b * inDim, mask, b * 2 * d);
-        itemRows.add(ratings.item[row], dx, b * inDim + d, mask, b * 2 * d + d);
-      }
-      userRows.apply(userEmb, userOpt, o.l2);
-      itemRows.apply(itemEmb, itemOpt, o.l2);
+  const batchStep = (start: number): number => {
+    const B = Math.min(o.batch, order.length - start);
+    const mask = o.dropoutInput > 0 ? dropoutMask(B * 2 * d, o.dropoutInput, rng) : undefined;
+    for (let b = 0; b < B; b++) {
+      const row = order[start + b];
+      fillInput(x, b, params, ratings.user[row], ratings.item[row], mask);
+      target[b] = classOf ? classOf(ratings.rating[row]) : ratings.rating[row];
     }
-    const trainLoss = lossSum / Math.max(1, order.length);
-    if (!Number.isFinite(trainLoss) || !allFinite(userEmb) || !allFinite(itemEmb) || !mlp.layers.every((l) => allFinite(l.kernel) && allFinite(l.bias))) {
-      throw new DivergenceError(name, epoch, `train loss ${trainLoss}`, lr);
+    const xb = x.subarray(0, B * inDim);
+    const lossGrad = output.type === 'classes' ? crossEntropyGrad(target, B, nOut) : regressionGrad(target, B, o.loss);
+    const { dx, loss } = head.step(xb, B, lossGrad);
+    // Back into the embedding rows: through the input dropout mask, summed over repeats, plus L2 once per row.
+    userOpt.nextStep();
+    itemOpt.nextStep();
+    for (let b = 0; b < B; b++) {
+      const row = order[start + b];
+      userRows.add(ratings.user[row], dx, b * inDim, mask, b * 2 * d);
+      itemRows.add(ratings.item[row], dx, b * inDim + d, mask, b * 2 * d + d);
     }
-    const report: EpochReport = { epoch, seconds: (performance.now() - t0) / 1000, trainLoss };
-    if (hooks.validRows && hooks.validRows.length > 0) {
-      const v = hooks.validRows;
-      const users = Int32Array.from(v, (r) => ratings.user[r]);
-      const items = Int32Array.from(v, (r) => ratings.item[r]);
-      const pred = predictNeural(params, users, items);
-      let loss = 0;
-      let se = 0;
-      v.forEach((r, k) => {
-        const y = ratings.rating[r];
-        se += (pred.rating[k] - y) ** 2;
-        if (pred.probs) loss -= Math.log(Math.max(1e-12, pred.probs[k * nOut + classOf!(y)]));
-        else loss += o.loss === 'mae' ? Math.abs(pred.rating[k] - y) : (pred.rating[k] - y) ** 2;
-      });
-      Object.assign(report, { validLoss: loss / v.length, validRmse: Math.sqrt(se / v.length) });
-    }
-    epochs.push(report);
-    hooks.onEpoch?.(report);
-    lr *= o.lrDecay;
-    head.lr = userOpt.lr = itemOpt.lr = lr;
-  }
+    userRows.apply(userEmb, userOpt, o.l2);
+    itemRows.apply(itemEmb, itemOpt, o.l2);
+    return loss;
+  };
+  const epochs = runEpochs({
+    model: name,
+    epochs: o.epochs,
+    lr: o.lr,
+    lrDecay: o.lrDecay,
+    weights: () => neuralWeights(params),
+    measure: () => (hooks.validRows && hooks.validRows.length > 0 ? validFigures(params, ratings, hooks.validRows, o.loss, classOf) : {}),
+    onEpoch: hooks.onEpoch,
+    work: (_epoch, lr) => {
+      head.lr = userOpt.lr = itemOpt.lr = lr;
+      shuffleInPlace(order, rng);
+      let lossSum = 0;
+      for (let start = 0; start < order.length; start += o.batch) lossSum += batchStep(start);
+      return { trainLoss: lossSum / Math.max(1, order.length) };
+    },
+  });
   return { params, epochs };
+}
+
+/** The tables that must stay finite: both embeddings and every head layer. */
+function neuralWeights(p: NeuralParams): Record<string, Float32Array> {
+  const w: Record<string, Float32Array> = { 'user embeddings': p.userEmb, 'item embeddings': p.itemEmb };
+  p.mlp.layers.forEach((l, k) => {
+    w[`head layer ${k + 1} kernel`] = l.kernel;
+    w[`head layer ${k + 1} bias`] = l.bias;
+  });
+  return w;
+}
+
+/** Validation loss (the training loss's kind) and RMSE of the float model on `v`. */
+function validFigures(p: NeuralParams, ratings: Ratings, v: Int32Array, lossKind: 'mse' | 'mae', classOf: ((r: number) => number) | undefined) {
+  const nOut = p.output.type === 'classes' ? p.output.values.length : 1;
+  const users = Int32Array.from(v, (r) => ratings.user[r]);
+  const items = Int32Array.from(v, (r) => ratings.item[r]);
+  const pred = predictNeural(p, users, items);
+  let loss = 0;
+  let se = 0;
+  v.forEach((r, k) => {
+    const y = ratings.rating[r];
+    se += (pred.rating[k] - y) ** 2;
+    if (pred.probs) loss -= Math.log(Math.max(1e-12, pred.probs[k * nOut + classOf!(y)]));
+    else loss += lossKind === 'mae' ? Math.abs(pred.rating[k] - y) : (pred.rating[k] - y) ** 2;
+  });
+  return { validLoss: loss / v.length, validRmse: Math.sqrt(se / v.length) };
 }
 
 /** Float-model predictions: the rating (expected rating for classes, unclipped) and, for classes, probabilities. */

@@ -53,6 +53,8 @@ export interface ModelPipeline {
   defaultSplit?: string;
   /** Epochs trained when --epochs is not given: the progress bar's total (and ETA). */
   defaultEpochs?: number;
+  /** What --data holds for this kind (default ratings); only ratings can come as a --train/--test pair. */
+  input?: 'ratings' | 'item-tags' | 'artifact';
   /** Options only this kind reads (the common ones live in the CLI). */
   options: Record<string, CliOption>;
   run(req: TrainRequest): Promise<TrainReport>;

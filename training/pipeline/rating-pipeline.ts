@@ -1,24 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { decodePacked } from '../../shared/artifact/encode.js';
 import { headClassProbabilities } from '../../shared/model/head.js';
-import { loadModel, type LoadedModel } from '../../shared/model/loaded.js';
+import type { LoadedModel } from '../../shared/model/loaded.js';
 import { predictRatings } from '../../shared/model/queries.js';
 import { loadDataset } from '../data/load.js';
 import { readOptions } from '../data/rating-columns.js';
 import { chooseSplit, RANKING_SPLIT, USERS_SPLIT } from '../data/split.js';
-import type { RatingsDataset } from '../data/types.js';
+import type { RatingsDataset, Split } from '../data/types.js';
 import { biasBaseline, globalMeanBaseline } from '../eval/baselines.js';
 import { listConcentration } from '../eval/diversity.js';
-import { clip, mae, rmse } from '../eval/metrics.js';
 import { evaluateFoldIn, type FoldinRow } from '../eval/foldin.js';
+import { heldOutRatings, type HeldOutRatings } from '../eval/held-out.js';
 import { dotScorer, evaluateRanking, mostPopularScorer, userItems, type BatchScorer } from '../eval/ranking.js';
 import type { FoldinSpec, RankerSpec, Quantization } from '../../shared/artifact/schema.js';
 import { intOption, numberOption, UsageError } from '../options.js';
 import { IALS_DEFAULTS, trainIals, type IalsOptions, type IalsParams } from '../models/ials.js';
 import { scoreAllItems } from '../../shared/model/score-all.js';
-import { writeArtifact } from '../export/artifact-files.js';
+import { finishArtifact, serveAndMeasure, type BuiltArtifact } from '../export/artifact-builder.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
-import { indexArtifact, indexOption, type IndexMode } from '../export/ivf-index.js';
+import { indexOption, type IndexMode } from '../export/ivf-index.js';
 import { useWasmBackend } from '../tf-node.js';
 import { medianSeconds, ratingsSummary, reportTail, type CliOption, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
 import type { FittedRatingModel, RatingKind } from './rating-kind.js';
@@ -126,13 +125,7 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
   const t0 = performance.now();
   const ds = req.dataset;
   const split = chooseSplit(ds, req.split, req.seed);
-  const users = Int32Array.from(split.test, (r) => ds.ratings.user[r]);
-  const items = Int32Array.from(split.test, (r) => ds.ratings.item[r]);
-  const truth = Float32Array.from(split.test, (r) => ds.ratings.rating[r]);
-  const score = (pred: ArrayLike<number>) => {
-    const clipped = Float32Array.from(pred, (p) => clip(p, ds.ratingRange));
-    return { rmse: rmse(clipped, truth), mae: mae(clipped, truth) };
-  };
+  const test = heldOutRatings(ds, split);
   const rankerOptions: IalsOptions | undefined = (req.ranker ?? 'ials') === 'ials' ? { ...IALS_DEFAULTS, seed: req.seed, ...req.rankerOptions } : undefined;
   const refit = resolveRefit(split.name, req.refit);
 
@@ -141,31 +134,10 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
   const fitted = await k.fit(ds, split.train, req.options, { validRows: split.test, onEpoch: req.onEpoch });
   const trainSeconds = (performance.now() - tTrain) / 1000;
   const ranker = rankerOptions && fitRanker(ds, split.train, rankerOptions);
-  const metrics = { ...score(fitted.predict(users, items)), ...fitted.extraMetrics?.(users, items, truth, ds.ratingRange) };
-  const globalMean = globalMeanBaseline(ds.ratings, split.train);
-  const bias = biasBaseline(ds.ratings, split.train, ds.userIds.length, ds.itemIds.length);
-  const baselines: Record<string, Record<string, number>> = {
-    global_mean: score(Array.from(users, (u, n) => globalMean(u, items[n]))),
-    bias: score(Array.from(users, (u, n) => bias(u, items[n]))),
-  };
-  // On the per-user ranking split a rating model is also judged as a ranker, beside the most-popular baseline:
-  // through its ranker when it has one (what recommendForUser serves), else by its predicted rating.
-  let rank: ((s: BatchScorer) => Record<string, number>) | undefined;
-  let concentration: ((s: BatchScorer) => Record<string, number>) | undefined;
-  if (split.name === RANKING_SPLIT) {
-    const nUsers = ds.userIds.length;
-    const [seen, held] = [userItems(ds.ratings, split.train, nUsers), userItems(ds.ratings, split.test, nUsers)];
-    rank = (s) => evaluateRanking(s, seen, held, ds.itemIds.length);
-    const scorer = ranker ? dotScorer(ranker.params.userFactors, ranker.params.itemFactors, ranker.params.dim) : fitted.rankScorer?.();
-    // Beside accuracy: how much of the lists items with < 20 training ratings take, and how alike users' lists are.
-    concentration = (s: BatchScorer) => listConcentration(s, seen, held, ds.itemIds.length);
-    if (scorer) Object.assign(metrics, rank(scorer), concentration(scorer));
-    const popular = mostPopularScorer(ds.ratings, split.train, ds.itemIds.length);
-    baselines.most_popular = { ...rank(popular), ...concentration(popular) };
-  }
+  const float = measureFloat(ds, split, test, fitted, ranker);
 
   const hyper = { ...k.hyper(req.options), seed: req.seed };
-  const build = async (f: FittedRatingModel, r: FittedRanker | undefined, trainRows: Int32Array, shipped: Refit | undefined) => {
+  const build = (f: FittedRatingModel, r: FittedRanker | undefined, trainRows: Int32Array, shipped: Refit | undefined) => {
     const { tensors, head } = f.artifact(req.quantization);
     const foldin = foldinSpec(r?.spec, head ? undefined : k.ratingFoldinLambda?.(req.options));
     return buildRatingArtifact({
@@ -182,61 +154,103 @@ export async function trainRatingModel<O>(k: RatingKind<O>, req: TrainRatingRequ
       ...(shipped ? { refit: shipped } : {}),
     });
   };
-  let built = await build(fitted, ranker, split.train, refit === 'none' ? 'none' : undefined);
+  const splitBuilt = await build(fitted, ranker, split.train, refit === 'none' ? 'none' : undefined);
   // Re-evaluate what the Worker will serve: the encoded bytes, decoded and scored by shared/ on tfjs wasm. Always the
   // split model's encoded artifact: re-measuring refit weights on the test rows they were fitted on would be a leak.
-  const decoded = await decodePacked(built.manifest, built.tensors, built.items);
-  const served = loadModel('eval', 'eval', decoded);
-  let quantized: Record<string, number | string>;
-  let foldinQuality: FoldinRow[] | undefined;
-  try {
-    quantized = {
-      ...score(predictRatings(served, users, items)),
-      ...servedClassMetrics(served, users, items, truth),
-      ...rank?.((batch, out) => out.set(scoreAllItems(served, batch))),
-      ...concentration?.((batch, out) => out.set(scoreAllItems(served, batch))),
-      quantization: req.quantization,
-    };
-    // Users held out entirely: what counts is how well they are served once folded in, as the Worker would.
-    if (split.name === USERS_SPLIT) foldinQuality = evaluateFoldIn(served, ds, split, req.seed);
-  } finally {
-    served.dispose();
-  }
+  const served = await serveAndMeasure(splitBuilt, (m) => measureServed(m, ds, split, test, float, req));
 
   // Refit: the same kind, settings and epochs on every row, so the shipped model has seen (and excludes) everything.
-  let refitSeconds = 0;
-  if (refit === 'all') {
-    req.log?.(`refit: ${k.kind}${ranker ? ' and its ranker' : ''} on all ${ds.ratings.rating.length} rows (--refit none ships the split model)`);
-    const tRefit = performance.now();
-    const all = Int32Array.from({ length: ds.ratings.rating.length }, (_, r) => r);
-    const full = await k.fit(ds, all, req.options, {});
-    const fullRanker = rankerOptions && fitRanker(ds, all, rankerOptions);
-    refitSeconds = (performance.now() - tRefit) / 1000;
-    built = await build(full, fullRanker, all, 'all');
-  }
-
+  const shipped = refit === 'all' ? await refitRating(k, req, rankerOptions, (f, r, all) => build(f, r, all, 'all')) : { built: splitBuilt, seconds: 0 };
   const numeric = (m: Record<string, number | string>) => Object.fromEntries(Object.entries(m).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
-  built.manifest.metrics = { float: metrics, quantized: numeric(quantized), baselines };
-  built.manifest.training = { epochs: fitted.epochs, seconds: trainSeconds };
-  const indexed = await indexArtifact(built, built.inputs, { mode: req.index ?? 'auto', seed: req.seed, log: req.log });
-  const sizes = await writeArtifact(req.out, indexed.parts);
-  const tail = reportTail({ sizes, float32Bytes: built.float32Bytes, trainSeconds, t0, epochs: fitted.epochs, out: req.out });
+  const finished = await finishArtifact(shipped.built, {
+    metrics: { float: float.metrics, quantized: numeric(served.quantized), baselines: float.baselines },
+    training: { epochs: fitted.epochs, seconds: trainSeconds },
+    index: req.index ?? 'auto',
+    seed: req.seed,
+    out: req.out,
+    log: req.log,
+  });
+  const tail = reportTail({ sizes: finished.sizes, float32Bytes: shipped.built.float32Bytes, trainSeconds, t0, epochs: fitted.epochs, out: req.out });
   return {
     model: k.kind,
     dataset: ratingsSummary(ds, split),
     split: split.name,
     hyper,
-    metrics,
-    baselines,
-    quantized,
+    metrics: float.metrics,
+    baselines: float.baselines,
+    quantized: served.quantized,
     ...tail,
-    seconds: { ...tail.seconds, ranker: ranker?.seconds ?? 0, refit: refitSeconds },
+    seconds: { ...tail.seconds, ranker: ranker?.seconds ?? 0, refit: shipped.seconds },
     ranker: ranker ? { ...ranker.spec, epoch_median: medianSeconds(ranker.epochs) } : null,
-    foldin: built.manifest.foldin ?? null,
-    ...(foldinQuality ? { foldin_quality: foldinQuality } : {}),
+    foldin: finished.manifest.foldin ?? null,
+    ...(served.foldinQuality ? { foldin_quality: served.foldinQuality } : {}),
     refit,
-    index: indexed.index,
+    index: finished.index,
   };
+}
+
+/** The float model's figures and baselines, and (on the ranking split) the ranking measures the served model reuses. */
+interface FloatFigures {
+  metrics: Record<string, number>;
+  baselines: Record<string, Record<string, number>>;
+  rank?: (s: BatchScorer) => Record<string, number>;
+  concentration?: (s: BatchScorer) => Record<string, number>;
+}
+
+function measureFloat(ds: RatingsDataset, split: Split, test: HeldOutRatings, fitted: FittedRatingModel, ranker: FittedRanker | undefined): FloatFigures {
+  const { users, items, truth, score } = test;
+  const metrics = { ...score(fitted.predict(users, items)), ...fitted.extraMetrics?.(users, items, truth, ds.ratingRange) };
+  const globalMean = globalMeanBaseline(ds.ratings, split.train);
+  const bias = biasBaseline(ds.ratings, split.train, ds.userIds.length, ds.itemIds.length);
+  const baselines: Record<string, Record<string, number>> = {
+    global_mean: score(Array.from(users, (u, n) => globalMean(u, items[n]))),
+    bias: score(Array.from(users, (u, n) => bias(u, items[n]))),
+  };
+  if (split.name !== RANKING_SPLIT) return { metrics, baselines };
+  // On the per-user ranking split a rating model is also judged as a ranker, beside the most-popular baseline:
+  // through its ranker when it has one (what recommendForUser serves), else by its predicted rating.
+  const nUsers = ds.userIds.length;
+  const [seen, held] = [userItems(ds.ratings, split.train, nUsers), userItems(ds.ratings, split.test, nUsers)];
+  const rank = (s: BatchScorer) => evaluateRanking(s, seen, held, ds.itemIds.length);
+  const scorer = ranker ? dotScorer(ranker.params.userFactors, ranker.params.itemFactors, ranker.params.dim) : fitted.rankScorer?.();
+  // Beside accuracy: how much of the lists items with < 20 training ratings take, and how alike users' lists are.
+  const concentration = (s: BatchScorer) => listConcentration(s, seen, held, ds.itemIds.length);
+  if (scorer) Object.assign(metrics, rank(scorer), concentration(scorer));
+  const popular = mostPopularScorer(ds.ratings, split.train, ds.itemIds.length);
+  baselines.most_popular = { ...rank(popular), ...concentration(popular) };
+  return { metrics, baselines, rank, concentration };
+}
+
+/** The same figures on the served model; on users-90-10 also how the held-out users are served once folded in. */
+function measureServed<O>(served: LoadedModel, ds: RatingsDataset, split: Split, test: HeldOutRatings, float: FloatFigures, req: TrainRatingRequest<O>) {
+  const { users, items, truth, score } = test;
+  const quantized: Record<string, number | string> = {
+    ...score(predictRatings(served, users, items)),
+    ...servedClassMetrics(served, users, items, truth),
+    ...float.rank?.((batch, out) => out.set(scoreAllItems(served, batch))),
+    ...float.concentration?.((batch, out) => out.set(scoreAllItems(served, batch))),
+    quantization: req.quantization,
+  };
+  // Users held out entirely: what counts is how well they are served once folded in, as the Worker would.
+  const foldinQuality: FoldinRow[] | undefined = split.name === USERS_SPLIT ? evaluateFoldIn(served, ds, split, req.seed) : undefined;
+  return { quantized, foldinQuality };
+}
+
+/** The rating model (and its ranker) refit on every row with the same settings, built by `build`. */
+async function refitRating<O>(
+  k: RatingKind<O>,
+  req: TrainRatingRequest<O>,
+  rankerOptions: IalsOptions | undefined,
+  build: (f: FittedRatingModel, r: FittedRanker | undefined, all: Int32Array) => Promise<BuiltArtifact>,
+): Promise<{ built: BuiltArtifact; seconds: number }> {
+  const ds = req.dataset;
+  req.log?.(`refit: ${k.kind}${rankerOptions ? ' and its ranker' : ''} on all ${ds.ratings.rating.length} rows (--refit none ships the split model)`);
+  const tRefit = performance.now();
+  const all = Int32Array.from({ length: ds.ratings.rating.length }, (_, r) => r);
+  const full = await k.fit(ds, all, req.options, {});
+  const fullRanker = rankerOptions && fitRanker(ds, all, rankerOptions);
+  const seconds = (performance.now() - tRefit) / 1000;
+  return { built: await build(full, fullRanker, all), seconds };
 }
 
 export interface FittedRanker {

@@ -1,18 +1,17 @@
-import { encodeTensors, float32Bytes, type TensorInput, decodePacked } from '../../shared/artifact/encode.js';
-import { FORMAT_NAME, FORMAT_VERSION, type Manifest, type Quantization } from '../../shared/artifact/schema.js';
-import { loadModel, TENSOR_NAMES } from '../../shared/model/loaded.js';
+import type { TensorInput } from '../../shared/artifact/encode.js';
+import type { Quantization } from '../../shared/artifact/schema.js';
+import { TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { scoreAllItems } from '../../shared/model/score-all.js';
 import { intOption, numberOption, UsageError } from '../options.js';
 import { loadDataset } from '../data/load.js';
 import { readOptions } from '../data/rating-columns.js';
 import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';
-import { dotScorer, evaluateRanking, mostPopularScorer, userItems } from '../eval/ranking.js';
-import { writeArtifact } from '../export/artifact-files.js';
-import { indexArtifact, indexOption, type IndexMode } from '../export/ivf-index.js';
-import { buildItemsFile } from '../export/items.js';
-import { BPR_DEFAULTS, BprOptimizer, bprFactors, itemTagIndex, trainBpr, type BprOptions } from '../models/bpr.js';
-import { useWasmBackend } from '../tf-node.js';
+import { dotScorer, evaluateRanking, mostPopularScorer, userItems, type BatchScorer, type UserItems } from '../eval/ranking.js';
+import { finishArtifact, serveAndMeasure, type BuiltArtifact } from '../export/artifact-builder.js';
+import { indexOption, type IndexMode } from '../export/ivf-index.js';
+import { buildRatingArtifact } from '../export/rating-artifact.js';
+import { BPR_DEFAULTS, BprOptimizer, bprFactors, itemTagIndex, trainBpr, type BprOptions, type BprParams } from '../models/bpr.js';
 import { parseRefit, RANKER_OPTIONS, resolveRefit, type Refit } from './rating-pipeline.js';
 import { ratingsSummary, reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
 
@@ -47,6 +46,22 @@ export interface TrainBprRequest {
 export const BPR_FOLDIN = { alpha: 10, lambda: 1000 } as const;
 
 /**
+ * The served tables of a bpr model: user_factors = ELU(user), item_factors = ELU([item ; mean tag]), and with
+ * `tags` the tag_factors when the model has any (the tag table is stored as the factor tables are).
+ */
+export function bprTensors(p: BprParams, quantization: Quantization, tags: boolean): TensorInput[] {
+  const { userFactors, itemFactors, dim } = bprFactors(p);
+  const tensors: TensorInput[] = [
+    { name: TENSOR_NAMES.userFactors, data: userFactors, shape: [p.nUsers, dim], dtype: quantization },
+    { name: TENSOR_NAMES.itemFactors, data: itemFactors, shape: [p.nItems, dim], dtype: quantization },
+  ];
+  if (tags && hasTagFactors(p)) tensors.push({ name: TENSOR_NAMES.tagFactors, data: p.tag, shape: [p.nTags, p.tagDim], dtype: quantization });
+  return tensors;
+}
+
+const hasTagFactors = (p: BprParams) => p.nTags > 0 && p.tagDim > 0;
+
+/**
  * Train -> rank the test split against most-popular -> encode the final representations -> re-rank through
  * shared/ on tfjs wasm -> write. The artifact holds what the Worker serves unchanged: item_factors =
  * ELU([item ; mean tag]) (cosine for similar items, as 002 does), user_factors = ELU(user) (dot product for
@@ -55,88 +70,53 @@ export const BPR_FOLDIN = { alpha: 10, lambda: 1000 } as const;
 export async function trainBprPipeline(req: TrainBprRequest): Promise<TrainReport> {
   const t0 = performance.now();
   const ds = req.dataset;
-  const nUsers = ds.userIds.length;
-  const nItems = ds.itemIds.length;
   const split = chooseSplit(ds, req.split ?? RANKING_SPLIT, req.options.seed);
-  const seen = userItems(ds.ratings, split.train, nUsers);
-  const test = userItems(ds.ratings, split.test, nUsers);
+  const seen = userItems(ds.ratings, split.train, ds.userIds.length);
+  const test = userItems(ds.ratings, split.test, ds.userIds.length);
   const { vocabulary, itemTags } = itemTagIndex(ds.itemMeta);
-  const rank = (score: Parameters<typeof evaluateRanking>[0]) => evaluateRanking(score, seen, test, nItems);
+  const rank = (score: BatchScorer) => evaluateRanking(score, seen, test, ds.itemIds.length);
 
   const tTrain = performance.now();
-  const { params, epochs } = trainBpr(ds.ratings, split.train, seen, nUsers, nItems, itemTags, req.options, {
+  const { params, epochs } = trainBpr(ds.ratings, split.train, seen, ds.userIds.length, ds.itemIds.length, itemTags, req.options, {
     validRows: split.test,
     onEpoch: req.onEpoch,
-    evaluate: req.epochMetrics
-      ? (p) => {
-          const f = bprFactors(p);
-          return rank(dotScorer(f.userFactors, f.itemFactors, f.dim));
-        }
-      : undefined,
+    evaluate: req.epochMetrics ? (p) => rank(bprScorer(p)) : undefined,
   });
   const trainSeconds = (performance.now() - tTrain) / 1000;
-  const splitFactors = bprFactors(params);
-  const metrics = rank(dotScorer(splitFactors.userFactors, splitFactors.itemFactors, splitFactors.dim));
-  const baselines = { most_popular: rank(mostPopularScorer(ds.ratings, split.train, nItems)) };
+  const metrics = rank(bprScorer(params));
+  const baselines = { most_popular: rank(mostPopularScorer(ds.ratings, split.train, ds.itemIds.length)) };
 
   const refit = resolveRefit(split.name, req.refit);
   const hyper = { ...BPR_DEFAULTS, ...req.options, tagDim: params.tagDim } as Record<string, number | string | boolean>;
-  const hasTags = params.nTags > 0 && params.tagDim > 0;
-  const artifactParts = async (p: typeof params, trainRows: Int32Array, shipped: Refit | undefined) => {
-    const { userFactors, itemFactors, dim } = bprFactors(p);
-    const tensors: TensorInput[] = [
-      { name: TENSOR_NAMES.userFactors, data: userFactors, shape: [nUsers, dim], dtype: req.quantization },
-      { name: TENSOR_NAMES.itemFactors, data: itemFactors, shape: [nItems, dim], dtype: req.quantization },
-    ];
-    if (hasTags) {
-      tensors.push({ name: TENSOR_NAMES.tagFactors, data: p.tag, shape: [p.nTags, p.tagDim], dtype: req.quantization });
-    }
-    const encoded = await encodeTensors(tensors);
-    const manifest: Manifest = {
-      format: FORMAT_NAME,
-      formatVersion: FORMAT_VERSION,
-      model: { kind: 'bpr', hyper: { ...hyper, quantization: req.quantization } },
-      counts: hasTags ? { users: nUsers, items: nItems, tags: params.nTags } : { users: nUsers, items: nItems },
-      tensors: encoded.entries,
-      tensorsSha256: encoded.sha256,
-      tensorsBytes: encoded.bytes.byteLength,
-      metrics: { float: {}, quantized: {}, baselines: {} },
-      dataset: { name: ds.name, fingerprint: ds.fingerprint, ratings: ds.ratings.rating.length, split: split.name },
+  const build = (p: BprParams, trainRows: Int32Array, shipped: Refit | undefined) =>
+    buildRatingArtifact({
+      kind: 'bpr',
+      tensors: bprTensors(p, req.quantization, true),
+      dataset: ds,
+      ratingRange: null,
+      trainRows,
+      split: split.name,
+      hyper,
+      quantization: req.quantization,
+      ...(hasTagFactors(params) ? { tags: vocabulary } : {}),
       foldin: { implicit: { ...BPR_FOLDIN } },
       ...(shipped ? { refit: shipped } : {}),
-      createdAt: new Date().toISOString(),
-    };
-    const items = buildItemsFile(ds, trainRows);
-    if (hasTags) items.tags = vocabulary;
-    return { manifest, encoded, items, tensors };
-  };
-  let { manifest, encoded, items, tensors } = await artifactParts(params, split.train, refit === 'none' ? 'none' : undefined);
-
+    });
+  const splitBuilt = await build(params, split.train, refit === 'none' ? 'none' : undefined);
   // Re-measure what the Worker will serve: the encoded bytes, decoded and scored by shared/ on tfjs wasm.
-  await useWasmBackend();
-  const served = loadModel('eval', 'eval', await decodePacked(manifest, encoded.bytes, items));
-  let quantMetrics: Record<string, number>;
-  try {
-    quantMetrics = rank((users, out) => out.set(scoreAllItems(served, users)));
-  } finally {
-    served.dispose();
-  }
+  const quantMetrics = await serveAndMeasure(splitBuilt, (served) => rank((users, out) => out.set(scoreAllItems(served, users))));
 
   // Refit on every row for the shipped artifact; the figures stay the split model's (its encoded artifact's, above).
-  let refitSeconds = 0;
-  if (refit === 'all') {
-    req.log?.(`refit: bpr on all ${ds.ratings.rating.length} rows (--refit none ships the split model)`);
-    const tRefit = performance.now();
-    const all = Int32Array.from({ length: ds.ratings.rating.length }, (_, r) => r);
-    const full = trainBpr(ds.ratings, all, userItems(ds.ratings, all, nUsers), nUsers, nItems, itemTags, req.options).params;
-    refitSeconds = (performance.now() - tRefit) / 1000;
-    ({ manifest, encoded, items, tensors } = await artifactParts(full, all, 'all'));
-  }
-  manifest.metrics = { float: metrics, quantized: quantMetrics, baselines };
-  manifest.training = { epochs, seconds: trainSeconds };
-  const indexed = await indexArtifact({ manifest, tensors: encoded.bytes, items }, tensors, { mode: req.index ?? 'auto', seed: req.options.seed, log: req.log });
-  const sizes = await writeArtifact(req.out, indexed.parts);
-  const tail = reportTail({ sizes, float32Bytes: float32Bytes(tensors), trainSeconds, t0, epochs, out: req.out });
+  const shipped = refit === 'all' ? await refitBpr(req, itemTags, (full, all) => build(full, all, 'all')) : { built: splitBuilt, seconds: 0 };
+  const finished = await finishArtifact(shipped.built, {
+    metrics: { float: metrics, quantized: quantMetrics, baselines },
+    training: { epochs, seconds: trainSeconds },
+    index: req.index ?? 'auto',
+    seed: req.options.seed,
+    out: req.out,
+    log: req.log,
+  });
+  const tail = reportTail({ sizes: finished.sizes, float32Bytes: shipped.built.float32Bytes, trainSeconds, t0, epochs, out: req.out });
   return {
     model: 'bpr',
     dataset: { ...ratingsSummary(ds, split), tags: params.nTags },
@@ -146,11 +126,28 @@ export async function trainBprPipeline(req: TrainBprRequest): Promise<TrainRepor
     baselines,
     quantized: { ...quantMetrics, quantization: req.quantization },
     ...tail,
-    seconds: { ...tail.seconds, refit: refitSeconds },
-    foldin: manifest.foldin,
+    seconds: { ...tail.seconds, refit: shipped.seconds },
+    foldin: finished.manifest.foldin,
     refit,
-    index: indexed.index,
+    index: finished.index,
   };
+}
+
+/** The float model's ranking scorer: ELU(user) . ELU([item ; mean tag]). */
+function bprScorer(p: BprParams): BatchScorer {
+  const f = bprFactors(p);
+  return dotScorer(f.userFactors, f.itemFactors, f.dim);
+}
+
+/** bpr retrained on every row with the same settings and epochs, built by `build`. */
+async function refitBpr(req: TrainBprRequest, itemTags: UserItems, build: (p: BprParams, all: Int32Array) => Promise<BuiltArtifact>): Promise<{ built: BuiltArtifact; seconds: number }> {
+  const ds = req.dataset;
+  req.log?.(`refit: bpr on all ${ds.ratings.rating.length} rows (--refit none ships the split model)`);
+  const tRefit = performance.now();
+  const all = Int32Array.from({ length: ds.ratings.rating.length }, (_, r) => r);
+  const full = trainBpr(ds.ratings, all, userItems(ds.ratings, all, ds.userIds.length), ds.userIds.length, ds.itemIds.length, itemTags, req.options).params;
+  const seconds = (performance.now() - tRefit) / 1000;
+  return { built: await build(full, all), seconds };
 }
 
 const str = (v: string | boolean | undefined) => v as string | undefined;

@@ -1,6 +1,6 @@
-import { decodePacked, type TensorInput } from '../../shared/artifact/encode.js';
+import type { TensorInput } from '../../shared/artifact/encode.js';
 import type { Quantization } from '../../shared/artifact/schema.js';
-import { loadModel, TENSOR_NAMES } from '../../shared/model/loaded.js';
+import { TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { scoreAllItems } from '../../shared/model/score-all.js';
 import { intOption, numberOption, UsageError } from '../options.js';
 import { loadDataset } from '../data/load.js';
@@ -8,11 +8,10 @@ import { readOptions } from '../data/rating-columns.js';
 import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';
 import { dotScorer, evaluateRanking, mostPopularScorer, userItems } from '../eval/ranking.js';
-import { writeArtifact } from '../export/artifact-files.js';
-import { indexArtifact, indexOption, type IndexMode } from '../export/ivf-index.js';
+import { finishArtifact, serveAndMeasure } from '../export/artifact-builder.js';
+import { indexOption, type IndexMode } from '../export/ivf-index.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
 import { IALS_STANDALONE, IalsSolver, trainIals, type IalsOptions, type IalsParams } from '../models/ials.js';
-import { useWasmBackend } from '../tf-node.js';
 import { parseRefit, RANKER_OPTIONS, resolveRefit, type Refit } from './rating-pipeline.js';
 import { ratingsSummary, reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
 
@@ -63,18 +62,12 @@ export async function trainIalsPipeline(req: TrainIalsRequest): Promise<TrainRep
   const refit = resolveRefit(split.name, req.refit);
   const hyper: Record<string, number | string> = { dim: o.dim, alpha: o.alpha, lambda: o.lambda, epochs: o.epochs, solver: o.solver, cgSteps: o.cgSteps, initStd: o.initStd, seed: o.seed };
   const build = (p: IalsParams, trainRows: Int32Array, shipped: Refit | undefined) => ialsArtifact(ds, split.name, p, trainRows, o, hyper, req.quantization, shipped);
-  let parts = await build(params, split.train, refit === 'none' ? 'none' : undefined);
-
+  const splitBuilt = await build(params, split.train, refit === 'none' ? 'none' : undefined);
   // Re-measure what the Worker will serve: the encoded bytes, decoded and scored by shared/ on tfjs wasm.
-  await useWasmBackend();
-  const served = loadModel('eval', 'eval', await decodePacked(parts.manifest, parts.tensors, parts.items));
-  let quantMetrics: Record<string, number>;
-  try {
-    quantMetrics = rank((users, out) => out.set(scoreAllItems(served, users)));
-  } finally {
-    served.dispose();
-  }
+  const quantMetrics = await serveAndMeasure(splitBuilt, (served) => rank((users, out) => out.set(scoreAllItems(served, users))));
 
+  // Refit on every row for the shipped artifact; the figures stay the split model's (its encoded artifact's, above).
+  let shipped = splitBuilt;
   let refitSeconds = 0;
   if (refit === 'all') {
     req.log?.(`refit: ials on all ${ds.ratings.rating.length} rows (--refit none ships the split model)`);
@@ -82,13 +75,17 @@ export async function trainIalsPipeline(req: TrainIalsRequest): Promise<TrainRep
     const all = Int32Array.from({ length: ds.ratings.rating.length }, (_, r) => r);
     const full = trainIals(ds.ratings, all, nUsers, nItems, o).params;
     refitSeconds = (performance.now() - tRefit) / 1000;
-    parts = await build(full, all, 'all');
+    shipped = await build(full, all, 'all');
   }
-  parts.manifest.metrics = { float: metrics, quantized: quantMetrics, baselines };
-  parts.manifest.training = { epochs, seconds: trainSeconds };
-  const indexed = await indexArtifact({ manifest: parts.manifest, tensors: parts.tensors, items: parts.items }, parts.inputs, { mode: req.index ?? 'auto', seed: o.seed, log: req.log });
-  const sizes = await writeArtifact(req.out, indexed.parts);
-  const tail = reportTail({ sizes, float32Bytes: parts.float32Bytes, trainSeconds, t0, epochs, out: req.out });
+  const finished = await finishArtifact(shipped, {
+    metrics: { float: metrics, quantized: quantMetrics, baselines },
+    training: { epochs, seconds: trainSeconds },
+    index: req.index ?? 'auto',
+    seed: o.seed,
+    out: req.out,
+    log: req.log,
+  });
+  const tail = reportTail({ sizes: finished.sizes, float32Bytes: shipped.float32Bytes, trainSeconds, t0, epochs, out: req.out });
   return {
     model: 'ials',
     dataset: ratingsSummary(ds, split),
@@ -99,9 +96,9 @@ export async function trainIalsPipeline(req: TrainIalsRequest): Promise<TrainRep
     quantized: { ...quantMetrics, quantization: req.quantization },
     ...tail,
     seconds: { ...tail.seconds, refit: refitSeconds },
-    foldin: parts.manifest.foldin,
+    foldin: finished.manifest.foldin,
     refit,
-    index: indexed.index,
+    index: finished.index,
   };
 }
 
@@ -121,9 +118,8 @@ async function ialsArtifact(
     { name: TENSOR_NAMES.itemFactors, data: p.itemFactors, shape: [p.nItems, p.dim], dtype: quantization },
   ];
   const foldin = { implicit: { alpha: o.alpha, lambda: o.lambda } };
-  const parts = await buildRatingArtifact({ kind: 'ials', tensors, dataset: ds, trainRows, split, hyper, quantization, foldin, refit: shipped });
-  delete parts.manifest.ratingRange; // a ranker: its scores are not ratings
-  return parts;
+  // ratingRange null: a ranker's scores are not ratings.
+  return buildRatingArtifact({ kind: 'ials', tensors, dataset: ds, ratingRange: null, trainRows, split, hyper, quantization, foldin, refit: shipped });
 }
 
 const str = (v: string | boolean | undefined) => v as string | undefined;

@@ -1,6 +1,5 @@
-import { encodeTensors, float32Bytes, type TensorInput, decodePacked } from '../../shared/artifact/encode.js';
-import { FORMAT_NAME, FORMAT_VERSION, type ItemsFile, type Manifest, type Quantization } from '../../shared/artifact/schema.js';
-import { loadModel, TENSOR_NAMES } from '../../shared/model/loaded.js';
+import type { ItemsFile, Quantization } from '../../shared/artifact/schema.js';
+import { TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { similarItems } from '../../shared/model/queries.js';
 import { intOption, numberOption, UsageError } from '../options.js';
 import { filterTags, splitPairs, tagListsOf, tagNamesOf, type PairSplit } from '../data/item-tag-dataset.js';
@@ -8,10 +7,9 @@ import { itemTagsFromRatings } from '../data/item-properties.js';
 import { loadAny } from '../data/load.js';
 import type { ItemTagDataset } from '../data/types.js';
 import { cosineNeighbours, jaccardNeighbours, meanOverlap, overlapQueries, randomOthers, TAG_OVERLAP_DEFAULTS } from '../eval/tag-overlap.js';
-import { writeArtifact, type ArtifactParts } from '../export/artifact-files.js';
-import { indexArtifact, indexOption, type IndexMode } from '../export/ivf-index.js';
+import { buildArtifact, finishArtifact, serveAndMeasure, type BuiltArtifact } from '../export/artifact-builder.js';
+import { indexOption, type IndexMode } from '../export/ivf-index.js';
 import { ADAM_LR, ITEMTAG_DEFAULTS, trainItemTag, type ItemTagOptions, type ItemTagParams } from '../models/itemtag.js';
-import { useWasmBackend } from '../tf-node.js';
 import { reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
 
 export interface TrainItemTagRequest {
@@ -52,31 +50,33 @@ export function itemTagItemsFile(ds: ItemTagDataset): ItemsFile {
 }
 
 /** item_factors [N, d] and tag_factors [T, d]: one space, so item +/- tag arithmetic and tag similarity work. */
-export async function buildItemTagArtifact(
+export function buildItemTagArtifact(
   p: ItemTagParams,
   ds: ItemTagDataset,
   hyper: Record<string, number | string | boolean>,
   quantization: Quantization,
   split: string,
-): Promise<ArtifactParts & { float32Bytes: number; inputs: TensorInput[] }> {
-  const tensors: TensorInput[] = [
-    { name: TENSOR_NAMES.itemFactors, data: p.itemFactors, shape: [p.nItems, p.dim], dtype: quantization },
-    { name: TENSOR_NAMES.tagFactors, data: p.tagFactors, shape: [p.nTags, p.dim], dtype: quantization },
-  ];
-  const encoded = await encodeTensors(tensors);
-  const manifest: Manifest = {
-    format: FORMAT_NAME,
-    formatVersion: FORMAT_VERSION,
-    model: { kind: 'itemtag', hyper: { ...hyper, quantization } },
+): Promise<BuiltArtifact> {
+  return buildArtifact({
+    kind: 'itemtag',
+    tensors: [
+      { name: TENSOR_NAMES.itemFactors, data: p.itemFactors, shape: [p.nItems, p.dim], dtype: quantization },
+      { name: TENSOR_NAMES.tagFactors, data: p.tagFactors, shape: [p.nTags, p.dim], dtype: quantization },
+    ],
+    hyper,
+    quantization,
     counts: { users: 0, items: p.nItems, tags: p.nTags },
-    tensors: encoded.entries,
-    tensorsSha256: encoded.sha256,
-    tensorsBytes: encoded.bytes.byteLength,
-    metrics: { float: {}, quantized: {}, baselines: {} },
     dataset: { name: ds.name, fingerprint: ds.fingerprint, ratings: ds.pairs.item.length, split },
-    createdAt: new Date().toISOString(),
-  };
-  return { manifest, tensors: encoded.bytes, items: itemTagItemsFile(ds), float32Bytes: float32Bytes(tensors), inputs: tensors };
+    items: itemTagItemsFile(ds),
+  });
+}
+
+/** The tag sets, overlap queries and the measure of a neighbour function that the float and served models share. */
+interface OverlapEval {
+  key: string;
+  k: number;
+  queries: ReturnType<typeof overlapQueries>;
+  overlap: (neighbours: Parameters<typeof meanOverlap>[3]) => number;
 }
 
 /** Train -> tag overlap vs random pairs -> encode -> tag overlap again on the decoded int8 artifact through shared/ -> write. */
@@ -84,6 +84,69 @@ export async function trainItemTagPipeline(req: TrainItemTagRequest): Promise<Tr
   const t0 = performance.now();
   const log = req.log ?? (() => {});
   const seed = req.options.seed;
+  const { ds, split, dropped } = itemTagSplit(req, log);
+  const nItems = ds.itemIds.length;
+
+  const o: ItemTagOptions = { ...ITEMTAG_DEFAULTS, ...req.options };
+  const tTrain = performance.now();
+  const { params, epochs } = trainItemTag(
+    { nItems, nTags: ds.tags.length, item: ds.pairs.item, tag: ds.pairs.tag, train: split.train, valid: split.test },
+    o,
+    { onEpoch: req.onEpoch },
+  );
+  const trainSeconds = (performance.now() - tTrain) / 1000;
+
+  // Ground truth is every tag of an item, held-out ones included: neighbours should share those too.
+  const tags = tagListsOf(nItems, ds.pairs.item, ds.pairs.tag);
+  const k = TAG_OVERLAP_DEFAULTS.k;
+  const queries = overlapQueries(tags, { maxQueries: req.evalQueries ?? TAG_OVERLAP_DEFAULTS.maxQueries, seed });
+  const ev: OverlapEval = { key: `tag_overlap_at_${k}`, k, queries, overlap: (near) => meanOverlap(tags, ds.tags.length, queries, near) };
+  const { metrics, baselines } = floatOverlap(ds, split, params, o, epochs, ev, seed);
+
+  const hyper = { ...o, minTagCount: req.minTagCount ?? 1 } as unknown as Record<string, number | string | boolean>;
+  const built = await buildItemTagArtifact(params, ds, hyper, req.quantization, split.name);
+  // Re-measure what the Worker will serve: the encoded bytes, decoded and queried by shared/ on tfjs wasm.
+  const quantOverlap = await serveAndMeasure(built, (served) => {
+    const overlap = ev.overlap((i) => similarItems(served, i, k).map((s) => s.index));
+    for (const q of queries.slice(0, 3)) {
+      const near = similarItems(served, q, 5).map((s) => `${ds.itemTitles[s.index]} (${s.score.toFixed(2)})`);
+      log(`  similar to ${ds.itemTitles[q]}: ${near.join(', ')}`);
+    }
+    return overlap;
+  });
+  const finished = await finishArtifact(built, {
+    metrics: { float: metrics, quantized: { [ev.key]: quantOverlap }, baselines },
+    training: { epochs, seconds: trainSeconds },
+    index: req.index ?? 'auto',
+    seed,
+    out: req.out,
+    log,
+  });
+  return {
+    model: 'itemtag',
+    dataset: {
+      name: ds.name,
+      items: nItems,
+      tags: ds.tags.length,
+      pairs: ds.pairs.item.length,
+      train: split.train.length,
+      test: split.test.length,
+      dropped,
+      queries: queries.length,
+      fingerprint: ds.fingerprint,
+    },
+    split: split.name,
+    hyper,
+    metrics,
+    baselines,
+    quantized: { [ev.key]: quantOverlap, quantization: req.quantization },
+    index: finished.index,
+    ...reportTail({ sizes: finished.sizes, float32Bytes: built.float32Bytes, trainSeconds, t0, epochs, out: req.out }),
+  };
+}
+
+/** The dataset with rare tags dropped, checked trainable, and its pairs split as --split says. */
+function itemTagSplit(req: TrainItemTagRequest, log: (line: string) => void): { ds: ItemTagDataset; split: PairSplit; dropped: { tags: number; items: number } } {
   const filtered = filterTags(req.dataset, req.minTagCount ?? 1);
   const ds = filtered.dataset;
   if (filtered.droppedTags || filtered.droppedItems) {
@@ -101,30 +164,25 @@ export async function trainItemTagPipeline(req: TrainItemTagRequest): Promise<Tr
   const all = Int32Array.from({ length: nPairs }, (_, p) => p);
   const split: PairSplit = testFraction === undefined
     ? { name: 'none', train: all, test: new Int32Array(0) }
-    : splitPairs(nItems, nTags, ds.pairs.item, ds.pairs.tag, testFraction, seed, req.split);
+    : splitPairs(nItems, nTags, ds.pairs.item, ds.pairs.tag, testFraction, req.options.seed, req.split);
+  return { ds, split, dropped: { tags: filtered.droppedTags, items: filtered.droppedItems } };
+}
 
-  const o: ItemTagOptions = { ...ITEMTAG_DEFAULTS, ...req.options };
-  const tTrain = performance.now();
-  const { params, epochs } = trainItemTag(
-    { nItems, nTags, item: ds.pairs.item, tag: ds.pairs.tag, train: split.train, valid: split.test },
-    o,
-    { onEpoch: req.onEpoch },
-  );
-  const trainSeconds = (performance.now() - tTrain) / 1000;
-
-  // Ground truth is every tag of an item, held-out ones included: neighbours should share those too.
-  const tags = tagListsOf(nItems, ds.pairs.item, ds.pairs.tag);
-  const k = TAG_OVERLAP_DEFAULTS.k;
-  const queries = overlapQueries(tags, { maxQueries: req.evalQueries ?? TAG_OVERLAP_DEFAULTS.maxQueries, seed });
-  const key = `tag_overlap_at_${k}`;
-  const overlap = meanOverlap(tags, nTags, queries, cosineNeighbours(params.itemFactors, nItems, o.dim, k));
-  const random = meanOverlap(tags, nTags, queries, randomOthers(nItems, k, seed + 1));
+/**
+ * The float model's tag overlap against random neighbours and neighbours by Jaccard of the training tag sets; with
+ * held-out pairs, the last epoch's validation loss and AUC against the best constant score.
+ */
+function floatOverlap(ds: ItemTagDataset, split: PairSplit, params: ItemTagParams, o: ItemTagOptions, epochs: EpochReport[], ev: OverlapEval, seed: number) {
+  const nItems = ds.itemIds.length;
+  const nTags = ds.tags.length;
+  const overlap = ev.overlap(cosineNeighbours(params.itemFactors, nItems, o.dim, ev.k));
+  const random = ev.overlap(randomOthers(nItems, ev.k, seed + 1));
   const last = epochs[epochs.length - 1];
-  const metrics: Record<string, number> = { [key]: overlap, [`${key}_random`]: random };
+  const metrics: Record<string, number> = { [ev.key]: overlap, [`${ev.key}_random`]: random };
   // The non-learned baseline: neighbours by Jaccard of the tag sets, seeing only the training pairs as the model did.
   const known = tagListsOf(nItems, Int32Array.from(split.train, (p) => ds.pairs.item[p]), Int32Array.from(split.train, (p) => ds.pairs.tag[p]));
-  const byTags = meanOverlap(tags, nTags, queries, jaccardNeighbours(known, nTags, k, seed + 2));
-  const baselines: Record<string, Record<string, number>> = { random: { [key]: random }, train_tags_jaccard: { [key]: byTags } };
+  const byTags = ev.overlap(jaccardNeighbours(known, nTags, ev.k, seed + 2));
+  const baselines: Record<string, Record<string, number>> = { random: { [ev.key]: random }, train_tags_jaccard: { [ev.key]: byTags } };
   if (last?.validLoss !== undefined) {
     metrics.valid_loss = last.validLoss;
     metrics.valid_auc = last.validAuc as number;
@@ -132,50 +190,7 @@ export async function trainItemTagPipeline(req: TrainItemTagRequest): Promise<Tr
     const meanLabel = (1 - o.negatives) / (1 + o.negatives);
     baselines.constant = { valid_loss: 1 - meanLabel * meanLabel, valid_auc: 0.5 };
   }
-
-  const hyper = { ...o, minTagCount: req.minTagCount ?? 1 } as unknown as Record<string, number | string | boolean>;
-  const built = await buildItemTagArtifact(params, ds, hyper, req.quantization, split.name);
-  // Re-measure what the Worker will serve: the encoded bytes, decoded and queried by shared/ on tfjs wasm.
-  await useWasmBackend();
-  const decoded = await decodePacked(built.manifest, built.tensors, built.items);
-  const served = loadModel('eval', 'eval', decoded);
-  let quantOverlap: number;
-  try {
-    quantOverlap = meanOverlap(tags, nTags, queries, (i) => similarItems(served, i, k).map((s) => s.index));
-    for (const q of queries.slice(0, 3)) {
-      const near = similarItems(served, q, 5).map((s) => `${ds.itemTitles[s.index]} (${s.score.toFixed(2)})`);
-      log(`  similar to ${ds.itemTitles[q]}: ${near.join(', ')}`);
-    }
-  } finally {
-    served.dispose();
-  }
-  const quantized = { [key]: quantOverlap, quantization: req.quantization };
-
-  built.manifest.metrics = { float: metrics, quantized: { [key]: quantOverlap }, baselines };
-  built.manifest.training = { epochs, seconds: trainSeconds };
-  const indexed = await indexArtifact(built, built.inputs, { mode: req.index ?? 'auto', seed, log });
-  const sizes = await writeArtifact(req.out, indexed.parts);
-  return {
-    model: 'itemtag',
-    dataset: {
-      name: ds.name,
-      items: nItems,
-      tags: nTags,
-      pairs: nPairs,
-      train: split.train.length,
-      test: split.test.length,
-      dropped: { tags: filtered.droppedTags, items: filtered.droppedItems },
-      queries: queries.length,
-      fingerprint: ds.fingerprint,
-    },
-    split: split.name,
-    hyper,
-    metrics,
-    baselines,
-    quantized,
-    index: indexed.index,
-    ...reportTail({ sizes, float32Bytes: built.float32Bytes, trainSeconds, t0, epochs, out: req.out }),
-  };
+  return { metrics, baselines };
 }
 
 /** Itemtag options from the command line (shared with the probe, which may train an itemtag model on the fly). */
@@ -207,6 +222,7 @@ export async function loadItemTags(path: string, format: string, log: (s: string
 
 export const itemTagPipeline: ModelPipeline = {
   kind: 'itemtag',
+  input: 'item-tags',
   // As notebooks 000/003 do: the embedding learns from every pair and tag-overlap is judged on the full tag sets;
   // --split random-80-20 holds pairs out and adds a held-out AUC (overlap then 4.6x random on Steam instead of 5.5x).
   defaultSplit: 'none',

@@ -112,6 +112,7 @@ async function vectorsFromArtifact(dir: string): Promise<ItemVectors> {
 
 export const probePipeline: ModelPipeline = {
   kind: 'probe',
+  input: 'artifact',
   summary: 'linear (ridge) probe from item embeddings to an item property vs the mean, MSE on held-out items (003); writes <out>/probe-report.json, no artifact',
   options: {
     artifact: { type: 'string', help: 'probe the item_factors of this artifact folder (default: train itemtag, or mf on ratings, on --data first)' },

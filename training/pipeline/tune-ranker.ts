@@ -1,7 +1,6 @@
-import { decodePacked } from '../../shared/artifact/encode.js';
-import type { FoldinSpec, ItemsFile, Manifest } from '../../shared/artifact/schema.js';
+import type { FoldinSpec } from '../../shared/artifact/schema.js';
 import { foldInImplicit, foldInRatings, predictFolded } from '../../shared/model/foldin.js';
-import { loadModel, type LoadedModel } from '../../shared/model/loaded.js';
+import type { LoadedModel } from '../../shared/model/loaded.js';
 import { recommendForVector } from '../../shared/model/queries.js';
 import { createRng, shuffleInPlace } from '../data/random.js';
 import { chooseSplit, rankingSplit, selectRows } from '../data/split.js';
@@ -280,11 +279,6 @@ export function scoreImplicitFoldin(
     }
     return { alpha, lambda, ndcg_at_10: ndcg / n, precision_at_10: precision / n };
   });
-}
-
-/** Decodes artifact parts into a LoadedModel (the caller disposes it). */
-export async function loadParts(parts: { manifest: Manifest; tensors: Uint8Array; items: ItemsFile }): Promise<LoadedModel> {
-  return loadModel('tune', 'tune', await decodePacked(parts.manifest, parts.tensors, parts.items));
 }
 
 export type { IalsOptions };
