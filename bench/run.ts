@@ -13,6 +13,7 @@ import { writeBenchmarksMd } from './lib/report.js';
 import { renderTable } from './lib/table.js';
 import { buildBundles } from './lib/workers.js';
 import { coldStartPart } from './parts/cold-start.js';
+import { epochsPart } from './parts/epochs.js';
 import { httpPart } from './parts/http.js';
 import { ivfPart } from './parts/ivf.js';
 import { memoryPart } from './parts/memory.js';
@@ -23,7 +24,7 @@ import { scalingPart } from './parts/scaling.js';
 import { swapPart } from './parts/swap.js';
 import { trainingPart } from './parts/training.js';
 
-const PARTS: Part[] = [queriesPart, httpPart, coldStartPart, memoryPart, swapPart, quantizationPart, ivfPart, trainingPart, rankerEpochsPart, scalingPart];
+const PARTS: Part[] = [queriesPart, httpPart, coldStartPart, memoryPart, swapPart, quantizationPart, ivfPart, trainingPart, epochsPart, rankerEpochsPart, scalingPart];
 const RESULTS = path.join(REPO_ROOT, 'bench/results');
 
 const USAGE = `Usage: npm run bench [-- --quick] [--parts ${PARTS.map((p) => p.name).join(',')}] [--sizes 10000,60000,250000] [--md | --no-md]

@@ -139,7 +139,7 @@ const DATA_TABLES: Record<string, string> = {};
 
 /** Code kept verbatim on purpose, as '<file> <function>' with why: a bench comparator must stay what it measured. */
 const FROZEN: Record<string, string> = {
-  'bench/comparators/bpr-before.ts trainBpr':
+  'bench/lib/bpr-baseline.ts trainBpr':
     "bpr's epoch loop as it was, the ranker-epochs bench's speed comparator; split up it runs at another speed (training/models/bpr.ts's split loop takes 0.64x its CPU time per epoch at width 32)",
 };
 

@@ -1,5 +1,5 @@
 // Part: the standalone ranker's epoch (`--model ials`: iALS with conjugate-gradient half steps) beside today's bpr
-// trainer (bench/comparators/bpr-before.ts, the loop as it was before this part existed), at the same vector widths,
+// trainer (bench/lib/bpr-baseline.ts, the loop as it was before this part existed), at the same vector widths,
 // on ml-100k ranking-75-25 (seed 42), timed side by side in this process, with the quality each reaches after its
 // default epochs. Target: the ranker's epoch <= 0.35x today's bpr epoch.
 import { existsSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { dotScorer, evaluateRanking, userItems, type UserItems } from '../../tra
 import { BPR_DEFAULTS, bprFactors, itemTagIndex } from '../../training/models/bpr.js';
 import type { EpochReport } from '../../training/models/epoch-report.js';
 import { IALS_STANDALONE, trainIals, type IalsOptions } from '../../training/models/ials.js';
-import { trainBpr as trainBprBefore } from '../comparators/bpr-before.js';
+import { trainBpr as trainBprBefore } from '../lib/bpr-baseline.js';
 import type { BenchContext, Part, PartResult } from '../lib/context.js';
 import { median, sig } from '../lib/stats.js';
 import type { Table } from '../lib/table.js';
@@ -153,7 +153,7 @@ export const rankerEpochsPart: Part = {
       rows: rows.map((r) => [r.width, r.trainer, r.epochSeconds, against(r.ratio), r.cpuSeconds, against(r.cpuRatio), r.epochs, r.trainSeconds, f(r.metrics, 'ndcg_at_10'), f(r.metrics, 'precision_at_10'), f(r.metrics, 'auc')]),
       notes: [
         `s/epoch (wall) and CPU s/epoch (this process's CPU time per epoch): medians over ${ctx.quick ? 2 : 5} interleaved rounds of 4 epochs per trainer, epoch 1 left out, and for iALS CG its last epoch too (it adds the exact user step that keeps fold-in exact; counted in "train s"). Target: the ials kind <= ${RANKER_EPOCH_TARGET}x today's bpr at the same width.`,
-        "bpr today = bench/comparators/bpr-before.ts (training/models/bpr.ts's loop before it moved onto runEpochs; same arithmetic), its defaults but the width; width = the user/item vector length (bpr: item + tag embeddings).",
+        "bpr today = bench/lib/bpr-baseline.ts (training/models/bpr.ts's loop before it moved onto runEpochs; same arithmetic), its defaults but the width; width = the user/item vector length (bpr: item + tag embeddings).",
         `Quality: float model after each trainer's default epochs (bpr ${BPR_DEFAULTS.epochs}, ials ${IALS_STANDALONE.epochs}${ctx.quick ? '; --quick: at most 5' : ''}) on the split's test rows; train s = the sum of those epochs.`,
         ...notes,
       ],

@@ -70,6 +70,7 @@ const HEAD_RATING: Record<RouteId, Outcome> = { ...DOT_RATING, forRatings: 'rati
 export const CONTRACT: Record<string, KindContract | ExcludedKind> = {
   mf: { options: { dim: '8', epochs: '8', ...RANKER }, metric: 'rmse', alsoServed: ['f32'], routes: DOT_RATING },
   svdpp: { options: { dim: '8', epochs: '8', seeds: '1', ...RANKER }, metric: 'rmse', routes: DOT_RATING },
+  bmf: { options: { dim: '4', epochs: '6', 'export-dim': '8', ...RANKER }, metric: 'rmse', routes: DOT_RATING },
   deep: { options: NEURAL, metric: 'rmse', routes: HEAD_RATING },
   hybrid: { options: NEURAL, metric: 'rmse', routes: HEAD_RATING },
   classify: { options: NEURAL, metric: 'accuracy', routes: HEAD_RATING },

@@ -13,6 +13,7 @@ import { classifyKind } from '../../training/pipeline/train-classify.js';
 import { deepKind } from '../../training/pipeline/train-deep.js';
 import { hybridKind } from '../../training/pipeline/train-hybrid.js';
 import { svdppKind } from '../../training/pipeline/train-svdpp.js';
+import { bmfKind } from '../../training/pipeline/train-bmf.js';
 import { useWasmBackend } from '../../training/tf-node.js';
 
 // Written once, run against every explicit rating kind: what training predicts is what the served artifact answers.
@@ -31,6 +32,7 @@ const KINDS: [string, RatingKind<unknown>, Record<string, string | boolean>][] =
   ['deep', deepKind as RatingKind<unknown>, SMALL],
   ['hybrid', hybridKind as RatingKind<unknown>, SMALL],
   ['classify', classifyKind as RatingKind<unknown>, SMALL],
+  ['bmf', bmfKind as RatingKind<unknown>, { dim: '4', epochs: '6', 'export-dim': '6', seeds: '2' }],
 ];
 
 async function served(kind: RatingKind<unknown>, fitted: FittedRatingModel, q: Quantization): Promise<LoadedModel> {

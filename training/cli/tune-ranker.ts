@@ -11,6 +11,7 @@ import { IALS_DEFAULTS, IalsSolver } from '../models/ials.js';
 import { mfRatingKind } from '../pipeline/mf-kind.js';
 import type { RatingKind } from '../pipeline/rating-kind.js';
 import { svdppKind } from '../pipeline/train-svdpp.js';
+import { bmfKind } from '../pipeline/train-bmf.js';
 import { bprTensors } from '../pipeline/train-bpr.js';
 import { carveVisitors, scoreImplicitFoldin, scoreRatingFoldin, searchBpr, searchIals, type BprSearch, type IalsSearch } from '../pipeline/tune-ranker.js';
 import { useWasmBackend } from '../tf-node.js';
@@ -28,7 +29,7 @@ seeded, so the split's test rows are never read.
   --what bpr             seeded random search over bpr's --lr x --reg (log-uniform; trial 0 = the defaults), --trials
                          draws, --max-epochs each (default 40), validation nDCG@10 every --eval-every epochs (default 5)
                          on the same carve as ials
-  --what rating-foldin   --model mf|svdpp trained on the other users; RMSE of the visitors' held-out ratings after
+  --what rating-foldin   --model mf|svdpp|bmf trained on the other users; RMSE of the visitors' held-out ratings after
                          folding 75% of theirs in, per --lambdas (split default random-80-20)
   --what bpr-foldin      bpr trained on the other users; nDCG@10 of the visitors' held-out items after an implicit
                          fold-in against bpr's item_factors, per --alphas x --lambdas (split default ranking-75-25)
@@ -104,8 +105,8 @@ runCli(async () => {
     result = search(v.what, ds, v, seed);
     log(`best: ${JSON.stringify((result as { best: unknown }).best)}`);
   } else if (v.what === 'rating-foldin') {
-    const kind = ({ mf: mfRatingKind, svdpp: svdppKind } as Record<string, RatingKind<unknown>>)[v.model!];
-    if (!kind) throw new UsageError(`--model must be mf or svdpp for rating-foldin, got ${JSON.stringify(v.model)}`);
+    const kind = ({ mf: mfRatingKind, svdpp: svdppKind, bmf: bmfKind } as Record<string, RatingKind<unknown>>)[v.model!];
+    if (!kind) throw new UsageError(`--model must be mf, svdpp or bmf for rating-foldin, got ${JSON.stringify(v.model)}`);
     await useWasmBackend();
     const split = chooseSplit(ds, v.split ?? 'random-80-20', seed);
     const vis = carveVisitors(ds, split.train, 0.2, seed + 2);

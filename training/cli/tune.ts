@@ -10,11 +10,12 @@ import { classifyKind } from '../pipeline/train-classify.js';
 import { deepKind } from '../pipeline/train-deep.js';
 import { hybridKind } from '../pipeline/train-hybrid.js';
 import { svdppKind } from '../pipeline/train-svdpp.js';
+import { bmfKind } from '../pipeline/train-bmf.js';
 import { formatParams, tune } from '../pipeline/tune.js';
 import { intOption, numberOption, parse, runCli, UsageError } from './args.js';
 
 const KINDS: Record<string, RatingKind<unknown>> = Object.fromEntries(
-  [mfRatingKind, svdppKind, deepKind, hybridKind, classifyKind].map((k) => [k.kind, k as RatingKind<unknown>]),
+  [mfRatingKind, svdppKind, deepKind, hybridKind, classifyKind, bmfKind].map((k) => [k.kind, k as RatingKind<unknown>]),
 );
 
 const USAGE = `Usage: npm run tune -- --model <kind> --data <dir-or-file> --trials N [options]

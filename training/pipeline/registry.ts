@@ -8,6 +8,7 @@ import { classifyPipeline } from './train-classify.js';
 import { deepPipeline } from './train-deep.js';
 import { hybridPipeline } from './train-hybrid.js';
 import { svdppPipeline } from './train-svdpp.js';
+import { bmfPipeline } from './train-bmf.js';
 
 /** Every model kind `npm run train --model` knows. A new kind adds its pipeline here. */
 export const PIPELINES: Record<string, ModelPipeline> = {
@@ -20,4 +21,5 @@ export const PIPELINES: Record<string, ModelPipeline> = {
   [deepPipeline.kind]: deepPipeline,
   [hybridPipeline.kind]: hybridPipeline,
   [classifyPipeline.kind]: classifyPipeline,
+  [bmfPipeline.kind]: bmfPipeline,
 };
