@@ -19,11 +19,12 @@ import { ivfPart } from './parts/ivf.js';
 import { memoryPart } from './parts/memory.js';
 import { quantizationPart } from './parts/quantization.js';
 import { queriesPart } from './parts/queries.js';
+import { rankerEpochsPart } from './parts/ranker-epochs.js';
 import { scalingPart } from './parts/scaling.js';
 import { swapPart } from './parts/swap.js';
 import { trainingPart } from './parts/training.js';
 
-const PARTS: Part[] = [queriesPart, httpPart, coldStartPart, memoryPart, swapPart, quantizationPart, ivfPart, trainingPart, epochsPart, scalingPart];
+const PARTS: Part[] = [queriesPart, httpPart, coldStartPart, memoryPart, swapPart, quantizationPart, ivfPart, trainingPart, epochsPart, rankerEpochsPart, scalingPart];
 const RESULTS = path.join(REPO_ROOT, 'bench/results');
 
 const USAGE = `Usage: npm run bench [-- --quick] [--parts ${PARTS.map((p) => p.name).join(',')}] [--sizes 10000,60000,250000] [--md | --no-md]

@@ -131,12 +131,17 @@ const MAX_FUNCTION_LINES = 80;
  * is emptied when that change lands (the test below fails on an entry that is short again, so it cannot outlive it).
  */
 const PENDING_SPLIT = [
-  'training/models/bpr.ts trainBpr',
   'training/models/mf.ts trainImplicit',
 ];
 
 /** Data tables (a literal that is long because the data is), as '<file>' or '<file> <function>' with why. None today. */
 const DATA_TABLES: Record<string, string> = {};
+
+/** Code kept verbatim on purpose, as '<file> <function>' with why: a bench comparator must stay what it measured. */
+const FROZEN: Record<string, string> = {
+  'bench/lib/bpr-baseline.ts trainBpr':
+    "bpr's epoch loop as it was, the ranker-epochs bench's speed comparator; split up it runs at another speed (training/models/bpr.ts's split loop takes 0.64x its CPU time per epoch at width 32)",
+};
 
 interface Oversize {
   /** '<file>' for a long file, '<file> <function>' for a long function. */
@@ -203,14 +208,14 @@ describe('sizes', () => {
     expect(oversized('c.ts', 'const a = 1;\n'.repeat(399))).toEqual([]);
   });
 
-  it(`no file over ${MAX_FILE_LINES} lines and no function over ${MAX_FUNCTION_LINES} under ${SIZE_ROOTS.join(', ')} (PENDING_SPLIT and DATA_TABLES aside)`, () => {
-    const exempt = new Set([...PENDING_SPLIT, ...Object.keys(DATA_TABLES)]);
+  it(`no file over ${MAX_FILE_LINES} lines and no function over ${MAX_FUNCTION_LINES} under ${SIZE_ROOTS.join(', ')} (PENDING_SPLIT, DATA_TABLES and FROZEN aside)`, () => {
+    const exempt = new Set([...PENDING_SPLIT, ...Object.keys(DATA_TABLES), ...Object.keys(FROZEN)]);
     expect(sized.filter((o) => !exempt.has(o.what)).map((o) => `${o.what}: ${o.lines} lines`)).toEqual([]);
   });
 
-  it('every PENDING_SPLIT and DATA_TABLES entry is still over the limit (one that is short now comes off the list)', () => {
+  it('every PENDING_SPLIT, DATA_TABLES and FROZEN entry is still over the limit (one that is short now comes off the list)', () => {
     const long = new Set(sized.map((o) => o.what));
-    expect([...PENDING_SPLIT, ...Object.keys(DATA_TABLES)].filter((w) => !long.has(w))).toEqual([]);
-    expect(Object.values(DATA_TABLES).every((why) => why.length > 20)).toBe(true);
+    expect([...PENDING_SPLIT, ...Object.keys(DATA_TABLES), ...Object.keys(FROZEN)].filter((w) => !long.has(w))).toEqual([]);
+    expect([...Object.values(DATA_TABLES), ...Object.values(FROZEN)].every((why) => why.length > 20)).toBe(true);
   });
 });

@@ -89,6 +89,18 @@ export const CONTRACT: Record<string, KindContract | ExcludedKind> = {
       arithmetic: refuse(400, 'tags_not_in_item_space', "keeps its tags in their own 4-d space, not in the items' 12-d space"),
     },
   },
+  ials: {
+    options: { dim: '8', epochs: '4', lambda: '2' },
+    metric: 'ndcg_at_10',
+    alsoServed: ['f32'],
+    // bpr's routes without tags: implicit feedback (scores rank, they are not ratings), no tag embeddings.
+    routes: {
+      ...DOT_RATING,
+      forRatings: 'ranks',
+      rating: refuse(400, 'no_ratings', 'was trained without a rating scale (implicit feedback), so it ranks items but does not predict ratings'),
+      predict: refuse(400, 'no_ratings', 'was trained without a rating scale (implicit feedback), so it ranks items but does not predict ratings'),
+    },
+  },
   itemtag: {
     options: { dim: '8', epochs: '8' },
     metric: 'tag_overlap_at_10',

@@ -6,7 +6,7 @@ import { recommendForUser, seenItems } from '../../shared/model/queries.js';
 import { generateSynthetic } from '../../training/data/synthetic.js';
 import type { Ratings } from '../../training/data/types.js';
 import { buildRatingArtifact } from '../../training/export/rating-artifact.js';
-import { alsHalfStep, gramian, pairsCsr, trainIals } from '../../training/models/ials.js';
+import { alsHalfStep, cgHalfStep, gramian, pairsCsr, trainIals } from '../../training/models/ials.js';
 import { useWasmBackend } from '../../training/tf-node.js';
 
 /** Two blocks: users 0-3 rated items 0-3, users 4-7 items 4-7, each user all of their block but item (u). */
@@ -122,5 +122,76 @@ describe('iALS and the serving fold-in solve the same user step', () => {
     } finally {
       m.dispose();
     }
+  });
+});
+
+describe('iALS conjugate-gradient half steps (solver cg)', () => {
+  const ds = generateSynthetic({ users: 40, items: 30, ratingsPerUser: 8, seed: 4 });
+  const rows = rowsOf(ds.ratings);
+  const d = 5;
+  const y = Float32Array.from({ length: 30 * d }, (_, k) => Math.cos(k * 0.9) * 0.4);
+  const byUser = pairsCsr(rows, ds.ratings.user, ds.ratings.item, 40);
+  const g = gramian(y, 30, d);
+
+  it('d steps from any start reach the exact (Cholesky) solution; one step from 0 is the known steepest-descent step', () => {
+    const exact = new Float32Array(40 * d);
+    alsHalfStep(byUser, y, g, d, 3, 0.5, exact);
+    const cg = Float32Array.from({ length: 40 * d }, (_, k) => Math.sin(k)); // a warm start far from the answer
+    cgHalfStep(byUser, y, g, d, 3, 0.5, d, cg);
+    for (let k = 0; k < cg.length; k++) expect(cg[k]).toBeCloseTo(exact[k], 4);
+    // From x = 0 the residual is b, so one step is x = (b.b / b.A b) b.
+    const one = new Float32Array(40 * d);
+    cgHalfStep(byUser, y, g, d, 3, 0.5, 1, one);
+    const u = 0;
+    const mine = byUser.indices.subarray(byUser.indptr[u], byUser.indptr[u + 1]);
+    const b = new Float64Array(d);
+    for (const i of mine) for (let f = 0; f < d; f++) b[f] += 4 * y[i * d + f];
+    const ab = new Float64Array(d);
+    for (let r = 0; r < d; r++) {
+      ab[r] = 0.5 * b[r];
+      for (let c = 0; c < d; c++) ab[r] += g[r * d + c] * b[c];
+    }
+    for (const i of mine) {
+      const s = 3 * dot(y, i * d, Float32Array.from(b), 0, d);
+      for (let f = 0; f < d; f++) ab[f] += s * y[i * d + f];
+    }
+    const bb = b.reduce((s, v) => s + v * v, 0);
+    const bab = b.reduce((s, v, f) => s + v * ab[f], 0);
+    for (let f = 0; f < d; f++) expect(one[u * d + f]).toBeCloseTo((bb / bab) * b[f], 5);
+  });
+
+  it('the objective never rises; the last user step is exact, so the users are what the fold-in solves for', () => {
+    const o = { dim: 6, alpha: 4, lambda: 2, epochs: 6, seed: 11, solver: 'cg' as const, cgSteps: 2 };
+    const a = trainIals(ds.ratings, rows, 40, 30, o);
+    for (let e = 1; e < a.epochs.length; e++) expect(a.epochs[e].trainLoss).toBeLessThanOrEqual(a.epochs[e - 1].trainLoss + 1e-9);
+    const exactUsers = new Float32Array(40 * 6);
+    alsHalfStep(byUser, a.params.itemFactors, gramian(a.params.itemFactors, 30, 6), 6, o.alpha, o.lambda, exactUsers);
+    expect(Array.from(a.params.userFactors)).toEqual(Array.from(exactUsers));
+    // The same settings with the exact solver end within a hair of the CG run (CG loses little, per epoch).
+    const chol = trainIals(ds.ratings, rows, 40, 30, { ...o, solver: 'cholesky' });
+    expect(Math.abs(chol.epochs[5].trainLoss - a.epochs[5].trainLoss)).toBeLessThan(0.01 * chol.epochs[5].trainLoss);
+    expect(() => trainIals(ds.ratings, rows, 40, 30, { ...o, solver: 'lu' as 'cg' })).toThrow(/solver must be cholesky or cg, got "lu"/);
+    expect(() => trainIals(ds.ratings, rows, 40, 30, { ...o, cgSteps: 0 })).toThrow(/cgSteps must be an integer >= 1, got 0/);
+  });
+});
+
+describe('cgHalfStep returns the observed pairs\' part of the loss from its own dot products', () => {
+  it('equals the sum over the rows\' pairs of (1 + alpha)(1 - s)^2 - s^2 at the new vectors', () => {
+    const ds = generateSynthetic({ users: 25, items: 20, ratingsPerUser: 6, seed: 8 });
+    const rows = rowsOf(ds.ratings);
+    const d = 4;
+    const y = Float32Array.from({ length: 20 * d }, (_, k) => Math.sin(k * 2.3) * 0.5);
+    const byUser = pairsCsr(rows, ds.ratings.user, ds.ratings.item, 25);
+    const x = Float32Array.from({ length: 25 * d }, (_, k) => Math.cos(k) * 0.1);
+    const got = cgHalfStep(byUser, y, gramian(y, 20, d), d, 2, 0.5, 2, x);
+    let want = 0;
+    for (let u = 0; u < 25; u++) {
+      for (let k = byUser.indptr[u]; k < byUser.indptr[u + 1]; k++) {
+        const s = dot(x, u * d, y, byUser.indices[k] * d, d);
+        want += 3 * (1 - s) ** 2 - s * s;
+      }
+    }
+    expect(got).toBeCloseTo(want, 4);
+    expect(Math.abs(want)).toBeGreaterThan(1);
   });
 });

@@ -2,20 +2,22 @@ import { writeFile } from 'node:fs/promises';
 import { DType } from '../../shared/artifact/schema.js';
 import { loadDataset } from '../data/load.js';
 import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
+import type { RatingsDataset } from '../data/types.js';
 import { userItems } from '../eval/ranking.js';
 import { serveAndMeasure } from '../export/artifact-builder.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
 import { itemTagIndex, trainBpr } from '../models/bpr.js';
+import { IALS_DEFAULTS, IalsSolver } from '../models/ials.js';
 import { mfRatingKind } from '../pipeline/mf-kind.js';
 import type { RatingKind } from '../pipeline/rating-kind.js';
 import { svdppKind } from '../pipeline/train-svdpp.js';
 import { bmfKind } from '../pipeline/train-bmf.js';
 import { bprTensors } from '../pipeline/train-bpr.js';
-import { carveVisitors, scoreImplicitFoldin, scoreRatingFoldin, searchIals } from '../pipeline/tune-ranker.js';
+import { carveVisitors, scoreImplicitFoldin, scoreRatingFoldin, searchBpr, searchIals, type BprSearch, type IalsSearch } from '../pipeline/tune-ranker.js';
 import { useWasmBackend } from '../tf-node.js';
 import { intOption, parse, runCli, UsageError } from './args.js';
 
-const USAGE = `Usage: npm run tune-ranker -- --what <ials|rating-foldin|bpr-foldin> --data <path> [options]
+const USAGE = `Usage: npm run tune-ranker -- --what <ials|bpr|rating-foldin|bpr-foldin> --data <path> [options]
 
 The searches behind the ranker's and the fold-ins' defaults. Each reads only the training rows of --split; the
 validation rows (ials) or visitors (fold-ins: 20% of the users, out of training entirely) are carved from them,
@@ -23,6 +25,10 @@ seeded, so the split's test rows are never read.
 
   --what ials            grid over --dims x --alphas x --lambdas, --max-epochs each, validation nDCG@10 per epoch
                          (split default ranking-75-25; validation = 25% of each user's training rows)
+                         --solver cholesky|cg (default cholesky), --cg-steps N (default 3)
+  --what bpr             seeded random search over bpr's --lr x --reg (log-uniform; trial 0 = the defaults), --trials
+                         draws, --max-epochs each (default 40), validation nDCG@10 every --eval-every epochs (default 5)
+                         on the same carve as ials
   --what rating-foldin   --model mf|svdpp|bmf trained on the other users; RMSE of the visitors' held-out ratings after
                          folding 75% of theirs in, per --lambdas (split default random-80-20)
   --what bpr-foldin      bpr trained on the other users; nDCG@10 of the visitors' held-out items after an implicit
@@ -30,12 +36,44 @@ seeded, so the split's test rows are never read.
   --seed <n>             default 42;  --out <file>  JSON to write (default tune-ranker-<what>.json)
 `;
 
+const solverOption = (v: string | undefined): IalsSolver => {
+  if (v === undefined) return IALS_DEFAULTS.solver;
+  if (!Object.values(IalsSolver).includes(v as IalsSolver)) throw new UsageError(`--solver must be cholesky or cg, got ${JSON.stringify(v)}`);
+  return v as IalsSolver;
+};
+
 const list = (name: string, v: string | undefined, fallback: number[]) => {
   if (v === undefined) return fallback;
   const xs = v.split(',').map(Number);
   if (xs.some((x) => !(x > 0))) throw new UsageError(`--${name} must be comma-separated positive numbers, got ${JSON.stringify(v)}`);
   return xs;
 };
+
+/** The validation searches behind the ials and bpr defaults (the test rows are never read). */
+function search(what: 'ials' | 'bpr', ds: RatingsDataset, raw: Record<string, string | boolean | undefined>, seed: number): IalsSearch | BprSearch {
+  const v = raw as Record<string, string | undefined>; // every option search reads is a string one
+  const log = (s: string) => process.stdout.write(s + '\n');
+  if (what === 'bpr') {
+    return searchBpr(ds, {
+      split: v.split ?? RANKING_SPLIT,
+      seed,
+      trials: intOption('trials', v.trials, 12, 0, 500),
+      maxEpochs: intOption('max-epochs', v['max-epochs'], 40, 1, 1000),
+      evalEvery: intOption('eval-every', v['eval-every'], 5, 1, 1000),
+      log,
+    });
+  }
+  return searchIals(ds, {
+    split: v.split ?? RANKING_SPLIT,
+    seed,
+    dims: list('dims', v.dims, [64]),
+    alphas: list('alphas', v.alphas, [1, 3, 10, 30]),
+    lambdas: list('lambdas', v.lambdas, [1, 3, 10, 30, 100]),
+    maxEpochs: intOption('max-epochs', v['max-epochs'], 15, 1, 200),
+    fixed: { solver: solverOption(v.solver), cgSteps: intOption('cg-steps', v['cg-steps'], IALS_DEFAULTS.cgSteps, 1, 1000) },
+    log,
+  });
+}
 
 runCli(async () => {
   const { values: v } = parse(
@@ -50,6 +88,10 @@ runCli(async () => {
       alphas: { type: 'string' },
       lambdas: { type: 'string' },
       'max-epochs': { type: 'string' },
+      trials: { type: 'string' },
+      solver: { type: 'string' },
+      'cg-steps': { type: 'string' },
+      'eval-every': { type: 'string' },
       out: { type: 'string' },
     },
     USAGE,
@@ -59,16 +101,8 @@ runCli(async () => {
   const ds = await loadDataset(v.data);
   const log = (s: string) => process.stdout.write(s + '\n');
   let result: unknown;
-  if (v.what === 'ials') {
-    result = searchIals(ds, {
-      split: v.split ?? RANKING_SPLIT,
-      seed,
-      dims: list('dims', v.dims, [64]),
-      alphas: list('alphas', v.alphas, [1, 3, 10, 30]),
-      lambdas: list('lambdas', v.lambdas, [1, 3, 10, 30, 100]),
-      maxEpochs: intOption('max-epochs', v['max-epochs'], 15, 1, 200),
-      log,
-    });
+  if (v.what === 'ials' || v.what === 'bpr') {
+    result = search(v.what, ds, v, seed);
     log(`best: ${JSON.stringify((result as { best: unknown }).best)}`);
   } else if (v.what === 'rating-foldin') {
     const kind = ({ mf: mfRatingKind, svdpp: svdppKind, bmf: bmfKind } as Record<string, RatingKind<unknown>>)[v.model!];
@@ -102,7 +136,7 @@ runCli(async () => {
     result = { model: 'bpr', split: split.name, seed, visitors: vis.users.length, given: vis.given.length, target: vis.target.length, scores, best };
     log(`best: ${JSON.stringify(best)}`);
   } else {
-    throw new UsageError(`--what must be ials, rating-foldin or bpr-foldin, got ${JSON.stringify(v.what)}`);
+    throw new UsageError(`--what must be ials, bpr, rating-foldin or bpr-foldin, got ${JSON.stringify(v.what)}`);
   }
   const out = v.out ?? `tune-ranker-${v.what}.json`;
   await writeFile(out, JSON.stringify(result, null, 2) + '\n');

@@ -1,6 +1,7 @@
 import type { ModelPipeline } from './kinds.js';
 import { mfPipeline } from './train-mf.js';
 import { bprPipeline } from './train-bpr.js';
+import { ialsPipeline } from './train-ials.js';
 import { itemTagPipeline } from './train-itemtag.js';
 import { probePipeline } from './train-probe.js';
 import { classifyPipeline } from './train-classify.js';
@@ -13,6 +14,7 @@ import { bmfPipeline } from './train-bmf.js';
 export const PIPELINES: Record<string, ModelPipeline> = {
   [mfPipeline.kind]: mfPipeline,
   [bprPipeline.kind]: bprPipeline,
+  [ialsPipeline.kind]: ialsPipeline,
   [itemTagPipeline.kind]: itemTagPipeline,
   [probePipeline.kind]: probePipeline,
   [svdppPipeline.kind]: svdppPipeline,

@@ -7,7 +7,10 @@ import { chooseSplit, rankingSplit, selectRows } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';
 import { clip, rmse } from '../eval/metrics.js';
 import { dotScorer, evaluateRanking, userItems } from '../eval/ranking.js';
+import { BPR_DEFAULTS, bprFactors, itemTagIndex, trainBpr, type BprOptions } from '../models/bpr.js';
 import { IALS_DEFAULTS, trainIals, type IalsOptions } from '../models/ials.js';
+import type { SearchSpace } from './rating-kind.js';
+import { sampleSpace } from './tune.js';
 
 /**
  * The searches behind the ranker's and the fold-ins' settings (`npm run tune-ranker`). Every one of them reads only
@@ -45,11 +48,12 @@ export interface IalsSearch {
 
 /**
  * Grid over dim x alpha x lambda, every configuration trained for `maxEpochs` with validation nDCG@10 after each
- * epoch; the best (configuration, epoch) by validation nDCG@10 wins (the fewest epochs among ties within 0.001).
+ * epoch (other options `fixed`, else IALS_DEFAULTS, e.g. the solver); the best (configuration, epoch) by validation
+ * nDCG@10 wins (the fewest epochs among ties within 0.001).
  */
 export function searchIals(
   ds: RatingsDataset,
-  opts: { split: string; seed: number; dims: number[]; alphas: number[]; lambdas: number[]; maxEpochs: number; log?: (s: string) => void },
+  opts: { split: string; seed: number; dims: number[]; alphas: number[]; lambdas: number[]; maxEpochs: number; fixed?: Partial<IalsOptions>; log?: (s: string) => void },
 ): IalsSearch {
   const split = chooseSplit(ds, opts.split, opts.seed);
   const { fit, valid } = carvePerUser(ds, split.train, 0.25, opts.seed + 1);
@@ -62,7 +66,7 @@ export function searchIals(
     for (const alpha of opts.alphas) {
       for (const lambda of opts.lambdas) {
         const trial: IalsTrial = { dim, alpha, lambda, ndcg: [], precision: [], secondsPerEpoch: 0 };
-        const { epochs } = trainIals(ds.ratings, fit, nUsers, nItems, { ...IALS_DEFAULTS, dim, alpha, lambda, epochs: opts.maxEpochs, seed: opts.seed }, {
+        const { epochs } = trainIals(ds.ratings, fit, nUsers, nItems, { ...IALS_DEFAULTS, ...opts.fixed, dim, alpha, lambda, epochs: opts.maxEpochs, seed: opts.seed }, {
           evaluate: (p) => {
             const m = evaluateRanking(dotScorer(p.userFactors, p.itemFactors, p.dim), seen, held, nItems);
             trial.ndcg.push(m.ndcg_at_10);
@@ -84,6 +88,88 @@ export function searchIals(
   for (const t of trials) {
     const e = argmaxEpoch(t.ndcg);
     if (t.ndcg[e] > best.ndcg_at_10) best = { dim: t.dim, alpha: t.alpha, lambda: t.lambda, epochs: e + 1, ndcg_at_10: t.ndcg[e], precision_at_10: t.precision[e] };
+  }
+  return { split: split.name, seed: opts.seed, fitRows: fit.length, validRows: valid.length, trials, best };
+}
+
+export interface BprTrial {
+  /** The sampled options (trial 0: the shipped defaults' lr and reg). */
+  lr: number;
+  reg: number;
+  /** Validation figures at each measured epoch (`epochs[k]` is the epoch `ndcg[k]` was measured after). */
+  epochs: number[];
+  ndcg: number[];
+  precision: number[];
+  auc: number[];
+  secondsPerEpoch: number;
+}
+
+export interface BprSearch {
+  split: string;
+  seed: number;
+  fitRows: number;
+  validRows: number;
+  trials: BprTrial[];
+  best: { lr: number; reg: number; epochs: number; ndcg_at_10: number; precision_at_10: number; auc: number };
+}
+
+/** Where bpr's seeded random search samples: log-uniform step size and L2 weight around 002's scale. */
+export const BPR_SPACE: SearchSpace = {
+  lr: { type: 'float', min: 0.01, max: 0.3, log: true },
+  reg: { type: 'float', min: 0.001, max: 0.1, log: true },
+};
+
+/**
+ * Seeded random search for bpr on the same carve as searchIals (25% of each user's training rows, seed + 1): trial 0
+ * is the shipped defaults, then `trials` (lr, reg) draws from BPR_SPACE (rng seeded with `seed`); every trial trains
+ * `maxEpochs` (other options `fixed`, else BPR_DEFAULTS) and is ranked on the validation rows every `evalEvery`
+ * epochs. The best (configuration, epoch) by validation nDCG@10 wins, the fewest epochs among ties within 0.001.
+ */
+export function searchBpr(
+  ds: RatingsDataset,
+  opts: { split: string; seed: number; trials: number; maxEpochs: number; evalEvery: number; fixed?: Partial<BprOptions>; log?: (s: string) => void },
+): BprSearch {
+  const split = chooseSplit(ds, opts.split, opts.seed);
+  const { fit, valid } = carvePerUser(ds, split.train, 0.25, opts.seed + 1);
+  const nUsers = ds.userIds.length;
+  const nItems = ds.itemIds.length;
+  const seen = userItems(ds.ratings, fit, nUsers);
+  const held = userItems(ds.ratings, valid, nUsers);
+  const { itemTags } = itemTagIndex(ds.itemMeta);
+  const rng = createRng(opts.seed);
+  const draws = [{ lr: BPR_DEFAULTS.lr, reg: BPR_DEFAULTS.reg }];
+  for (let k = 0; k < opts.trials; k++) {
+    const p = sampleSpace(BPR_SPACE, rng);
+    draws.push({ lr: Number(p.lr), reg: Number(p.reg) });
+  }
+  const trials = draws.map(({ lr, reg }) => {
+    const trial: BprTrial = { lr, reg, epochs: [], ndcg: [], precision: [], auc: [], secondsPerEpoch: 0 };
+    let epoch = 0;
+    const options = { ...BPR_DEFAULTS, ...opts.fixed, lr, reg, epochs: opts.maxEpochs, seed: opts.seed };
+    const { epochs } = trainBpr(ds.ratings, fit, seen, nUsers, nItems, itemTags, options, {
+      evaluate: (p) => {
+        if (++epoch % opts.evalEvery !== 0 && epoch !== opts.maxEpochs) return {};
+        const f = bprFactors(p);
+        const m = evaluateRanking(dotScorer(f.userFactors, f.itemFactors, f.dim), seen, held, nItems);
+        trial.epochs.push(epoch);
+        trial.ndcg.push(m.ndcg_at_10);
+        trial.precision.push(m.precision_at_10);
+        trial.auc.push(m.auc);
+        return {};
+      },
+    });
+    trial.secondsPerEpoch = epochs.reduce((s, e) => s + e.seconds, 0) / Math.max(1, epochs.length);
+    const e = argmaxEpoch(trial.ndcg);
+    opts.log?.(
+      `bpr lr ${lr} reg ${reg}: best valid nDCG@10 ${trial.ndcg[e].toFixed(4)} P@10 ${trial.precision[e].toFixed(4)} AUC ${trial.auc[e].toFixed(4)} ` +
+        `at epoch ${trial.epochs[e]} (last ${trial.ndcg.at(-1)!.toFixed(4)}; ${trial.secondsPerEpoch.toFixed(2)} s/epoch)`,
+    );
+    return trial;
+  });
+  let best = { lr: 0, reg: 0, epochs: 0, ndcg_at_10: -1, precision_at_10: 0, auc: 0 };
+  for (const t of trials) {
+    const e = argmaxEpoch(t.ndcg);
+    if (t.ndcg[e] > best.ndcg_at_10) best = { lr: t.lr, reg: t.reg, epochs: t.epochs[e], ndcg_at_10: t.ndcg[e], precision_at_10: t.precision[e], auc: t.auc[e] };
   }
   return { split: split.name, seed: opts.seed, fitRows: fit.length, validRows: valid.length, trials, best };
 }
