@@ -1,4 +1,4 @@
-import { createRng, shuffleInPlace } from '../data/random.js';
+import { createRng, shuffleInPlace, type Rng } from '../data/random.js';
 import type { Ratings } from '../data/types.js';
 import type { EpochReport } from './epoch-report.js';
 import { runEpochs } from './epoch-loop.js';
@@ -128,88 +128,121 @@ function trainImplicit(
   const d = o.dim;
   const P = gaussian(nUsers * d, o.initStd, rng);
   const Q = gaussian(nItems * d, o.initStd, rng);
-  const Y = new Float32Array(nItems * d);
-  const bu = new Float32Array(nUsers);
-  const bi = new Float32Array(nItems);
-  const { user, item, rating } = ratings;
   let mu = 0;
   if (o.bias) {
-    for (let r = 0; r < rows.length; r++) mu += rating[rows[r]];
+    for (let r = 0; r < rows.length; r++) mu += ratings.rating[rows[r]];
     mu /= Math.max(1, rows.length);
   }
-  // The training rows grouped by user (CSR): N(u) and the order SGD visits them in.
+  const st: SvdppState = {
+    o, ratings, P, Q, Y: new Float32Array(nItems * d), bu: new Float32Array(nUsers), bi: new Float32Array(nItems), mu,
+    ...rowsByUser(rows, ratings.user, nUsers),
+    z: new Float32Array(d), gz: new Float32Array(d), pe: new Float32Array(d), sse: 0,
+  };
+  const params: MfParams = { nUsers, nItems, dim: d, mu, userFactors: P, itemFactors: Q, userBias: st.bu, itemBias: st.bi };
+  const users = Int32Array.from({ length: nUsers }, (_, u) => u);
+  const epochs = runEpochs({
+    model: 'mf',
+    epochs: o.epochs,
+    lr: o.lr,
+    lrDecay: o.lrDecay,
+    weights: () => ({ 'user factors': P, 'item factors': Q, 'implicit item factors': st.Y }),
+    measure: () => (hooks.validRows ? validFigures(rmseOf({ ...params, userFactors: foldImplicit(st) }, ratings, hooks.validRows, o.bias)) : {}),
+    onEpoch: hooks.onEpoch,
+    work: (_epoch, lr) => {
+      shuffleInPlace(users, rng);
+      st.sse = 0;
+      for (const u of users) svdppUserStep(st, u, lr, rng);
+      return trainFigures(st.sse, rows.length);
+    },
+  });
+  params.userFactors = foldImplicit(st);
+  return { params, epochs };
+}
+
+/** SVD++'s tables and scratch rows, and the training rows grouped by user. */
+interface SvdppState {
+  o: MfOptions;
+  ratings: Ratings;
+  P: Float32Array;
+  Q: Float32Array;
+  Y: Float32Array;
+  bu: Float32Array;
+  bi: Float32Array;
+  mu: number;
+  /** CSR over users: user u's rows are byUser[start[u] .. start[u + 1]). */
+  start: Int32Array;
+  byUser: Int32Array;
+  z: Float32Array;
+  gz: Float32Array;
+  pe: Float32Array;
+  /** The epoch's squared error so far, summed rating by rating. */
+  sse: number;
+}
+
+/** The training rows grouped by user (CSR): N(u) and the order SGD visits them in. */
+function rowsByUser(rows: Int32Array, user: Int32Array, nUsers: number): { start: Int32Array; byUser: Int32Array } {
   const start = new Int32Array(nUsers + 1);
   for (const r of rows) start[user[r] + 1]++;
   for (let u = 0; u < nUsers; u++) start[u + 1] += start[u];
   const byUser = new Int32Array(rows.length);
   const fill = start.slice(0, nUsers);
   for (const r of rows) byUser[fill[user[r]]++] = r;
-  const fold = (): Float32Array => {
-    const U = Float32Array.from(P);
-    for (let u = 0; u < nUsers; u++) {
-      const own = byUser.subarray(start[u], start[u + 1]);
-      const s = own.length ? 1 / Math.sqrt(own.length) : 0;
-      for (const r of own) for (let f = 0, j = item[r] * d; f < d; f++) U[u * d + f] += s * Y[j + f];
+  return { start, byUser };
+}
+
+/** The exported user vectors: p_u + |N(u)|^-1/2 sum_{j in N(u)} y_j. */
+function foldImplicit(st: SvdppState): Float32Array {
+  const { P, Y, start, byUser } = st;
+  const { item } = st.ratings;
+  const d = st.z.length;
+  const U = Float32Array.from(P);
+  for (let u = 0; u + 1 < start.length; u++) {
+    const own = byUser.subarray(start[u], start[u + 1]);
+    const s = own.length ? 1 / Math.sqrt(own.length) : 0;
+    for (const r of own) for (let f = 0, j = item[r] * d; f < d; f++) U[u * d + f] += s * Y[j + f];
+  }
+  return U;
+}
+
+/** One user's ratings in a shuffled order, then the user's y_j updates at once; adds their squared error to st.sse. */
+function svdppUserStep(st: SvdppState, u: number, lr: number, rng: Rng): void {
+  const { o, P, Q, Y, bu, bi, mu, z, gz, pe } = st;
+  const { item, rating } = st.ratings;
+  const d = z.length;
+  const own = st.byUser.subarray(st.start[u], st.start[u + 1]);
+  if (own.length === 0) return;
+  shuffleInPlace(own, rng);
+  const s = 1 / Math.sqrt(own.length);
+  z.fill(0);
+  gz.fill(0);
+  for (const r of own) for (let f = 0, j = item[r] * d; f < d; f++) z[f] += Y[j + f];
+  for (let f = 0; f < d; f++) z[f] *= s;
+  const pu = u * d;
+  for (const r of own) {
+    const i = item[r];
+    const qi = i * d;
+    let dot = 0;
+    for (let f = 0; f < d; f++) {
+      pe[f] = P[pu + f] + z[f];
+      dot += pe[f] * Q[qi + f];
     }
-    return U;
-  };
-  const params: MfParams = { nUsers, nItems, dim: d, mu, userFactors: P, itemFactors: Q, userBias: bu, itemBias: bi };
-  const users = Int32Array.from({ length: nUsers }, (_, u) => u);
-  const z = new Float32Array(d);
-  const gz = new Float32Array(d);
-  const pe = new Float32Array(d);
-  const epochs = runEpochs({
-    model: 'mf',
-    epochs: o.epochs,
-    lr: o.lr,
-    lrDecay: o.lrDecay,
-    weights: () => ({ 'user factors': P, 'item factors': Q, 'implicit item factors': Y }),
-    measure: () => (hooks.validRows ? validFigures(rmseOf({ ...params, userFactors: fold() }, ratings, hooks.validRows, o.bias)) : {}),
-    onEpoch: hooks.onEpoch,
-    work: (_epoch, lr) => {
-      shuffleInPlace(users, rng);
-      let sse = 0;
-      for (const u of users) {
-        const own = byUser.subarray(start[u], start[u + 1]);
-        if (own.length === 0) continue;
-        shuffleInPlace(own, rng);
-        const s = 1 / Math.sqrt(own.length);
-        z.fill(0);
-        gz.fill(0);
-        for (const r of own) for (let f = 0, j = item[r] * d; f < d; f++) z[f] += Y[j + f];
-        for (let f = 0; f < d; f++) z[f] *= s;
-        const pu = u * d;
-        for (const r of own) {
-          const i = item[r];
-          const qi = i * d;
-          let dot = 0;
-          for (let f = 0; f < d; f++) {
-            pe[f] = P[pu + f] + z[f];
-            dot += pe[f] * Q[qi + f];
-          }
-          const err = rating[r] - (o.bias ? mu + bu[u] + bi[i] + dot : dot);
-          sse += err * err;
-          if (o.bias) {
-            bu[u] += lr * (err - o.regBias * bu[u]);
-            bi[i] += lr * (err - o.regBias * bi[i]);
-          }
-          for (let f = 0; f < d; f++) {
-            const q = Q[qi + f];
-            Q[qi + f] += lr * (err * pe[f] - o.reg * q);
-            P[pu + f] += lr * (err * q - o.reg * P[pu + f]);
-            gz[f] += err * q;
-            z[f] += lr * err * q;
-          }
-        }
-        // Each rating also shrank every y_j by (1 - lr regImplicit): applied once per user, compounded.
-        const decay = Math.pow(1 - lr * o.regImplicit, own.length);
-        for (const r of own) for (let f = 0, j = item[r] * d; f < d; f++) Y[j + f] = Y[j + f] * decay + lr * s * gz[f];
-      }
-      return trainFigures(sse, rows.length);
-    },
-  });
-  params.userFactors = fold();
-  return { params, epochs };
+    const err = rating[r] - (o.bias ? mu + bu[u] + bi[i] + dot : dot);
+    st.sse += err * err;
+    if (o.bias) {
+      bu[u] += lr * (err - o.regBias * bu[u]);
+      bi[i] += lr * (err - o.regBias * bi[i]);
+    }
+    for (let f = 0; f < d; f++) {
+      const q = Q[qi + f];
+      Q[qi + f] += lr * (err * pe[f] - o.reg * q);
+      P[pu + f] += lr * (err * q - o.reg * P[pu + f]);
+      gz[f] += err * q;
+      z[f] += lr * err * q;
+    }
+  }
+  // Each rating also shrank every y_j by (1 - lr regImplicit): applied once per user, compounded.
+  const decay = Math.pow(1 - lr * o.regImplicit, own.length);
+  for (const r of own) for (let f = 0, j = item[r] * d; f < d; f++) Y[j + f] = Y[j + f] * decay + lr * s * gz[f];
 }
 
 /** The float model's prediction (unclipped). */
