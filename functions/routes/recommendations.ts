@@ -163,7 +163,7 @@ export const RECOMMENDATION_SPECS: RouteSpec[] = [
     method: 'post',
     path: '/v1/models/:model/recommendations/for-ratings',
     operationId: 'recommendForRatings',
-    summary: "top-k for a visitor from their ratings: ranked by the implicit fold-in, `rating` from the rating fold-in (mf, svdpp)",
+    summary: "top-k for a visitor from their ratings: ranked by the implicit fold-in, `rating` from the rating fold-in (mf, svdpp, bmf)",
     body: forRatingsBody,
     response: { description: 'the k best items not rated', schema: forRatingsAnswer, example: { model: 'demo', version: VERSION, k: 1, method: 'foldin', results: [RESULT] } },
     errors: [400, 404, 503],

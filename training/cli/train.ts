@@ -18,7 +18,7 @@ const COMMON: Record<string, CliOption & { default?: string | boolean }> = {
   out: { type: 'string', help: 'artifact folder to write' },
   columns: { type: 'string', help: 'ratings CSV columns in file order when the header does not name them: user,item,rating[,timestamp], - to skip one (e.g. rating,user,item)' },
   format: { type: 'string', help: `reader: auto (tries each and says why each failed), or one of ${Object.entries(FORMATS).map(([n, f]) => `${n} (${f.describe})`).join(', ')}`, default: 'auto' },
-  split: { type: 'string', help: 'random-80-20 (seeded), ranking-75-25 (per-user stratified), users-90-10 (whole users held out, for fold-in) or an official fold: u1..u5, ua, ub (default: random-80-20; bpr: ranking-75-25)' },
+  split: { type: 'string', help: 'random-80-20 (seeded), ranking-75-25 (per-user stratified), users-90-10 (whole users held out, for fold-in) or an official fold: u1..u5, ua, ub (default: random-80-20; bpr, ials: ranking-75-25)' },
   epochs: { type: 'string', help: 'training epochs (default: per model)' },
   dim: { type: 'string', help: 'embedding size (default: per model)' },
   seed: { type: 'string', help: 'random seed (default 42)' },
