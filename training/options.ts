@@ -23,3 +23,11 @@ export function numberOption(name: string, value: string | undefined, fallback: 
   }
   return n;
 }
+
+/** One of `choices` (an `as const` object's values), or `fallback` when unset. */
+export function choiceOption<T extends string>(name: string, value: string | undefined, choices: Record<string, T>, fallback: T): T {
+  if (value === undefined) return fallback;
+  const allowed = Object.values(choices);
+  if (!allowed.includes(value as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as T;
+}

@@ -2,6 +2,8 @@ import type { WrittenSizes } from '../export/artifact-files.js';
 import type { RatingsDataset, Split } from '../data/types.js';
 import type { Quantization } from '../../shared/artifact/schema.js';
 import type { EpochReport } from '../models/epoch-report.js';
+import { loadDataset } from '../data/load.js';
+import { readOptions } from '../data/rating-columns.js';
 
 export type { EpochReport };
 
@@ -87,4 +89,11 @@ export function ratingsSummary(ds: RatingsDataset, split: Split) {
     test: split.test.length,
     fingerprint: ds.fingerprint,
   };
+}
+
+/** The ratings a train request names (--data, its --format and reader options, --test), logged as one line. */
+export async function loadRequestRatings(req: TrainRequest): Promise<RatingsDataset> {
+  const dataset = await loadDataset(req.data, req.format, readOptions(req.options));
+  req.log(`${dataset.name}: ${dataset.ratings.rating.length} ratings, ${dataset.userIds.length} users, ${dataset.itemIds.length} items`);
+  return dataset;
 }

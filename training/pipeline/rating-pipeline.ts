@@ -2,8 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { headClassProbabilities } from '../../shared/model/head.js';
 import type { LoadedModel } from '../../shared/model/loaded.js';
 import { predictRatings } from '../../shared/model/queries.js';
-import { loadDataset } from '../data/load.js';
-import { readOptions } from '../data/rating-columns.js';
 import { chooseSplit, RANKING_SPLIT, USERS_SPLIT } from '../data/split.js';
 import type { RatingsDataset, Split } from '../data/types.js';
 import { biasBaseline, globalMeanBaseline } from '../eval/baselines.js';
@@ -21,6 +19,7 @@ import { indexOption, type IndexMode } from '../export/ivf-index.js';
 import { useWasmBackend } from '../tf-node.js';
 import { medianSeconds, ratingsSummary, reportTail, type CliOption, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
 import type { FittedRatingModel, RatingKind } from './rating-kind.js';
+import { loadRequestRatings } from './kinds.js';
 
 export interface TrainRatingRequest<O> {
   dataset: RatingsDataset;
@@ -109,8 +108,7 @@ export function ratingPipeline<O>(k: RatingKind<O>): ModelPipeline {
       const options = k.parse(req.options, req.seed);
       const { ranker, rankerOptions } = parseRanker(req.options);
       const refit = parseRefit(req.options.refit);
-      const dataset = await loadDataset(req.data, req.format, readOptions(req.options));
-      req.log(`${dataset.name}: ${dataset.ratings.rating.length} ratings, ${dataset.userIds.length} users, ${dataset.itemIds.length} items`);
+      const dataset = await loadRequestRatings(req);
       return trainRatingModel(k, { dataset, split: req.split, seed: req.seed, options, quantization: req.quantization, out: req.out, onEpoch: req.onEpoch, ranker, rankerOptions, refit, index: indexOption(req.options.index), log: req.log });
     },
   };

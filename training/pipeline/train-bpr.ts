@@ -2,9 +2,7 @@ import type { TensorInput } from '../../shared/artifact/encode.js';
 import type { Quantization } from '../../shared/artifact/schema.js';
 import { TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { scoreAllItems } from '../../shared/model/score-all.js';
-import { intOption, numberOption, UsageError } from '../options.js';
-import { loadDataset } from '../data/load.js';
-import { readOptions } from '../data/rating-columns.js';
+import { choiceOption, intOption, numberOption } from '../options.js';
 import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';
 import { dotScorer, evaluateRanking, mostPopularScorer, userItems, type BatchScorer, type UserItems } from '../eval/ranking.js';
@@ -14,6 +12,8 @@ import { buildRatingArtifact } from '../export/rating-artifact.js';
 import { BPR_DEFAULTS, BprOptimizer, bprFactors, itemTagIndex, trainBpr, type BprOptions, type BprParams } from '../models/bpr.js';
 import { parseRefit, RANKER_OPTIONS, resolveRefit, type Refit } from './rating-pipeline.js';
 import { ratingsSummary, reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
+import { loadRequestRatings } from './kinds.js';
+
 
 export interface TrainBprRequest {
   dataset: RatingsDataset;
@@ -171,12 +171,8 @@ export const bprPipeline: ModelPipeline = {
   },
   async run(req) {
     const o = req.options;
-    const optimizer = str(o.optimizer) ?? BPR_DEFAULTS.optimizer;
-    if (!Object.values(BprOptimizer).includes(optimizer as BprOptimizer)) {
-      throw new UsageError(`--optimizer must be one of ${Object.values(BprOptimizer).join(', ')}, got ${JSON.stringify(optimizer)}`);
-    }
-    const dataset = await loadDataset(req.data, req.format, readOptions(req.options));
-    req.log(`${dataset.name}: ${dataset.ratings.rating.length} ratings, ${dataset.userIds.length} users, ${dataset.itemIds.length} items`);
+    const optimizer = choiceOption('optimizer', str(o.optimizer), BprOptimizer, BPR_DEFAULTS.optimizer);
+    const dataset = await loadRequestRatings(req);
     return trainBprPipeline({
       dataset,
       split: req.split,

@@ -2,9 +2,7 @@ import type { TensorInput } from '../../shared/artifact/encode.js';
 import type { Quantization } from '../../shared/artifact/schema.js';
 import { TENSOR_NAMES } from '../../shared/model/loaded.js';
 import { scoreAllItems } from '../../shared/model/score-all.js';
-import { intOption, numberOption, UsageError } from '../options.js';
-import { loadDataset } from '../data/load.js';
-import { readOptions } from '../data/rating-columns.js';
+import { choiceOption, intOption, numberOption } from '../options.js';
 import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';
 import { dotScorer, evaluateRanking, mostPopularScorer, userItems } from '../eval/ranking.js';
@@ -14,6 +12,8 @@ import { buildRatingArtifact } from '../export/rating-artifact.js';
 import { IALS_STANDALONE, IalsSolver, trainIals, type IalsOptions, type IalsParams } from '../models/ials.js';
 import { parseRefit, RANKER_OPTIONS, resolveRefit, type Refit } from './rating-pipeline.js';
 import { ratingsSummary, reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
+import { loadRequestRatings } from './kinds.js';
+
 
 export interface TrainIalsRequest {
   dataset: RatingsDataset;
@@ -141,12 +141,8 @@ export const ialsPipeline: ModelPipeline = {
   },
   async run(req) {
     const o = req.options;
-    const solver = str(o.solver) ?? IALS_STANDALONE.solver;
-    if (!Object.values(IalsSolver).includes(solver as IalsSolver)) {
-      throw new UsageError(`--solver must be one of ${Object.values(IalsSolver).join(', ')}, got ${JSON.stringify(solver)}`);
-    }
-    const dataset = await loadDataset(req.data, req.format, readOptions(req.options));
-    req.log(`${dataset.name}: ${dataset.ratings.rating.length} ratings, ${dataset.userIds.length} users, ${dataset.itemIds.length} items`);
+    const solver = choiceOption('solver', str(o.solver), IalsSolver, IALS_STANDALONE.solver);
+    const dataset = await loadRequestRatings(req);
     return trainIalsPipeline({
       dataset,
       split: req.split,
