@@ -12,7 +12,7 @@ import { buildRatingArtifact } from '../export/rating-artifact.js';
 import { BPR_DEFAULTS, BprOptimizer, bprFactors, itemTagIndex, trainBpr, type BprOptions, type BprParams } from '../models/bpr.js';
 import { parseRefit, RANKER_OPTIONS, resolveRefit, type Refit } from './rating-pipeline.js';
 import { ratingsSummary, reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
-import { loadRequestRatings } from './kinds.js';
+import { loadRequestRatings, type TrainRequest } from './kinds.js';
 
 
 export interface TrainBprRequest {
@@ -152,6 +152,21 @@ async function refitBpr(req: TrainBprRequest, itemTags: UserItems, build: (p: Bp
 
 const str = (v: string | boolean | undefined) => v as string | undefined;
 
+/** What a ranking kind's pipeline takes from a train request besides its own options: the data, split and output. */
+export async function rankerRequest(req: TrainRequest) {
+  return {
+    dataset: await loadRequestRatings(req),
+    split: req.split,
+    quantization: req.quantization,
+    out: req.out,
+    onEpoch: req.onEpoch,
+    epochMetrics: Boolean(req.options['epoch-metrics']),
+    refit: parseRefit(req.options.refit),
+    index: indexOption(req.options.index),
+    log: req.log,
+  };
+}
+
 export const bprPipeline: ModelPipeline = {
   kind: 'bpr',
   defaultSplit: RANKING_SPLIT,
@@ -172,17 +187,8 @@ export const bprPipeline: ModelPipeline = {
   async run(req) {
     const o = req.options;
     const optimizer = choiceOption('optimizer', str(o.optimizer), BprOptimizer, BPR_DEFAULTS.optimizer);
-    const dataset = await loadRequestRatings(req);
     return trainBprPipeline({
-      dataset,
-      split: req.split,
-      quantization: req.quantization,
-      out: req.out,
-      onEpoch: req.onEpoch,
-      epochMetrics: Boolean(o['epoch-metrics']),
-      refit: parseRefit(o.refit),
-      index: indexOption(o.index),
-      log: req.log,
+      ...(await rankerRequest(req)),
       options: {
         seed: req.seed,
         epochs: intOption('epochs', str(o.epochs), BPR_DEFAULTS.epochs, 1, 10_000),

@@ -7,12 +7,12 @@ import { chooseSplit, RANKING_SPLIT } from '../data/split.js';
 import type { RatingsDataset } from '../data/types.js';
 import { dotScorer, evaluateRanking, mostPopularScorer, userItems } from '../eval/ranking.js';
 import { finishArtifact, serveAndMeasure } from '../export/artifact-builder.js';
-import { indexOption, type IndexMode } from '../export/ivf-index.js';
+import type { IndexMode } from '../export/ivf-index.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
 import { IALS_STANDALONE, IalsSolver, trainIals, type IalsOptions, type IalsParams } from '../models/ials.js';
-import { parseRefit, RANKER_OPTIONS, resolveRefit, type Refit } from './rating-pipeline.js';
+import { RANKER_OPTIONS, resolveRefit, type Refit } from './rating-pipeline.js';
 import { ratingsSummary, reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
-import { loadRequestRatings } from './kinds.js';
+import { rankerRequest } from './train-bpr.js';
 
 
 export interface TrainIalsRequest {
@@ -142,17 +142,8 @@ export const ialsPipeline: ModelPipeline = {
   async run(req) {
     const o = req.options;
     const solver = choiceOption('solver', str(o.solver), IalsSolver, IALS_STANDALONE.solver);
-    const dataset = await loadRequestRatings(req);
     return trainIalsPipeline({
-      dataset,
-      split: req.split,
-      quantization: req.quantization,
-      out: req.out,
-      onEpoch: req.onEpoch,
-      epochMetrics: Boolean(o['epoch-metrics']),
-      refit: parseRefit(o.refit),
-      index: indexOption(o.index),
-      log: req.log,
+      ...(await rankerRequest(req)),
       options: {
         seed: req.seed,
         epochs: intOption('epochs', str(o.epochs), IALS_STANDALONE.epochs, 1, 10_000),
