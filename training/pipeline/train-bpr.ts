@@ -152,6 +152,12 @@ async function refitBpr(req: TrainBprRequest, itemTags: UserItems, build: (p: Bp
 
 const str = (v: string | boolean | undefined) => v as string | undefined;
 
+/** The options every ranking kind (bpr, ials) takes beside its own; rankerRequest reads them. */
+export const RANKING_KIND_OPTIONS = {
+  'epoch-metrics': { type: 'boolean', help: 'rank the test split after every epoch too (slower)' },
+  refit: RANKER_OPTIONS.refit,
+} as const;
+
 /** What a ranking kind's pipeline takes from a train request besides its own options: the data, split and output. */
 export async function rankerRequest(req: TrainRequest) {
   return {
@@ -181,8 +187,7 @@ export const bprPipeline: ModelPipeline = {
     negatives: { type: 'string', help: `sampled negatives per positive and epoch (default ${BPR_DEFAULTS.negatives})` },
     optimizer: { type: 'string', help: `adagrad, adam (row-wise, lazy moments) or sgd (default ${BPR_DEFAULTS.optimizer})` },
     'lr-decay': { type: 'string', help: `lr multiplier per epoch (default ${BPR_DEFAULTS.lrDecay})` },
-    'epoch-metrics': { type: 'boolean', help: 'rank the test split after every epoch too (slower)' },
-    refit: RANKER_OPTIONS.refit,
+    ...RANKING_KIND_OPTIONS,
   },
   async run(req) {
     const o = req.options;

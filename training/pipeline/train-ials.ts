@@ -10,9 +10,9 @@ import { finishArtifact, serveAndMeasure } from '../export/artifact-builder.js';
 import type { IndexMode } from '../export/ivf-index.js';
 import { buildRatingArtifact } from '../export/rating-artifact.js';
 import { IALS_STANDALONE, IalsSolver, trainIals, type IalsOptions, type IalsParams } from '../models/ials.js';
-import { RANKER_OPTIONS, resolveRefit, type Refit } from './rating-pipeline.js';
+import { resolveRefit, type Refit } from './rating-pipeline.js';
 import { ratingsSummary, reportTail, type EpochReport, type ModelPipeline, type TrainReport } from './kinds.js';
-import { rankerRequest } from './train-bpr.js';
+import { rankerRequest, RANKING_KIND_OPTIONS } from './train-bpr.js';
 
 
 export interface TrainIalsRequest {
@@ -136,8 +136,7 @@ export const ialsPipeline: ModelPipeline = {
     lambda: { type: 'string', help: `L2 weight of the least-squares solves, also the fold-in's (default ${IALS_STANDALONE.lambda})` },
     solver: { type: 'string', help: `cg (conjugate gradient, warm-started) or cholesky (exact) half steps (default ${IALS_STANDALONE.solver})` },
     'cg-steps': { type: 'string', help: `conjugate-gradient steps per row and half step (default ${IALS_STANDALONE.cgSteps})` },
-    'epoch-metrics': { type: 'boolean', help: 'rank the test split after every epoch too (slower)' },
-    refit: RANKER_OPTIONS.refit,
+    ...RANKING_KIND_OPTIONS,
   },
   async run(req) {
     const o = req.options;

@@ -47,6 +47,17 @@ export interface IalsSearch {
 }
 
 /**
+ * The rankers' validation carve: 25% of each user's training rows of `split` held out (seeded), the rest to fit on;
+ * `seen` and `held` are those rows per user, as evaluateRanking takes them. The split's test rows are never read.
+ */
+function validationCarve(ds: RatingsDataset, splitName: string, seed: number) {
+  const split = chooseSplit(ds, splitName, seed);
+  const { fit, valid } = carvePerUser(ds, split.train, 0.25, seed + 1);
+  const nUsers = ds.userIds.length;
+  return { split, fit, valid, seen: userItems(ds.ratings, fit, nUsers), held: userItems(ds.ratings, valid, nUsers), nUsers, nItems: ds.itemIds.length };
+}
+
+/**
  * Grid over dim x alpha x lambda, every configuration trained for `maxEpochs` with validation nDCG@10 after each
  * epoch (other options `fixed`, else IALS_DEFAULTS, e.g. the solver); the best (configuration, epoch) by validation
  * nDCG@10 wins (the fewest epochs among ties within 0.001).
@@ -55,12 +66,7 @@ export function searchIals(
   ds: RatingsDataset,
   opts: { split: string; seed: number; dims: number[]; alphas: number[]; lambdas: number[]; maxEpochs: number; fixed?: Partial<IalsOptions>; log?: (s: string) => void },
 ): IalsSearch {
-  const split = chooseSplit(ds, opts.split, opts.seed);
-  const { fit, valid } = carvePerUser(ds, split.train, 0.25, opts.seed + 1);
-  const nUsers = ds.userIds.length;
-  const nItems = ds.itemIds.length;
-  const seen = userItems(ds.ratings, fit, nUsers);
-  const held = userItems(ds.ratings, valid, nUsers);
+  const { split, fit, valid, seen, held, nUsers, nItems } = validationCarve(ds, opts.split, opts.seed);
   const trials: IalsTrial[] = [];
   for (const dim of opts.dims) {
     for (const alpha of opts.alphas) {
@@ -129,12 +135,7 @@ export function searchBpr(
   ds: RatingsDataset,
   opts: { split: string; seed: number; trials: number; maxEpochs: number; evalEvery: number; fixed?: Partial<BprOptions>; log?: (s: string) => void },
 ): BprSearch {
-  const split = chooseSplit(ds, opts.split, opts.seed);
-  const { fit, valid } = carvePerUser(ds, split.train, 0.25, opts.seed + 1);
-  const nUsers = ds.userIds.length;
-  const nItems = ds.itemIds.length;
-  const seen = userItems(ds.ratings, fit, nUsers);
-  const held = userItems(ds.ratings, valid, nUsers);
+  const { split, fit, valid, seen, held, nUsers, nItems } = validationCarve(ds, opts.split, opts.seed);
   const { itemTags } = itemTagIndex(ds.itemMeta);
   const rng = createRng(opts.seed);
   const draws = [{ lr: BPR_DEFAULTS.lr, reg: BPR_DEFAULTS.reg }];
